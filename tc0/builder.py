@@ -1,0 +1,442 @@
+"""Bulk circuit construction with canonical gates, constant folding and
+structural hashing.
+
+Every builder call takes numpy arrays of node ids and emits one gate per row,
+for all rows at once: ``b.gate(Kind.AND, x)`` with ``x`` of shape ``(..., F)``
+returns the ids of ``prod(...)`` AND gates of fan-in ``F``, shape ``(...)``.
+Gadgets are written as array code over wire tensors, never a Python call per
+gate.
+
+On the way in each gate is put into a canonical form, so that equal functions
+of equal fan-ins become one gate:
+
+* AND/OR: fan-ins sorted and deduplicated, neutral constants dropped, an
+  absorbing constant or a complementary pair (x, NOT x) folds the gate to a
+  constant, a single remaining fan-in is returned as is;
+* MAJ is kept as a threshold "at least k of the variable fan-ins": constant
+  fan-ins are folded into k, k <= 0 / k > r give constants, k = 1 gives OR,
+  k = r gives AND, and a true threshold becomes the MAJ with the fewest
+  padding constants (``|r + 1 - 2k|`` of them);
+* NOT of a constant folds, NOT(NOT x) is x.
+
+Structural hashing keys each canonical gate by a 64-bit fingerprint of
+(kind, fan-ins); a fingerprint match is confirmed by comparing the fan-ins
+exactly, so a hash collision can only cost sharing, never correctness.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, _ragged_rows
+from tc0.errors import CircuitError
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, elementwise on uint64 (wrapping arithmetic)."""
+    x = x.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+class _Growable:
+    """An append-only numpy array with amortised doubling."""
+
+    def __init__(self, dtype, capacity: int = 1024):
+        self._data = np.zeros(capacity, dtype=dtype)
+        self.n = 0
+
+    def extend(self, values) -> None:
+        values = np.asarray(values)
+        need = self.n + len(values)
+        if need > len(self._data):
+            grown = np.zeros(max(need, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n : need] = values
+        self.n = need
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data[: self.n]
+
+
+class _GateTable:
+    """Fingerprint -> node id map, as a log-structured set of sorted runs.
+
+    Lookups and inserts are vectorized (``searchsorted`` per run); runs of
+    similar size are merged, so there are O(log n) runs and insertion is
+    amortised O(log n) per key.
+    """
+
+    def __init__(self):
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        found = np.full(len(keys), -1, dtype=np.int64)
+        for run_keys, run_ids in self._runs:
+            pos = np.searchsorted(run_keys, keys)
+            pos[pos == len(run_keys)] = 0
+            hit = run_keys[pos] == keys
+            found[hit] = run_ids[pos[hit]]
+        return found
+
+    def insert(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        order = np.argsort(keys, kind="stable")
+        self._runs.append((keys[order], ids[order]))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (k2, i2), (k1, i1) = self._runs.pop(), self._runs.pop()
+            keys_all = np.concatenate([k1, k2])
+            order = np.argsort(keys_all, kind="stable")
+            self._runs.append((keys_all[order], np.concatenate([i1, i2])[order]))
+
+
+class Builder:
+    """Builds a ``Circuit`` in bulk. See the module docstring."""
+
+    #: fingerprint function of canonical rows; replaceable in tests to force collisions
+    fingerprint_entries = staticmethod(_mix64)
+
+    def __init__(self):
+        self._kind = _Growable(np.uint8)
+        self._level = _Growable(np.int32)
+        self._scope = _Growable(np.int32)
+        self._offsets = _Growable(np.int64)
+        self._fanins = _Growable(np.int32)
+        self._offsets.extend([0])
+        self._kind.extend([Kind.CONST0, Kind.CONST1])
+        self._level.extend([0, 0])
+        self._scope.extend([0, 0])
+        self._offsets.extend([0, 0])
+        self._inputs: dict[str, np.ndarray] = {}
+        self._outputs: dict[str, np.ndarray] = {}
+        self._scopes: list[str] = [""]
+        self._scope_ids: dict[str, int] = {"": 0}
+        self._stack: list[str] = []
+        self._current_scope = 0
+        self._table = _GateTable()
+
+    # -------------------------------------------------------------- ports
+    @property
+    def n_nodes(self) -> int:
+        return self._kind.n
+
+    def input(self, name: str, width: int) -> np.ndarray:
+        """Add an input port of ``width`` bits; returns their ids, LSB first."""
+        _check_port_name(name, self._inputs)
+        if int(width) < 1:
+            raise CircuitError(f"input port {name!r}: width must be >= 1, got {width}")
+        ids = self._append_sources(Kind.INPUT, int(width))
+        self._inputs[name] = ids
+        return ids
+
+    def output(self, name: str, ids) -> None:
+        """Declare an output port: ``ids`` (any shape) flattened, LSB first."""
+        _check_port_name(name, self._outputs)
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(ids) == 0:
+            raise CircuitError(f"output port {name!r} has no bits")
+        if ids.min() < 0 or ids.max() >= self.n_nodes:
+            raise CircuitError(f"output port {name!r} names a node that does not exist")
+        self._outputs[name] = ids
+
+    @staticmethod
+    def const(value, shape=()) -> np.ndarray:
+        """Ids of constant bits: ``value`` (0/1 or a bool array) broadcast to ``shape``."""
+        return np.broadcast_to(np.where(np.asarray(value, dtype=bool), ONE, ZERO), shape).astype(np.int64)
+
+    # -------------------------------------------------------------- scopes
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Gates built inside carry the scope path ``outer/.../name``."""
+        self._stack.append(name)
+        saved = self._current_scope
+        path = "/".join(self._stack)
+        self._current_scope = self._scope_ids.setdefault(path, len(self._scopes))
+        if self._current_scope == len(self._scopes):
+            self._scopes.append(path)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            self._current_scope = saved
+
+    # -------------------------------------------------------------- gates
+    def gate(self, kind: Kind, fanins) -> np.ndarray:
+        """One gate of ``kind`` per row of ``fanins`` (shape ``(..., F)``)."""
+        x = np.asarray(fanins, dtype=np.int64)
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise CircuitError("a gate needs at least one fan-in")
+        kind = Kind(kind)
+        if kind == Kind.NOT:
+            if x.shape[-1] != 1:
+                raise CircuitError("NOT takes exactly one fan-in")
+            return self.not_(x[..., 0])
+        if kind == Kind.MAJ:
+            return self.threshold(x, x.shape[-1] // 2 + 1)
+        if kind not in (Kind.AND, Kind.OR):
+            raise CircuitError(f"{kind.name} is not a gate kind")
+        rows = x.reshape(-1, x.shape[-1])
+        return self._and_or(kind, rows).reshape(x.shape[:-1])
+
+    def and_(self, *xs) -> np.ndarray:
+        """Elementwise AND of broadcastable id arrays."""
+        return self.gate(Kind.AND, np.stack(np.broadcast_arrays(*xs), axis=-1))
+
+    def or_(self, *xs) -> np.ndarray:
+        """Elementwise OR of broadcastable id arrays."""
+        return self.gate(Kind.OR, np.stack(np.broadcast_arrays(*xs), axis=-1))
+
+    def xor(self, a, b) -> np.ndarray:
+        """Elementwise XOR in the strict basis: (a OR b) AND NOT(a AND b), depth 3."""
+        return self.and_(self.or_(a, b), self.not_(self.and_(a, b)))
+
+    def mux(self, sel, if1, if0) -> np.ndarray:
+        """Elementwise ``sel ? if1 : if0``, depth 3."""
+        return self.or_(self.and_(sel, if1), self.and_(self.not_(sel), if0))
+
+    def not_(self, x) -> np.ndarray:
+        """Elementwise NOT, folding constants and double negation."""
+        x = np.asarray(x, dtype=np.int64)
+        flat = x.reshape(-1)
+        out = np.empty_like(flat)
+        kind = self._kind.view[flat]
+        is_const = flat <= ONE
+        out[is_const] = ONE - flat[is_const]
+        is_not = kind == Kind.NOT
+        out[is_not] = self._fanins.view[self._offsets.view[flat[is_not]]]
+        rest = ~(is_const | is_not)
+        if rest.any():
+            out[rest] = self._emit(Kind.NOT, flat[rest], np.ones(int(rest.sum()), dtype=np.int64))
+        return out.reshape(x.shape)
+
+    def threshold(self, fanins, k) -> np.ndarray:
+        """Per row of ``fanins`` (shape ``(..., F)``): 1 iff at least ``k`` are 1.
+
+        ``k`` broadcasts against the leading shape. A fan-in repeated t times
+        has weight t. Emits one MAJ gate (or a simpler gate it folds to).
+        """
+        x = np.asarray(fanins, dtype=np.int64)
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise CircuitError("a threshold gate needs at least one fan-in")
+        lead = x.shape[:-1]
+        rows = x.reshape(-1, x.shape[-1])
+        k = np.broadcast_to(np.asarray(k, dtype=np.int64), lead).reshape(-1)
+        return self._threshold(rows, k.copy()).reshape(lead)
+
+    def depth_of(self, ids) -> int:
+        """Largest depth among ``ids`` (0 for sources)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return int(self._level.view[ids].max()) if ids.size else 0
+
+    # -------------------------------------------------------------- canonical forms
+    def _and_or(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
+        absorbing, neutral = (ZERO, ONE) if kind == Kind.AND else (ONE, ZERO)
+        g, f = rows.shape
+        s = np.sort(rows, axis=1)
+        valid = s != neutral
+        valid[:, 1:] &= s[:, 1:] != s[:, :-1]
+        folded = (s == absorbing).any(axis=1) | self._has_complement(s, valid)
+        valid &= ~folded[:, None]
+        count = valid.sum(axis=1)
+        out = np.full(g, neutral, dtype=np.int64)
+        out[folded] = absorbing
+        single = count == 1
+        out[single] = s[single][valid[single]]
+        many = count > 1
+        if many.any():
+            out[many] = self._emit(kind, s[many][valid[many]], count[many])
+        return out
+
+    def _has_complement(self, s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Rows (sorted) holding both some x and NOT x among their valid entries."""
+        g, f = s.shape
+        if f < 2:
+            return np.zeros(g, dtype=bool)
+        is_not = (self._kind.view[s] == Kind.NOT) & valid
+        if not is_not.any():
+            return np.zeros(g, dtype=bool)
+        row, col = np.nonzero(is_not)
+        child = self._fanins.view[self._offsets.view[s[row, col]]]
+        big = np.int64(self.n_nodes + 1)
+        keyed = np.where(valid, s, big) + np.arange(g)[:, None] * (big + 1)
+        flat = np.sort(keyed.reshape(-1))
+        probe = child + row * (big + 1)
+        pos = np.minimum(np.searchsorted(flat, probe), len(flat) - 1)
+        hit = flat[pos] == probe
+        out = np.zeros(g, dtype=bool)
+        out[row[hit]] = True
+        return out
+
+    def _threshold(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        g, f = rows.shape
+        k -= (rows == ONE).sum(axis=1)
+        is_var = rows > ONE
+        r = is_var.sum(axis=1)
+        big = np.int64(np.iinfo(np.int64).max)
+        s = np.sort(np.where(is_var, rows, big), axis=1)  # variables first, sorted
+        out = np.empty(g, dtype=np.int64)
+        todo = np.ones(g, dtype=bool)
+        for mask, value in ((k <= 0, ONE), (k > r, ZERO)):
+            out[mask & todo] = value
+            todo &= ~mask
+        distinct = 1 + ((s[:, 1:] != s[:, :-1]) & (s[:, 1:] != big)).sum(axis=1)
+        single = todo & (distinct == 1)
+        out[single] = s[single, 0]
+        todo &= ~single
+        as_or = todo & (k == 1)
+        if as_or.any():
+            out[as_or] = self._and_or(Kind.OR, np.where(s[as_or] == big, ZERO, s[as_or]))
+        todo &= ~as_or
+        as_and = todo & (k == r)
+        if as_and.any():
+            out[as_and] = self._and_or(Kind.AND, np.where(s[as_and] == big, ONE, s[as_and]))
+        todo &= ~as_and
+        if todo.any():
+            s, r, k = s[todo], r[todo], k[todo]
+            pad = r + 1 - 2 * k
+            width = f + int(np.abs(pad).max())
+            m = np.full((len(s), width), np.where(pad > 0, ONE, ZERO)[:, None], dtype=np.int64)
+            m[:, :f] = np.where(s == big, m[:, :1], s)
+            length = r + np.abs(pad)
+            keep = np.arange(width)[None, :] < length[:, None]
+            out[todo] = self._emit(Kind.MAJ, m[keep], length)
+        return out
+
+    # -------------------------------------------------------------- emission + hashing
+    def _emit(self, kind: Kind, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Append canonical gates given as concatenated rows; return their ids,
+        reusing an existing gate wherever an identical one exists."""
+        g = len(lengths)
+        starts = np.zeros(g, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        entry_hash = self.fingerprint_entries(flat.astype(np.uint64))
+        row_sum = np.add.reduceat(entry_hash, starts)
+        keys = _mix64(row_sum ^ _mix64(lengths.astype(np.uint64) * np.uint64(8) + np.uint64(int(kind))))
+
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rep = first[inverse]  # representative row of each row's fingerprint
+        same_as_rep = self._rows_equal(flat, starts, lengths, rep)
+        existing = self._table.lookup(uniq)
+        found = existing >= 0
+        if found.any():
+            ok = self._matches_node(kind, flat, starts, lengths, first[found], existing[found])
+            existing[np.flatnonzero(found)[~ok]] = -2  # key taken by a different gate
+        # new gates: representatives not found, then rows that collided with their rep
+        new_rep = existing < 0
+        lone_rows = np.flatnonzero(~same_as_rep)
+        new_rows = np.concatenate([first[new_rep], lone_rows])
+        new_ids = self._append_gates(kind, flat, starts, lengths, new_rows)
+        ids_of_key = existing.copy()
+        ids_of_key[new_rep] = new_ids[: int(new_rep.sum())]
+        insertable = existing == -1
+        self._table.insert(uniq[insertable], ids_of_key[insertable])
+        out = ids_of_key[inverse]
+        out[lone_rows] = new_ids[int(new_rep.sum()) :]
+        return out
+
+    @staticmethod
+    def _rows_equal(flat, starts, lengths, rep) -> np.ndarray:
+        equal = lengths == lengths[rep]
+        row, edge = _ragged_rows(np.append(starts, len(flat)), flat, np.arange(len(lengths)))
+        other = starts[rep[row]] + (edge - starts[row])
+        other = np.minimum(other, len(flat) - 1)
+        differs = flat[edge] != flat[other]
+        equal[row[differs]] = False
+        return equal
+
+    def _matches_node(self, kind, flat, starts, lengths, rows, nodes) -> np.ndarray:
+        offsets = self._offsets.view
+        ok = (self._kind.view[nodes] == kind) & (offsets[nodes + 1] - offsets[nodes] == lengths[rows])
+        sub_row, edge = _ragged_rows(np.append(starts, len(flat)), flat, rows)
+        theirs = np.minimum(offsets[nodes[sub_row]] + (edge - starts[rows[sub_row]]), self._fanins.n - 1)
+        differs = flat[edge] != self._fanins.view[theirs]
+        ok[sub_row[differs]] = False
+        return ok
+
+    def _append_gates(self, kind, flat, starts, lengths, rows) -> np.ndarray:
+        first = self.n_nodes
+        ids = np.arange(first, first + len(rows), dtype=np.int64)
+        if len(rows) == 0:
+            return ids
+        sub_row, edge = _ragged_rows(np.append(starts, len(flat)), flat, rows)
+        fanins = flat[edge]
+        lens = lengths[rows]
+        gstarts = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(lens[:-1], out=gstarts[1:])
+        level = np.maximum.reduceat(self._level.view[fanins], gstarts) + 1
+        self._kind.extend(np.full(len(rows), kind, dtype=np.uint8))
+        self._level.extend(level)
+        self._scope.extend(np.full(len(rows), self._current_scope, dtype=np.int32))
+        self._offsets.extend(self._fanins.n + np.cumsum(lens))
+        self._fanins.extend(fanins)
+        return ids
+
+    def _append_sources(self, kind: Kind, count: int) -> np.ndarray:
+        ids = np.arange(self.n_nodes, self.n_nodes + count, dtype=np.int64)
+        self._kind.extend(np.full(count, kind, dtype=np.uint8))
+        self._level.extend(np.zeros(count, dtype=np.int32))
+        self._scope.extend(np.zeros(count, dtype=np.int32))
+        self._offsets.extend(np.full(count, self._fanins.n, dtype=np.int64))
+        return ids
+
+    # -------------------------------------------------------------- finish
+    def build(self) -> Circuit:
+        """Freeze into a ``Circuit``: drop gates that reach no output, put the
+        inputs first (port order), renumber, keep topological order."""
+        if not self._outputs:
+            raise CircuitError("the circuit has no output ports")
+        n = self.n_nodes
+        kind, offsets, fanins = self._kind.view, self._offsets.view, self._fanins.view
+        level = self._level.view
+        live = np.zeros(n, dtype=bool)
+        live[np.concatenate(list(self._outputs.values()))] = True
+        by_level = np.argsort(level, kind="stable")
+        bounds = np.searchsorted(level[by_level], np.arange(int(level.max()) + 2))
+        for lvl in range(int(level.max()), 0, -1):
+            nodes = by_level[bounds[lvl] : bounds[lvl + 1]]
+            nodes = nodes[live[nodes]]
+            if len(nodes):
+                _, edges = _ragged_rows(offsets, fanins, nodes)
+                live[fanins[edges]] = True
+        gates = np.flatnonzero(live & (kind >= Kind.AND))
+        inputs = [v for v in self._inputs.values()]
+        order = np.concatenate([[ZERO, ONE], *inputs, gates]).astype(np.int64)
+        remap = np.full(n, -1, dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        counts = offsets[order + 1] - offsets[order]
+        new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(counts, out=new_offsets[1:])
+        _, edges = _ragged_rows(offsets, fanins, order)
+        scope = self._scope.view[order]
+        used_scopes, scope = np.unique(scope, return_inverse=True)
+        return Circuit(
+            kind=kind[order].copy(),
+            offsets=new_offsets,
+            fanins=remap[fanins[edges]].astype(np.int32),
+            scope=scope.astype(np.int32),
+            scopes=tuple(self._scopes[i] for i in used_scopes),
+            inputs={name: len(v) for name, v in self._inputs.items()},
+            outputs={name: remap[v] for name, v in self._outputs.items()},
+        )
+
+
+def _check_port_name(name: str, existing) -> None:
+    if not isinstance(name, str) or not name or not name.isprintable() or any(c.isspace() for c in name):
+        raise CircuitError(f"bad port name {name!r}: use a non-empty name without spaces")
+    if name in existing:
+        raise CircuitError(f"port {name!r} declared twice")
+
+
+__all__ = ["Builder", "FIRST_INPUT"]
