@@ -224,15 +224,16 @@ class Builder:
     def threshold(self, fanins, k) -> np.ndarray:
         """Per row of ``fanins`` (shape ``(..., F)``): 1 iff at least ``k`` are 1.
 
-        ``k`` broadcasts against the leading shape. A fan-in repeated t times
+        ``k`` and the leading shape of ``fanins`` broadcast together. A fan-in repeated t times
         has weight t. Emits one MAJ gate (or a simpler gate it folds to).
         """
         x = np.asarray(fanins, dtype=np.int64)
         if x.ndim == 0 or x.shape[-1] == 0:
             raise CircuitError("a threshold gate needs at least one fan-in")
-        lead = x.shape[:-1]
-        rows = x.reshape(-1, x.shape[-1])
-        k = np.broadcast_to(np.asarray(k, dtype=np.int64), lead).reshape(-1)
+        k = np.asarray(k, dtype=np.int64)
+        lead = np.broadcast_shapes(x.shape[:-1], k.shape)
+        rows = np.broadcast_to(x, lead + x.shape[-1:]).reshape(-1, x.shape[-1])
+        k = np.broadcast_to(k, lead).reshape(-1)
         return self._threshold(rows, k.copy()).reshape(lead)
 
     def depth_of(self, ids) -> int:

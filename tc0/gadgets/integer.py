@@ -1,0 +1,306 @@
+"""Constant-depth integer gadgets over wire tensors.
+
+Every gadget takes a ``Builder`` and id arrays whose last axis is the bits of
+an unsigned number, least significant first, and works on all leading axes at
+once (a gadget applied to a tensor of 10^4 numbers is still one builder call
+per step). No depth below depends on the width W or the operand count m.
+
+Depths (gate levels from the inputs; derivations in docs/gadgets.md):
+
+* ``add`` 4, ``sub`` 5, ``less_than`` 4, ``equal`` 3, ``greater_equal`` 4;
+* ``mux`` 3, ``shift_left``/``shift_right`` 3, ``leading_one`` 2 (position 3);
+* ``weighted_count`` 3 (the binary value of a weighted sum of bits);
+* ``iterated_sum`` of m numbers: 4 (m = 2), 7 (m = 3), 10 (m >= 4);
+* ``multiply`` 11 (W >= 4); ``maximum`` of m >= 2 numbers 6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tc0.builder import Builder
+from tc0.circuit import ONE, ZERO, Kind
+
+#: largest number of wire entries one threshold batch may materialise
+_CHUNK_ENTRIES = 1 << 24
+
+
+def _ids(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def _cat(*parts) -> np.ndarray:
+    """Concatenate fan-in pieces along the last axis, broadcasting the rest."""
+    parts = [_ids(p) for p in parts]
+    lead = np.broadcast_shapes(*(p.shape[:-1] for p in parts))
+    return np.concatenate([np.broadcast_to(p, lead + p.shape[-1:]) for p in parts], axis=-1)
+
+
+def _strict_chains(w: int):
+    """Masks over (j, i, k): j < k < i (the positions strictly between j and i)."""
+    j, i, k = np.ogrid[:w, :w, :w]
+    return (j < k) & (k < i), (np.arange(w)[:, None] < np.arange(w)[None, :])
+
+
+def add(b: Builder, x, y) -> np.ndarray:
+    """x + y for two W-bit numbers: W + 1 bits, depth 4.
+
+    Sum bit i is h_i XOR c_i (h = x XOR y, c the carry in), expanded into a
+    single OR of ANDs over literals of depth <= 2: with g = x AND y,
+    p = x OR y, kill = NOT x AND NOT y, ng = NOT g, np = NOT p,
+
+      h AND NOT c = OR_j [p_i ng_i kill_j ng_(j<k<i)]  OR  [p_i ng_i ng_(k<i)]
+      NOT h AND c = OR_j [(g_i or np_i) g_j p_(j<k<i)]
+
+    (no carry into i iff below i the last non-propagating position kills, or
+    nothing generates). The carry out is OR_j [g_j p_(j<k<W)], depth 3.
+    """
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    w = x.shape[-1]
+    with b.scope("add"):
+        nx, ny = b.not_(x), b.not_(y)
+        g, p = b.and_(x, y), b.or_(x, y)
+        ng, np_ = b.or_(nx, ny), b.and_(nx, ny)
+        between, j_below_i = _strict_chains(w)
+        e = (Ellipsis, None, None, slice(None))  # broadcast a bit vector over (j, i, k)
+        chain_p = np.where(between, p[e], ONE)  # (..., j, i, k)
+        chain_ng = np.where(between, ng[e], ONE)
+        alive = np.where(j_below_i, ONE, ZERO)[..., None]  # kills terms with j >= i
+        col = (Ellipsis, None, slice(None), None)  # bit i as a (j, i) entry
+        row = (Ellipsis, slice(None), None, None)  # bit j as a (j, i) entry
+        own = _cat(p[col], ng[col])
+        t_kill = b.gate(Kind.AND, _cat(own, nx[row], ny[row], chain_ng, alive))
+        t_gen_g = b.gate(Kind.AND, _cat(g[col], g[row], chain_p, alive))
+        t_gen_np = b.gate(Kind.AND, _cat(np_[col], g[row], chain_p, alive))
+        below = np.arange(w)[None, :] < np.arange(w)[:, None]  # (i, k): k < i
+        t_none = b.gate(Kind.AND, _cat(p[..., None], ng[..., None], np.where(below, ng[..., None, :], ONE)))
+        # the (j, i) terms are indexed [..., j, i]: OR over j for each i
+        terms = _cat(np.swapaxes(t_kill, -1, -2), np.swapaxes(t_gen_g, -1, -2), np.swapaxes(t_gen_np, -1, -2))
+        s = b.gate(Kind.OR, _cat(terms, t_none[..., None]))
+        last = np.arange(w)
+        carry_terms = b.gate(Kind.AND, _cat(g[..., :, None], np.where(last[None, :] > last[:, None], p[..., None, :], ONE)))
+        carry = b.gate(Kind.OR, carry_terms)
+    return np.concatenate([s, carry[..., None]], axis=-1)
+
+
+def sub(b: Builder, x, y) -> np.ndarray:
+    """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 5.
+
+    Computed as x + NOT y + 1 on W+1 bits, the carry-in entering as an extra
+    low position whose two bits are both 1.
+    """
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    with b.scope("sub"):
+        one = np.full(x.shape[:-1] + (1,), ONE)
+        zero = np.full(x.shape[:-1] + (1,), ZERO)
+        total = add(b, _cat(one, x, zero), _cat(one, b.not_(y), one))
+    return total[..., 1:-1]
+
+
+def less_than(b: Builder, x, y) -> np.ndarray:
+    """[x < y] for W-bit numbers, depth 4: OR_i [NOT x_i, y_i, AND_(j>i) (NOT x_j OR y_j)]."""
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    with b.scope("less_than"):
+        return b.gate(Kind.OR, _lt_terms(b, x, y))
+
+
+def _lt_terms(b: Builder, x, y) -> np.ndarray:
+    w = x.shape[-1]
+    nx = b.not_(x)
+    no_win = b.or_(nx, y)  # x_j <= y_j
+    above = np.arange(w)[None, :] > np.arange(w)[:, None]  # (i, j): j > i
+    return b.gate(Kind.AND, _cat(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE)))
+
+
+def equal(b: Builder, x, y) -> np.ndarray:
+    """[x == y], depth 3: AND_i (NOT x_i OR y_i)(x_i OR NOT y_i)."""
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    with b.scope("equal"):
+        return b.gate(Kind.AND, _cat(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
+
+
+def greater_equal(b: Builder, x, y) -> np.ndarray:
+    """[x >= y], depth 4: the OR of y < x's terms and x == y's AND."""
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    with b.scope("greater_equal"):
+        eq = b.gate(Kind.AND, _cat(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
+        return b.gate(Kind.OR, _cat(_lt_terms(b, y, x), eq[..., None]))
+
+
+def mux(b: Builder, sel, if1, if0) -> np.ndarray:
+    """Bitwise ``sel ? if1 : if0``; ``sel`` has no bit axis. Depth 3."""
+    sel = _ids(sel)[..., None]
+    with b.scope("mux"):
+        return b.mux(sel, if1, if0)
+
+
+def _shift(b: Builder, x, amount, out_width: int, direction: int) -> np.ndarray:
+    x, amount = _ids(x), _ids(amount)
+    w, a = x.shape[-1], amount.shape[-1]
+    shifts = np.arange(min(1 << min(a, 62), max(w, out_width) + 1))
+    bits = (shifts[:, None] >> np.arange(a)[None, :]) & 1  # (t, a)
+    namount = b.not_(amount)
+    literals = np.where(bits == 1, amount[..., None, :], namount[..., None, :])  # (..., t, a)
+    k = np.arange(out_width)
+    src = k[:, None] - direction * shifts[None, :]  # (k, t): source bit of output k under shift t
+    inside = (src >= 0) & (src < w)
+    src_bit = np.where(inside, x[..., np.clip(src, 0, w - 1)], ZERO)  # (..., k, t)
+    terms = b.gate(Kind.AND, _cat(src_bit[..., None], literals[..., None, :, :]))
+    return b.gate(Kind.OR, terms)
+
+
+def shift_left(b: Builder, x, amount, out_width: int | None = None) -> np.ndarray:
+    """(x << amount) truncated to ``out_width`` bits (default W); ``amount`` is
+    an unsigned bit vector. Depth 3: OR_t [x_(k-t) AND (amount == t)]."""
+    with b.scope("shift_left"):
+        return _shift(b, x, amount, out_width or _ids(x).shape[-1], +1)
+
+
+def shift_right(b: Builder, x, amount, out_width: int | None = None) -> np.ndarray:
+    """x >> amount (logical), ``out_width`` bits (default W). Depth 3."""
+    with b.scope("shift_right"):
+        return _shift(b, x, amount, out_width or _ids(x).shape[-1], -1)
+
+
+def leading_one(b: Builder, x) -> tuple[np.ndarray, np.ndarray]:
+    """The highest set bit of x: (one-hot W bits, depth 2; its index as
+    max(1, bit_length(W-1)) bits, depth 3). Both all-zero when x = 0."""
+    x = _ids(x)
+    w = x.shape[-1]
+    with b.scope("leading_one"):
+        nx = b.not_(x)
+        above = np.arange(w)[None, :] > np.arange(w)[:, None]
+        onehot = b.gate(Kind.AND, _cat(x[..., None], np.where(above, nx[..., None, :], ONE)))
+        pbits = max(1, (w - 1).bit_length())
+        has_bit = (np.arange(w)[None, :] >> np.arange(pbits)[:, None]) & 1  # (bit, i)
+        position = b.gate(Kind.OR, np.where(has_bit == 1, onehot[..., None, :], ZERO))
+    return onehot, position
+
+
+def weighted_count(b: Builder, wires, weights) -> np.ndarray:
+    """Binary value of sum_f weights[f] * wires[..., f], depth 3.
+
+    With S = sum(weights) and t_k = [sum >= k] (one MAJ each, weights as
+    repeated fan-ins), bit l of the sum is 1 exactly on the intervals
+    [q 2^(l+1) + 2^l, q 2^(l+1) + 2^(l+1) - 1], so it is the 0/1 value of
+    sum_q (t_lo - t_(hi+1)): one threshold gate over t's and NOT t's. A bit
+    with a single open-ended interval is t_lo itself (depth 1).
+    Returns bit_length(S) bits. Size: S thresholds of fan-in ~S.
+    """
+    wires = _ids(wires)
+    weights = np.asarray(weights, dtype=np.int64)
+    total = int(weights.sum())
+    expanded = np.repeat(wires, weights, axis=-1)  # (..., S)
+    lead = expanded.shape[:-1]
+    flat = expanded.reshape(-1, total)
+    ks = np.arange(1, total + 1)
+    per_chunk = max(1, _CHUNK_ENTRIES // (total * total))
+    t = np.concatenate(
+        [b.threshold(flat[lo : lo + per_chunk, None, :], ks) for lo in range(0, len(flat), per_chunk)]
+    ) if len(flat) else np.zeros((0, total), dtype=np.int64)
+    t = t.reshape(lead + (total,))
+    not_t = b.not_(t)
+    bits = []
+    for l in range(total.bit_length()):
+        lows = np.arange(1 << l, total + 1, 1 << (l + 1))
+        highs = lows + (1 << l)  # first value past each interval
+        closed = highs <= total
+        pos = t[..., lows - 1]
+        if not closed.any():
+            bits.append(pos[..., 0])
+            continue
+        neg = not_t[..., highs[closed] - 1]
+        bits.append(b.threshold(_cat(pos, neg), 1 + int(closed.sum())))
+    return np.stack(bits, axis=-1)
+
+
+def _compress(b: Builder, rows: np.ndarray, block: int) -> np.ndarray:
+    """One reduction round: rows (..., h, C) -> rows (..., h', C') with the
+    same sum, where each block of ``block`` columns is replaced by the binary
+    value of its weighted bit count (``weighted_count``)."""
+    h, c = rows.shape[-2:]
+    nblocks = -(-c // block)
+    padded = np.full(rows.shape[:-1] + (nblocks * block,), ZERO, dtype=np.int64)
+    padded[..., :c] = rows
+    grouped = padded.reshape(rows.shape[:-1] + (nblocks, block))  # (..., h, nb, B)
+    grouped = np.moveaxis(grouped, -3, -2).reshape(rows.shape[:-2] + (nblocks, h * block))
+    weights = np.tile(1 << np.arange(block), h)
+    counts = weighted_count(b, grouped, weights)  # (..., nb, L)
+    length = counts.shape[-1]
+    new_h = -(-length // block)
+    out = np.full(rows.shape[:-2] + (new_h, (nblocks + new_h) * block), ZERO, dtype=np.int64)
+    starts = np.arange(nblocks) * block
+    for bit in range(length):
+        out[..., bit // block, starts + bit] = counts[..., :, bit]
+    return out
+
+
+def sum_rows(b: Builder, rows, width: int, column_first: bool = True) -> np.ndarray:
+    """Exact sum of the rows (..., h, C) of a bit matrix, as ``width`` bits.
+
+    Rounds of ``_compress``: first count each column (block 1), which takes h
+    rows to bit_length(h); then one round with blocks of bit_length(h) columns,
+    which leaves two rows; then ``add``. ``column_first=False`` skips the
+    column round (cheaper only for very small h; see benchmarks/gadgets.py).
+    """
+    rows = _ids(rows)
+    if rows.shape[-2] > 2 and column_first and rows.shape[-2] > 3:
+        with b.scope("count_columns"):
+            rows = _compress(b, rows, 1)
+    if rows.shape[-2] > 2:
+        with b.scope("count_blocks"):
+            rows = _compress(b, rows, rows.shape[-2].bit_length())
+    c = rows.shape[-1]
+    if rows.shape[-2] == 1:
+        total = rows[..., 0, :]
+    else:
+        total = add(b, rows[..., 0, :], rows[..., 1, :])
+    if total.shape[-1] < width:
+        total = _cat(total, np.full(total.shape[:-1] + (width - total.shape[-1],), ZERO))
+    del c
+    return total[..., :width]
+
+
+def iterated_sum(b: Builder, xs, column_first: bool = True) -> np.ndarray:
+    """Exact sum of m W-bit numbers xs (..., m, W): W + ceil(log2 m) bits.
+
+    Depth 4 for m = 2, 7 for m = 3, 10 for every m >= 4 (see ``sum_rows``).
+    """
+    xs = _ids(xs)
+    m, w = xs.shape[-2:]
+    width = w + (m - 1).bit_length()
+    with b.scope("iterated_sum"):
+        return sum_rows(b, xs, width, column_first)
+
+
+def multiply(b: Builder, x, y) -> np.ndarray:
+    """x * y: Wx + Wy bits; partial products (depth 1) summed by ``sum_rows``."""
+    x, y = _ids(x), _ids(y)
+    wx, wy = x.shape[-1], y.shape[-1]
+    with b.scope("multiply"):
+        lead = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+        pp = b.and_(x[..., None, :], y[..., :, None])  # (..., Wy, Wx): row i = x AND y_i
+        rows = np.full(lead + (wy, wx + wy), ZERO, dtype=np.int64)
+        for i in range(wy):
+            rows[..., i, i : i + wx] = pp[..., i, :]
+        return sum_rows(b, rows, wx + wy)
+
+
+def maximum(b: Builder, xs) -> np.ndarray:
+    """Maximum of m W-bit numbers xs (..., m, W), depth 6.
+
+    Number i wins iff it is > every earlier number and >= every later one
+    (so exactly one wins); bit t is OR_i AND(win conditions of i, x_i bit t).
+    """
+    xs = _ids(xs)
+    m = xs.shape[-2]
+    with b.scope("maximum"):
+        if m == 1:
+            return xs[..., 0, :]
+        xi, xj = xs[..., :, None, :], xs[..., None, :, :]
+        gt = b.gate(Kind.OR, _lt_terms(b, *np.broadcast_arrays(xj, xi)))  # [..., i, j]: x_j < x_i
+        ge = greater_equal(b, *np.broadcast_arrays(xi, xj))  # x_i >= x_j
+        i, j = np.ogrid[:m, :m]
+        beats = np.where(j < i, gt, np.where(j > i, ge, ONE))  # (..., i, j)
+        picked = b.gate(Kind.AND, _cat(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
+        return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
