@@ -115,7 +115,7 @@ def _parse_case(text: str, where: str, widths: dict[str, int]) -> list[int]:
     values = []
     for part, (name, width) in zip(parts, widths.items()):
         try:
-            value = int(part, 0)
+            value = int(part, 16) if part.lower().startswith("0x") else int(part, 10)
         except ValueError:
             raise click.BadParameter(f"{where}: {part!r} is not a decimal or 0x-hex integer") from None
         if value < 0:
@@ -158,7 +158,10 @@ def simulate_cmd(circuit, ints, ints_file):
     if ints is not None:
         cases = [_parse_case(ints, "--ints", circ.inputs)]
     else:
-        lines = Path(ints_file).read_text().splitlines()
+        try:
+            lines = Path(ints_file).read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{ints_file} is not a UTF-8 text file", param_hint="'--ints-file'") from None
         cases = [
             _parse_case(line, f"{ints_file}:{no}", circ.inputs)
             for no, line in enumerate(lines, 1)

@@ -63,7 +63,10 @@ def save(circuit: Circuit, path) -> None:
 def load(path) -> Circuit:
     """Read and validate a circuit written by ``save``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise CircuitFileError(f"{path}: not a tc0 circuit file (a bare .npy array, not an npz archive)")
+        with data:
             arrays = {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise CircuitFileError(f"{path}: no such file") from None
@@ -79,6 +82,8 @@ def _need(arrays, name, dtype, ndim=1) -> np.ndarray:
     if name not in arrays:
         raise CircuitFileError(f"missing array {name!r}")
     arr = arrays[name]
+    if not isinstance(arr, np.ndarray):
+        raise CircuitFileError(f"array {name!r} is not stored in .npy format")
     if arr.dtype != np.dtype(dtype) or arr.ndim != ndim:
         raise CircuitFileError(f"array {name!r} must be {ndim}-D {np.dtype(dtype).name}, got {arr.ndim}-D {arr.dtype}")
     return arr
@@ -95,7 +100,7 @@ def _ports(meta, key):
             and len(entry) == 2
             and isinstance(entry[0], str)
             and entry[0]
-            and isinstance(entry[1], int)
+            and type(entry[1]) is int
             and entry[1] >= 1
         )
         if not ok:
@@ -114,7 +119,7 @@ def _from_arrays(arrays) -> Circuit:
         raise CircuitFileError("metadata is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CircuitFileError("not a tc0 circuit file (format tag missing)")
-    if meta.get("version") != FORMAT_VERSION:
+    if type(meta.get("version")) is not int or meta["version"] != FORMAT_VERSION:
         raise CircuitFileError(f"unsupported format version {meta.get('version')!r} (this tc0 reads {FORMAT_VERSION})")
     inputs, outputs = _ports(meta, "inputs"), _ports(meta, "outputs")
     scopes = meta.get("scopes")
