@@ -1,0 +1,238 @@
+"""Constant-depth p-bit float gadgets over word tensors (DESIGN section 3).
+
+A float is a wire array of ``fmt.width`` bits in the word order of DESIGN
+section 3: significand m (p bits), exponent E (e bits, two's complement),
+sign. Gadgets work on all leading axes at once.
+
+Every arithmetic gadget computes an exact value ``(-1)^s * N * 2^(X - bias)``
+(N and X unsigned wire integers, bias a constant) and hands it to
+``round_pack``, the one place where rounding, saturation and flushing happen.
+Exponents are handled in offset binary: the biased exponent of a word is E
+with its top bit inverted, i.e. E + 2^(e-1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tc0.builder import Builder
+from tc0.circuit import ONE, ZERO, Kind
+from tc0.gadgets import integer
+from tc0.gadgets.integer import _cat
+
+
+def const_bits(value: int, width: int, lead=()) -> np.ndarray:
+    """Wire array of the constant ``value`` (unsigned, ``width`` bits, LSB first)."""
+    bits = np.array([(value >> i) & 1 for i in range(width)], dtype=bool)
+    return np.broadcast_to(Builder.const(bits, (width,)), tuple(lead) + (width,))
+
+
+class Fields:
+    """The parts of float words: significand, biased exponent, sign, non-zero flag."""
+
+    def __init__(self, b: Builder, fmt, words):
+        w = np.asarray(words, dtype=np.int64)
+        p, e = fmt.p, fmt.e
+        self.m = w[..., :p]
+        exp = w[..., p : p + e]
+        self.biased = _cat(exp[..., :-1], b.not_(exp[..., -1:]))  # E + 2^(e-1), unsigned
+        self.nonzero = w[..., p - 1]  # valid words: m != 0 iff its leading bit is set
+        self.sign = b.and_(w[..., p + e], self.nonzero)  # a zero's sign is ignored
+
+
+def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
+    """The word round((-1)^sign * mag * 2^(sum(exp_terms) - bias)) per DESIGN 3.
+
+    ``mag`` (..., K) and each exp term (..., bits) are unsigned wire integers.
+    Steps: leading one of mag; the p bits below it, the guard bit and the
+    sticky OR of the rest; round half to even (an increment, whose carry-out
+    renormalises to 2^(p-1)); exponent = sum(exp_terms) + L + carry + C with a
+    constant C chosen so the result is E + 2^(e-1) + k 2^e: its low e bits are
+    E in offset binary and the high part equals k exactly when E is in range
+    (greater: saturate to the largest magnitude, smaller: flush to zero).
+    """
+    p, e = fmt.p, fmt.e
+    mag = np.asarray(mag, dtype=np.int64)
+    k_bits = mag.shape[-1]
+    lead = mag.shape[:-1]
+    with b.scope("round_pack"):
+        nonzero = b.gate(Kind.OR, mag)
+        onehot, position = integer.leading_one(b, mag)
+        # bit j of the normalised significand (j = -1 is the guard bit): mag bit L - (p-1) + j
+        i = np.arange(k_bits)
+        src = i[:, None] - (p - 1) + np.arange(-1, p)[None, :]  # (i, j+1)
+        src_bit = np.where(src >= 0, mag[..., np.clip(src, 0, k_bits - 1)], ZERO)
+        top = b.gate(Kind.OR, np.swapaxes(b.and_(onehot[..., :, None], src_bit), -1, -2))  # (..., p+1)
+        guard, sig = top[..., 0], top[..., 1:]
+        below_guard = np.where(i[None, :] < i[:, None] - p, mag[..., None, :], ZERO)  # (i, k): k < i - p
+        sticky = b.gate(Kind.OR, b.and_(onehot, b.gate(Kind.OR, below_guard)))
+        round_up = b.and_(guard, b.or_(sticky, sig[..., 0]))
+        inc = integer.add(b, sig, _cat(round_up[..., None], const_bits(0, p - 1, lead)))  # p + 1 bits
+        carry = inc[..., p]
+        significand = _cat(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
+
+        c0 = bias + p - 1  # E = sum(exp_terms) + L + carry - c0
+        const = (2 ** (e - 1) - c0) % (2**e)
+        k_high = (c0 + const - 2 ** (e - 1)) // 2**e
+        terms = [np.asarray(t, dtype=np.int64) for t in exp_terms] + [position]
+        width = max(t.shape[-1] for t in terms + [const_bits(const, max(1, const.bit_length()))]) + 3
+        width += max(0, (len(terms) + 1).bit_length())
+        rows = [_cat(t, const_bits(0, width - t.shape[-1], t.shape[:-1])) for t in terms]
+        rows.append(const_bits(const, width, lead))
+        stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
+        partial = integer.iterated_sum(b, stacked)[..., :width]
+        total = integer.add(b, partial, _cat(carry[..., None], const_bits(0, width - 1, lead)))
+        high = total[..., e:]
+        k_const = const_bits(k_high, high.shape[-1], lead)
+        underflow = integer.less_than(b, high, k_const)
+        overflow = integer.less_than(b, k_const, high)
+        exponent = _cat(total[..., : e - 1], b.not_(total[..., e - 1 : e]))
+
+        normal = b.gate(Kind.AND, _cat(nonzero[..., None], b.not_(underflow)[..., None], b.not_(overflow)[..., None]))
+        saturate = b.and_(nonzero, overflow)
+        keep = lambda bits: b.and_(normal[..., None], bits)  # noqa: E731
+        m_out = b.or_(keep(significand), saturate[..., None])
+        e_out = _cat(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))
+        s_out = b.and_(sign, b.or_(normal, saturate))
+        return _cat(m_out, e_out, s_out[..., None])
+
+
+def mul(b: Builder, fmt, x, y) -> np.ndarray:
+    """x * y, correctly rounded: the 2p-bit significand product with exponent
+    E1 + E2 = (B1 + B2) - 2^e in offset binary, then ``round_pack``."""
+    with b.scope("fmul"):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        product = integer.multiply(b, fx.m, fy.m)
+        sign = b.xor(fx.sign, fy.sign)
+        return round_pack(b, fmt, sign, product, [fx.biased, fy.biased], 2**fmt.e)
+
+
+def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.ndarray:
+    """Sum of the floats words (..., m, width) over axis -2.
+
+    Let B* be the largest biased exponent among non-zero terms and
+    W = p + extra_bits. Each term's significand is placed W - p bits up and
+    shifted right by B* - B_i (truncating toward zero), i.e. it is expressed
+    in units of 2^(E* + p - W). With ``sticky`` every term gets one more low
+    bit, the OR of what it lost (guard/round/sticky rounding, exact for two
+    terms). Positive and negative terms are added separately and the smaller
+    total subtracted from the larger; ``round_pack`` does the rest.
+    """
+    p, e = fmt.p, fmt.e
+    f = Fields(b, fmt, words)
+    lead = f.m.shape[:-2]
+    m = f.m.shape[-2]
+    w = p + extra_bits
+    with b.scope("align"):
+        masked = b.and_(f.biased, f.nonzero[..., None])
+        top = integer.maximum(b, masked) if m > 1 else masked[..., 0, :]
+        shift = integer.sub(b, top[..., None, :], f.biased)[..., :e]  # >= 0 for non-zero terms
+        placed = _cat(const_bits(0, w - p, lead + (m,)), f.m)
+        aligned = integer.shift_right(b, placed, shift)
+        if sticky:
+            lost = [  # bit k of m falls below the units when shift >= k + w - p + 1
+                b.and_(f.m[..., k], integer.greater_equal(b, shift, const_bits(k + w - p + 1, e, lead + (m,))))
+                for k in range(p)
+                if k + w - p + 1 < 2**e
+            ] or [const_bits(0, 1, lead + (m,))[..., 0]]
+            aligned = _cat(b.gate(Kind.OR, np.stack(lost, axis=-1))[..., None], aligned)
+    with b.scope("signed_sum"):
+        positive = b.and_(aligned, b.not_(f.sign)[..., None])
+        negative = b.and_(aligned, f.sign[..., None])
+        pos_total = integer.iterated_sum(b, positive) if m > 1 else positive[..., 0, :]
+        neg_total = integer.iterated_sum(b, negative) if m > 1 else negative[..., 0, :]
+        negative_result = integer.less_than(b, pos_total, neg_total)
+        width = pos_total.shape[-1]
+        magnitude = integer.mux(
+            b,
+            negative_result,
+            integer.sub(b, neg_total, pos_total)[..., :width],
+            integer.sub(b, pos_total, neg_total)[..., :width],
+        )
+    bias = 2 ** (e - 1) - p + w + (1 if sticky else 0)
+    return round_pack(b, fmt, negative_result, magnitude, [top], bias)
+
+
+def add(b: Builder, fmt, x, y) -> np.ndarray:
+    """x + y, correctly rounded (3 guard bits and a sticky bit)."""
+    with b.scope("fadd"):
+        return _aligned_sum(b, fmt, np.stack(np.broadcast_arrays(_ids(x), _ids(y)), axis=-2), 3, sticky=True)
+
+
+def negate(b: Builder, fmt, x) -> np.ndarray:
+    """-x (flips the sign wire; no gate for the value)."""
+    x = _ids(x)
+    return _cat(x[..., :-1], b.not_(x[..., -1:]))
+
+
+def sub(b: Builder, fmt, x, y) -> np.ndarray:
+    """x - y = x + (-y), correctly rounded."""
+    with b.scope("fsub"):
+        return add(b, fmt, x, negate(b, fmt, y))
+
+
+def sum_(b: Builder, fmt, words) -> np.ndarray:
+    """Sum of m floats words (..., m, width) with DESIGN's baseline semantics:
+    truncate every term to W = p + ceil(log2 m) + 3 bits below the largest
+    term's top, add exactly, round once."""
+    m = _ids(words).shape[-2]
+    with b.scope("fsum"):
+        return _aligned_sum(b, fmt, words, (m - 1).bit_length() + 3, sticky=False)
+
+
+def dot(b: Builder, fmt, x, y) -> np.ndarray:
+    """Dot product over axis -2 of x, y (..., m, width): rounded products, then ``sum_``."""
+    with b.scope("fdot"):
+        return sum_(b, fmt, mul(b, fmt, x, y))
+
+
+def _ids(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+def _magnitude_key(b: Builder, f: Fields) -> np.ndarray:
+    """Unsigned key ordering magnitudes: (biased exponent, significand), 0 for zero."""
+    return b.and_(_cat(f.m, f.biased), f.nonzero[..., None])
+
+
+def less_than(b: Builder, fmt, x, y) -> np.ndarray:
+    """[x < y], exact (zeros of either sign are equal)."""
+    with b.scope("flt"):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
+        both_pos = b.and_(b.not_(fx.sign), b.not_(fy.sign))
+        both_neg = b.and_(fx.sign, fy.sign)
+        opposite = b.and_(fx.sign, b.not_(fy.sign))
+        return b.or_(
+            opposite,
+            b.and_(both_pos, integer.less_than(b, kx, ky)),
+            b.and_(both_neg, integer.less_than(b, ky, kx)),
+        )
+
+
+def equal(b: Builder, fmt, x, y) -> np.ndarray:
+    """[x == y], exact (all zeros are equal)."""
+    with b.scope("feq"):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
+        return integer.equal(b, _cat(kx, fx.sign[..., None]), _cat(ky, fy.sign[..., None]))
+
+
+def canonical(b: Builder, fmt, x) -> np.ndarray:
+    """The word with every zero made all-zero bits."""
+    x = _ids(x)
+    return b.and_(x, x[..., fmt.p - 1 : fmt.p])
+
+
+def maximum(b: Builder, fmt, x, y) -> np.ndarray:
+    """max(x, y) (canonical word)."""
+    with b.scope("fmax"):
+        pick_y = less_than(b, fmt, x, y)
+        return canonical(b, fmt, integer.mux(b, pick_y, _ids(y), _ids(x)))
+
+
+def relu(b: Builder, fmt, x) -> np.ndarray:
+    """max(x, 0): the word when positive, zero otherwise."""
+    with b.scope("frelu"):
+        f = Fields(b, fmt, x)
+        return b.and_(_ids(x), b.and_(f.nonzero, b.not_(f.sign))[..., None])
