@@ -25,3 +25,11 @@ class SimulationInputError(Tc0Error):
 
 class GadgetError(Tc0Error):
     """A gadget was asked for with bad parameters (unknown name, width out of range, ...)."""
+
+
+class ExportError(Tc0Error):
+    """A circuit cannot be written in the requested format (too large, unrepresentable names, ...)."""
+
+
+class FloatFormatError(Tc0Error):
+    """A p-bit float format, word or value is invalid (bad (p, e), unnormalised word, NaN, ...)."""

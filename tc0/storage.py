@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +69,10 @@ def load(path) -> Circuit:
             arrays = {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise CircuitFileError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise CircuitFileError(f"{path}: not a readable tc0 circuit file ({exc})") from None
+    except CircuitFileError:
+        raise
+    except Exception as exc:  # zip/zlib/npy readers raise many types on hostile bytes
+        raise CircuitFileError(f"{path}: not a readable tc0 circuit file ({type(exc).__name__}: {exc})") from None
     try:
         return _from_arrays(arrays)
     except CircuitFileError as exc:
@@ -115,7 +116,7 @@ def _from_arrays(arrays) -> Circuit:
     meta_raw = _need(arrays, "meta", np.uint8)
     try:
         meta = json.loads(meta_raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CircuitFileError("metadata is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CircuitFileError("not a tc0 circuit file (format tag missing)")

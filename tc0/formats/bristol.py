@@ -1,13 +1,20 @@
-"""Bristol Fashion import.
+"""Bristol Fashion import and export.
 
 Format: ``ngates nwires`` / ``niv w...`` / ``nov w...`` then one gate per line
 ``nin nout in... out... OP`` with OP in XOR, AND, INV, EQ (input is the
 literal 0/1), EQW (copy), MAND (k ANDs). Input wires come first, outputs are
-the last wires. Ports are named ``in0, in1, ...`` and ``out0, ...``.
+the last wires. Imported ports are named ``in0, in1, ...`` and ``out0, ...``.
 
 Import levelizes the gate list first and then emits each (level, operation)
 group with one builder call, so a 10^5-gate file builds in bulk. XOR is
 lowered to the strict basis as (a OR b) AND NOT(a AND b).
+
+Export writes one Bristol input value per input port and one output value per
+output port, in port order, with the gates lowered as in
+``tc0.formats.lowering`` (AND trees, De Morgan ORs, MAJ as adder tree plus
+comparator). Constants are EQ gates; an output bit whose driver is a gate not
+already driving an earlier output bit is that gate's wire, every other output
+bit (an input, a constant, a repeated bit) is an EQW/EQ copy.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from tc0.builder import Builder
-from tc0.circuit import ONE, ZERO, Circuit
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit
 from tc0.errors import FormatError
+from tc0.formats.lowering import AND2, INV, XOR2, lower_circuit
+from tc0.storage import atomic_write
 
 _ARITY = {"XOR": (2, 1), "AND": (2, 1), "INV": (1, 1), "EQ": (1, 1), "EQW": (1, 1)}
 
@@ -73,6 +82,9 @@ def parse_bristol(text: str) -> Circuit:
     body = lines[3:]
     if len(body) != ngates:
         raise FormatError(f"header says {ngates} gates, file has {len(body)}")
+    settable = n_in + sum(len(line.split()) for _, line in body)  # bounds the wires gates can set
+    if nwires > settable:
+        raise FormatError(f"header declares {nwires} wires, more than the inputs and gates can set")
 
     # Pass 1: resolve copies and constants; record real gates with their levels.
     # src[w] = the canonical wire feeding w (-1: unset); constants are wires
@@ -118,7 +130,7 @@ def parse_bristol(text: str) -> Circuit:
             continue
         k = nout if op == "MAND" else 1
         for j in range(k):
-            a = resolved[j] if op != "MAND" else resolved[j]
+            a = resolved[j]
             b = resolved[k + j] if op == "MAND" else (resolved[1] if op != "INV" else a)
             out = gate_out[j]
             src[out] = out
@@ -159,3 +171,47 @@ def parse_bristol(text: str) -> Circuit:
         b.output(f"out{i}", node[src[start : start + width]])
         start += width
     return b.build()
+
+
+def write_bristol(circuit: Circuit, path) -> None:
+    """Export ``circuit`` as a Bristol Fashion file (atomically); see the module docstring."""
+    xag, wire = lower_circuit(circuit)
+    op, a, b = xag.gates()
+    base, n_in = xag.n_base, circuit.n_inputs
+    out_src = wire[circuit.output_ids()]
+    n_out = len(out_src)
+    _, first_use = np.unique(out_src, return_index=True)
+    direct = np.zeros(n_out, dtype=bool)
+    direct[first_use] = out_src[first_use] >= base  # the gate's own wire is the output wire
+    read = np.concatenate([a, b[op != INV]])
+    consts = [c for c in (ZERO, ONE) if np.any(read == c)]
+
+    number = np.full(xag.n_wires, -1, dtype=np.int64)
+    number[FIRST_INPUT:base] = np.arange(n_in)
+    number[consts] = n_in + np.arange(len(consts))
+    n_gates = len(op)
+    inner = n_gates - int(direct.sum())
+    nwires = n_in + len(consts) + inner + n_out
+    out_wire = nwires - n_out + np.arange(n_out)
+    number[out_src[direct]] = out_wire[direct]
+    gate_wire = base + np.arange(n_gates)
+    rest = gate_wire[number[gate_wire] < 0]
+    number[rest] = n_in + len(consts) + np.arange(len(rest))
+
+    na, nb, nz = number[a], number[np.maximum(b, 0)], number[gate_wire]
+    op_name = {AND2: "AND", XOR2: "XOR"}
+    lines = [f"1 1 {c} {number[c]} EQ" for c in consts]
+    lines += [
+        f"1 1 {x} {z} INV" if o == INV else f"2 1 {x} {y} {z} {op_name[o]}"
+        for o, x, y, z in zip(op.tolist(), na.tolist(), nb.tolist(), nz.tolist())
+    ]
+    for src, dst in zip(out_src[~direct].tolist(), out_wire[~direct].tolist()):
+        lines.append(f"1 1 {src} {dst} EQ" if src <= ONE else f"1 1 {number[src]} {dst} EQW")
+    header = [
+        f"{len(lines)} {nwires}",
+        " ".join(map(str, [len(circuit.inputs), *circuit.inputs.values()])),
+        " ".join(map(str, [len(circuit.outputs), *(len(v) for v in circuit.outputs.values())])),
+        "",
+    ]
+    text = "\n".join(header + lines) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))

@@ -7,7 +7,7 @@ per step). No depth below depends on the width W or the operand count m.
 
 Depths (gate levels from the inputs; derivations in docs/gadgets.md):
 
-* ``add`` 4, ``sub`` 5, ``less_than`` 4, ``equal`` 3, ``greater_equal`` 4;
+* ``add`` 4 (``add_blocked`` 8), ``sub`` 4, ``less_than`` 4, ``equal`` 3, ``greater_equal`` 4;
 * ``mux`` 3, ``shift_left``/``shift_right`` 3, ``leading_one`` 2 (position 3);
 * ``weighted_count`` 3 (the binary value of a weighted sum of bits);
 * ``iterated_sum`` of m numbers: 4 (m = 2), 7 (m = 3), 10 (m >= 4);
@@ -15,6 +15,8 @@ Depths (gate levels from the inputs; derivations in docs/gadgets.md):
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -83,8 +85,47 @@ def add(b: Builder, x, y) -> np.ndarray:
     return np.concatenate([s, carry[..., None]], axis=-1)
 
 
+#: additions wider than this use ``add_blocked`` inside ``sum_rows``
+WIDE_ADD_BITS = 128
+
+
+def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
+    """x + y with two-level lookahead: W + 1 bits, depth 8, O(W^1.8) edges
+    (``add`` has depth 4 but O(W^3) edges).
+
+    Per block of B bits: propagate P = AND p (depth 2) and generate G = the
+    block's own carry out (depth 3); the carry into block b is the flat carry
+    formula over (G, P) of the blocks below (depth 5); each block is then one
+    ``add`` with that carry entering as an extra low position whose two bits
+    both equal it. Default B = ceil(W^0.4).
+    """
+    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    w = x.shape[-1]
+    block = block or max(2, math.ceil(w**0.4))
+    nblocks = -(-w // block)
+    with b.scope("add_blocked"):
+        pad = np.full(x.shape[:-1] + (nblocks * block - w,), ZERO)
+        xb = _cat(x, pad).reshape(x.shape[:-1] + (nblocks, block))
+        yb = _cat(y, pad).reshape(x.shape[:-1] + (nblocks, block))
+        g, p = b.and_(xb, yb), b.or_(xb, yb)
+        idx = np.arange(block)
+        above = idx[None, :] > idx[:, None]  # (j, k): k > j
+        gen = b.gate(Kind.OR, b.gate(Kind.AND, _cat(g[..., :, None], np.where(above, p[..., None, :], ONE))))
+        prop = b.gate(Kind.AND, p)
+        blocks = np.arange(nblocks)
+        between = (blocks[:, None, None] < blocks[None, None, :]) & (blocks[None, None, :] < blocks[None, :, None])
+        chain = np.where(between, prop[..., None, None, :], ONE)  # (..., j, i, k): j < k < i
+        alive = np.where(blocks[:, None] < blocks[None, :], ONE, ZERO)[..., None]
+        terms = b.gate(Kind.AND, _cat(gen[..., :, None, None], chain, alive))  # (..., j, i)
+        carry_in = b.gate(Kind.OR, np.swapaxes(terms, -1, -2))  # (..., i)
+        cin = carry_in[..., None]
+        sums = add(b, _cat(cin, xb), _cat(cin, yb))[..., 1:]  # (..., nblocks, B + 1)
+        low = sums[..., :block].reshape(x.shape[:-1] + (nblocks * block,))
+        return _cat(low[..., :w], sums[..., -1, block:] if nblocks * block == w else low[..., w : w + 1])
+
+
 def sub(b: Builder, x, y) -> np.ndarray:
-    """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 5.
+    """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 4.
 
     Computed as x + NOT y + 1 on W+1 bits, the carry-in entering as an extra
     low position whose two bits are both 1.
@@ -190,6 +231,8 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
     wires = _ids(wires)
     weights = np.asarray(weights, dtype=np.int64)
     total = int(weights.sum())
+    if total == 0:
+        return np.zeros(wires.shape[:-1] + (0,), dtype=np.int64)
     expanded = np.repeat(wires, weights, axis=-1)  # (..., S)
     lead = expanded.shape[:-1]
     flat = expanded.reshape(-1, total)
@@ -235,12 +278,13 @@ def _compress(b: Builder, rows: np.ndarray, block: int) -> np.ndarray:
     return out
 
 
-def sum_rows(b: Builder, rows, width: int, column_first: bool = True) -> np.ndarray:
+def sum_rows(b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool | None = None) -> np.ndarray:
     """Exact sum of the rows (..., h, C) of a bit matrix, as ``width`` bits.
 
     Rounds of ``_compress``: first count each column (block 1), which takes h
     rows to bit_length(h); then one round with blocks of bit_length(h) columns,
-    which leaves two rows; then ``add``. ``column_first=False`` skips the
+    which leaves two rows; then ``add`` (``add_blocked`` above
+    ``WIDE_ADD_BITS``, or as ``blocked_add`` says). ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
     """
     rows = _ids(rows)
@@ -250,14 +294,15 @@ def sum_rows(b: Builder, rows, width: int, column_first: bool = True) -> np.ndar
     if rows.shape[-2] > 2:
         with b.scope("count_blocks"):
             rows = _compress(b, rows, rows.shape[-2].bit_length())
-    c = rows.shape[-1]
     if rows.shape[-2] == 1:
         total = rows[..., 0, :]
     else:
-        total = add(b, rows[..., 0, :], rows[..., 1, :])
+        two = rows[..., :, :width]  # bits at or above ``width`` cannot affect the result
+        wide = two.shape[-1] > WIDE_ADD_BITS if blocked_add is None else blocked_add
+        adder = add_blocked if wide else add
+        total = adder(b, two[..., 0, :], two[..., 1, :])
     if total.shape[-1] < width:
         total = _cat(total, np.full(total.shape[:-1] + (width - total.shape[-1],), ZERO))
-    del c
     return total[..., :width]
 
 
@@ -304,3 +349,29 @@ def maximum(b: Builder, xs) -> np.ndarray:
         beats = np.where(j < i, gt, np.where(j > i, ge, ONE))  # (..., i, j)
         picked = b.gate(Kind.AND, _cat(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
         return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
+
+
+def decode(b: Builder, x, count: int | None = None) -> np.ndarray:
+    """One-hot decoder: [x == v] for v = 0 .. count-1 (default 2^W), depth 2
+    (an AND of literals per value)."""
+    x = _ids(x)
+    w = x.shape[-1]
+    count = 1 << w if count is None else count
+    values = np.arange(count)
+    bit_set = ((values[:, None] >> np.arange(w)[None, :]) & 1) == 1
+    with b.scope("decode"):
+        nx = b.not_(x)
+        literals = np.where(bit_set, x[..., None, :], nx[..., None, :])
+        fits = values < (1 << w)  # values that need more than W bits never match
+        return np.where(fits, b.gate(Kind.AND, literals), ZERO)
+
+
+def lookup(b: Builder, onehot, table, width: int) -> np.ndarray:
+    """ROM read: the ``width``-bit entry table[v] of the hot position v of
+    ``onehot`` (..., V); one OR per output bit, depth 1 over the one-hot."""
+    onehot = _ids(onehot)
+    table = np.asarray(table, dtype=object)
+    bits = np.array([[(int(t) >> k) & 1 for k in range(width)] for t in table], dtype=bool)  # (V, width)
+    with b.scope("lookup"):
+        picks = np.where(bits.T, onehot[..., None, :], ZERO)  # (..., width, V)
+        return b.gate(Kind.OR, _cat(picks, np.full(picks.shape[:-1] + (1,), ZERO)))
