@@ -1,0 +1,129 @@
+"""Iterated multiplication of m W-bit integers in constant depth, by Chinese
+remaindering (Beame-Cook-Hoover; Hesse-Allender-Barrington).
+
+With primes q_1..q_r whose product Q exceeds 2 * 2^(mW):
+
+1. **Residues.** Each factor is cut into c-bit chunks; a decoder turns each
+   chunk into a one-hot, a ROM gives the chunk's contribution
+   (v * 2^(c t)) mod q, the contributions are added (``iterated_sum``) and the
+   small sum is reduced mod q by decoding it and OR-ing the values of each
+   residue class.
+2. **Discrete logs.** A ROM maps a non-zero residue to its discrete log for a
+   primitive root g of q; the logs of the m factors are added, so the product
+   mod q is g^(sum mod (q-1)) — or 0 when some factor is 0 mod q.
+3. **Reconstruction.** P/Q = frac(sum_j (P mod q_j) u_j / q_j) with
+   u_j = (Q/q_j)^(-1) mod q_j. The decoded log sum is folded mod q_j - 1, and
+   a ROM indexed by it gives each
+   term rounded *up* to F fractional bits, F >= log2(Q r); their sum's
+   fractional part lies in [P/Q, P/Q + 1/Q), so P = floor(frac * Q): a sum of
+   shifted copies, one per set bit of the constant Q.
+
+Every step is a decoder, a ROM or an ``iterated_sum``, so the depth does not
+depend on m or W (once the sums have at least 4 rows); the size is
+polynomial: r = O(mW / log(mW)) primes of O(log(mW)) bits.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from tc0.builder import Builder
+from tc0.circuit import ZERO, Kind
+from tc0.gadgets import integer
+from tc0.gadgets.integer import _cat
+
+CHUNK_BITS = 4
+
+
+def _primes_from(start: int):
+    n = start
+    while True:
+        if n > 1 and all(n % d for d in range(2, math.isqrt(n) + 1)):
+            yield n
+        n += 1
+
+
+def _primitive_root(q: int) -> int:
+    factors = {d for d in range(2, q) if (q - 1) % d == 0 and all(d % k for k in range(2, math.isqrt(d) + 1))}
+    return next(g for g in range(2, q + 1) if all(pow(g, (q - 1) // f, q) != 1 for f in factors))
+
+
+@functools.lru_cache(maxsize=None)
+def prime_plan(product_bits: int) -> tuple[int, ...]:
+    """Odd primes 3, 5, 7, ... until their product exceeds 2^(product_bits + 1)."""
+    primes, log_q = [], 0.0
+    for q in _primes_from(3):
+        primes.append(q)
+        log_q += math.log2(q)
+        if log_q > product_bits + 1 + 1e-9 and math.prod(primes) > 2 ** (product_bits + 1):
+            return tuple(primes)
+
+
+def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.ndarray:
+    """One-hot of x mod q (..., q) from the one-hots of x's c-bit chunks."""
+    if len(chunks_onehot) == 1:
+        hot = chunks_onehot[0]
+        classes = np.arange(hot.shape[-1]) % q
+        return np.stack([b.gate(Kind.OR, _cat(np.where(classes == v, hot, ZERO), np.full(hot.shape[:-1] + (1,), ZERO)))
+                         for v in range(q)], axis=-1)
+    width = (q - 1).bit_length()
+    parts = [
+        integer.lookup(b, hot, [(v << (CHUNK_BITS * t)) % q for v in range(hot.shape[-1])], width)
+        for t, hot in enumerate(chunks_onehot)
+    ]
+    total = integer.iterated_sum(b, np.stack(parts, axis=-2))
+    limit = len(parts) * (q - 1) + 1
+    sums = integer.decode(b, total, limit)
+    return _classes(b, sums, q)
+
+
+def _classes(b: Builder, onehot: np.ndarray, modulus: int) -> np.ndarray:
+    """Fold a one-hot over 0..V-1 into a one-hot over residues mod ``modulus``."""
+    v = onehot.shape[-1]
+    pad = (-v) % modulus
+    padded = _cat(onehot, np.full(onehot.shape[:-1] + (pad,), ZERO))
+    grouped = padded.reshape(onehot.shape[:-1] + ((v + pad) // modulus, modulus))
+    return b.gate(Kind.OR, np.swapaxes(grouped, -1, -2))  # OR over the values of each class
+
+
+def iterated_product(b: Builder, xs) -> np.ndarray:
+    """Exact product of m W-bit numbers xs (..., m, W): m*W bits."""
+    xs = np.asarray(xs, dtype=np.int64)
+    m, w = xs.shape[-2:]
+    total_bits = m * w
+    primes = prime_plan(total_bits)
+    modulus = math.prod(primes)
+    frac_bits = math.ceil(math.log2(modulus) + math.log2(len(primes))) + 1
+    with b.scope("iterated_product"):
+        with b.scope("chunks"):
+            chunks = []
+            for t in range(0, w, CHUNK_BITS):
+                piece = xs[..., t : t + CHUNK_BITS]
+                chunks.append(integer.decode(b, piece))
+        terms = []
+        for q in primes:
+            with b.scope(f"mod{q}"):
+                g = _primitive_root(q)
+                log_of = {pow(g, k, q): k for k in range(q - 1)}
+                residue = _residue_onehot(b, chunks, q)  # (..., m, q)
+                log_bits = max(1, (q - 2).bit_length())
+                logs = integer.lookup(b, residue, [0] + [log_of[v] for v in range(1, q)], log_bits)
+                some_zero = b.gate(Kind.OR, residue[..., 0])  # OR over the m factors
+                log_sum = integer.iterated_sum(b, logs) if m > 1 else logs[..., 0, :]
+                exponent = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
+                u = pow(modulus // q, -1, q)
+                table = [-((-(pow(g, k, q) * u % q) << frac_bits) // q) for k in range(q - 1)]  # ceil(. 2^F)
+                term = integer.lookup(b, exponent, table, frac_bits)
+                terms.append(b.and_(term, b.not_(some_zero)[..., None]))
+        with b.scope("reconstruct"):
+            frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
+            shifts = [k for k in range(modulus.bit_length()) if (modulus >> k) & 1]
+            width = frac_bits + modulus.bit_length() + 1
+            rows = np.full(frac.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
+            for row, k in enumerate(shifts):
+                rows[..., row, k : k + frac_bits] = frac
+            scaled = integer.sum_rows(b, rows, width, blocked_add=True)  # wide for every m: one depth
+            return scaled[..., frac_bits : frac_bits + total_bits]
