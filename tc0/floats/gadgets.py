@@ -17,7 +17,7 @@ import numpy as np
 
 from tc0.builder import Builder
 from tc0.circuit import ONE, ZERO, Kind
-from tc0.gadgets import integer
+from tc0.gadgets import crt, integer
 from tc0.gadgets.integer import _cat
 
 
@@ -236,3 +236,23 @@ def relu(b: Builder, fmt, x) -> np.ndarray:
     with b.scope("frelu"):
         f = Fields(b, fmt, x)
         return b.and_(_ids(x), b.and_(f.nonzero, b.not_(f.sign))[..., None])
+
+
+def parity(b: Builder, bits) -> np.ndarray:
+    """XOR of the last axis, depth 3 (bit 0 of the count)."""
+    bits = _ids(bits)
+    return integer.weighted_count(b, bits, np.ones(bits.shape[-1], dtype=np.int64))[..., 0]
+
+
+def prod(b: Builder, fmt, words) -> np.ndarray:
+    """Product of m floats words (..., m, width), rounded once: the exact
+    significand product by Chinese remaindering (``crt.iterated_product``),
+    the exponents summed inside ``round_pack``."""
+    words = _ids(words)
+    m = words.shape[-2]
+    with b.scope("fprod"):
+        f = Fields(b, fmt, words)
+        significand = crt.iterated_product(b, f.m) if m > 1 else f.m[..., 0, :]
+        sign = parity(b, f.sign) if m > 1 else f.sign[..., 0]
+        exps = [f.biased[..., i, :] for i in range(m)]
+        return round_pack(b, fmt, sign, significand, exps, m * 2 ** (fmt.e - 1))

@@ -74,7 +74,7 @@ def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.n
         integer.lookup(b, hot, [(v << (CHUNK_BITS * t)) % q for v in range(hot.shape[-1])], width)
         for t, hot in enumerate(chunks_onehot)
     ]
-    total = integer.iterated_sum(b, np.stack(parts, axis=-2))
+    total = integer.sum_rows(b, np.stack(parts, axis=-2), width + len(parts).bit_length(), uniform=True)
     limit = len(parts) * (q - 1) + 1
     sums = integer.decode(b, total, limit)
     return _classes(b, sums, q)

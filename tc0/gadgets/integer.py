@@ -278,17 +278,23 @@ def _compress(b: Builder, rows: np.ndarray, block: int) -> np.ndarray:
     return out
 
 
-def sum_rows(b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool | None = None) -> np.ndarray:
+def sum_rows(
+    b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool | None = None, uniform: bool = False
+) -> np.ndarray:
     """Exact sum of the rows (..., h, C) of a bit matrix, as ``width`` bits.
 
     Rounds of ``_compress``: first count each column (block 1), which takes h
     rows to bit_length(h); then one round with blocks of bit_length(h) columns,
     which leaves two rows; then ``add`` (``add_blocked`` above
-    ``WIDE_ADD_BITS``, or as ``blocked_add`` says). ``column_first=False`` skips the
+    ``WIDE_ADD_BITS``, or as ``blocked_add`` says). ``uniform`` pads two
+    rows to four so that every h >= 2 takes the same depth (10 with ``add``).
+    ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
     """
     rows = _ids(rows)
-    if rows.shape[-2] > 2 and column_first and rows.shape[-2] > 3:
+    if uniform and rows.shape[-2] == 2:
+        rows = _cat(rows.swapaxes(-1, -2), np.full(rows.shape[:-2] + (rows.shape[-1], 2), ZERO)).swapaxes(-1, -2)
+    if rows.shape[-2] > 3 and column_first:
         with b.scope("count_columns"):
             rows = _compress(b, rows, 1)
     if rows.shape[-2] > 2:
