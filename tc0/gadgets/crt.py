@@ -89,41 +89,83 @@ def _classes(b: Builder, onehot: np.ndarray, modulus: int) -> np.ndarray:
     return b.gate(Kind.OR, np.swapaxes(grouped, -1, -2))  # OR over the values of each class
 
 
+def _chunk_onehots(b: Builder, xs: np.ndarray) -> list[np.ndarray]:
+    with b.scope("chunks"):
+        return [integer.decode(b, xs[..., t : t + CHUNK_BITS]) for t in range(0, xs.shape[-1], CHUNK_BITS)]
+
+
+def _log_onehot(b: Builder, chunks: list[np.ndarray], q: int) -> tuple[np.ndarray, np.ndarray]:
+    """(one-hot of the discrete log of x mod q over 0..q-2, [x = 0 mod q])."""
+    g = _primitive_root(q)
+    log_of = {pow(g, k, q): k for k in range(q - 1)}
+    residue = _residue_onehot(b, chunks, q)
+    order = [v for _, v in sorted((log_of[v], v) for v in range(1, q))]  # residue with log k, k = 0..q-2
+    return residue[..., order], residue[..., 0]
+
+
+def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, np.ndarray], total_bits: int):
+    """The integer P < 2^total_bits from, per prime q, the one-hot of
+    k = log_g(P mod q) over 0..q-2 and the flag [P = 0 mod q]."""
+    primes = tuple(exponents)
+    modulus = math.prod(primes)
+    frac_bits = math.ceil(math.log2(modulus) + math.log2(len(primes))) + 1
+    terms = []
+    for q in primes:
+        g, u = _primitive_root(q), pow(modulus // q, -1, q)
+        table = [-((-(pow(g, k, q) * u % q) << frac_bits) // q) for k in range(q - 1)]  # ceil(frac * 2^F)
+        with b.scope(f"mod{q}"):
+            term = integer.lookup(b, exponents[q], table, frac_bits)
+            terms.append(b.and_(term, b.not_(zeros[q])[..., None]))
+    with b.scope("reconstruct"):
+        frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
+        shifts = [k for k in range(modulus.bit_length()) if (modulus >> k) & 1]
+        width = frac_bits + modulus.bit_length() + 1
+        rows = np.full(frac.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
+        for row, k in enumerate(shifts):
+            rows[..., row, k : k + frac_bits] = frac
+        scaled = integer.sum_rows(b, rows, width, blocked_add=True)  # wide for every size: one depth
+        return scaled[..., frac_bits : frac_bits + total_bits]
+
+
 def iterated_product(b: Builder, xs) -> np.ndarray:
     """Exact product of m W-bit numbers xs (..., m, W): m*W bits."""
     xs = np.asarray(xs, dtype=np.int64)
     m, w = xs.shape[-2:]
     total_bits = m * w
-    primes = prime_plan(total_bits)
-    modulus = math.prod(primes)
-    frac_bits = math.ceil(math.log2(modulus) + math.log2(len(primes))) + 1
     with b.scope("iterated_product"):
-        with b.scope("chunks"):
-            chunks = []
-            for t in range(0, w, CHUNK_BITS):
-                piece = xs[..., t : t + CHUNK_BITS]
-                chunks.append(integer.decode(b, piece))
-        terms = []
-        for q in primes:
+        chunks = _chunk_onehots(b, xs)
+        exponents, zeros = {}, {}
+        for q in prime_plan(total_bits):
             with b.scope(f"mod{q}"):
-                g = _primitive_root(q)
-                log_of = {pow(g, k, q): k for k in range(q - 1)}
-                residue = _residue_onehot(b, chunks, q)  # (..., m, q)
+                logs_hot, zero = _log_onehot(b, chunks, q)  # (..., m, q-1), (..., m)
                 log_bits = max(1, (q - 2).bit_length())
-                logs = integer.lookup(b, residue, [0] + [log_of[v] for v in range(1, q)], log_bits)
-                some_zero = b.gate(Kind.OR, residue[..., 0])  # OR over the m factors
+                logs = integer.lookup(b, logs_hot, list(range(q - 1)), log_bits)
                 log_sum = integer.iterated_sum(b, logs) if m > 1 else logs[..., 0, :]
-                exponent = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
-                u = pow(modulus // q, -1, q)
-                table = [-((-(pow(g, k, q) * u % q) << frac_bits) // q) for k in range(q - 1)]  # ceil(. 2^F)
-                term = integer.lookup(b, exponent, table, frac_bits)
-                terms.append(b.and_(term, b.not_(some_zero)[..., None]))
-        with b.scope("reconstruct"):
-            frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
-            shifts = [k for k in range(modulus.bit_length()) if (modulus >> k) & 1]
-            width = frac_bits + modulus.bit_length() + 1
-            rows = np.full(frac.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
-            for row, k in enumerate(shifts):
-                rows[..., row, k : k + frac_bits] = frac
-            scaled = integer.sum_rows(b, rows, width, blocked_add=True)  # wide for every m: one depth
-            return scaled[..., frac_bits : frac_bits + total_bits]
+                exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
+                zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
+        return _reconstruct(b, exponents, zeros, total_bits)
+
+
+def powers(b: Builder, x, count: int) -> np.ndarray:
+    """Exact powers x^1 .. x^count of a W-bit number x (..., W), as
+    (..., count, count*W) bits (row k-1 holds x^k). The residues of x are
+    computed once; the log of x^k mod q is k * log(x) mod (q - 1), a fixed
+    regrouping of the one-hot (one OR level)."""
+    x = np.asarray(x, dtype=np.int64)
+    w = x.shape[-1]
+    total_bits = count * w
+    ks = np.arange(1, count + 1)
+    with b.scope("powers"):
+        chunks = _chunk_onehots(b, x)
+        exponents, zeros = {}, {}
+        for q in prime_plan(total_bits):
+            with b.scope(f"mod{q}"):
+                logs_hot, zero = _log_onehot(b, chunks, q)  # (..., q-1)
+                target = (ks[:, None] * np.arange(q - 1)[None, :]) % (q - 1)  # (k, log)
+                onehots = []
+                for j in range(q - 1):
+                    picks = np.where(target == j, logs_hot[..., None, :], ZERO)  # (..., k, log)
+                    onehots.append(b.gate(Kind.OR, _cat(picks, np.full(picks.shape[:-1] + (1,), ZERO))))
+                exponents[q] = np.stack(onehots, axis=-1)  # (..., k, q-1)
+                zeros[q] = np.broadcast_to(zero[..., None], zero.shape + (count,))
+        return _reconstruct(b, exponents, zeros, total_bits)
