@@ -13,6 +13,8 @@ with its top bit inverted, i.e. E + 2^(e-1).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tc0.builder import Builder
@@ -256,3 +258,90 @@ def prod(b: Builder, fmt, words) -> np.ndarray:
         sign = parity(b, f.sign) if m > 1 else f.sign[..., 0]
         exps = [f.biased[..., i, :] for i in range(m)]
         return round_pack(b, fmt, sign, significand, exps, m * 2 ** (fmt.e - 1))
+
+
+def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> np.ndarray:
+    """sum_k c_k * x^k in fixed point, x = X / 2^unit_bits given by the exact
+    powers X^1..X^K (rows of ``powers_rows``). Term k is
+    floor(floor(X^k / 2^(k*unit_bits - F)) * |c_k|) with c_k a dyadic constant
+    (an int numerator over 2^F); positive and negative terms are summed
+    separately and subtracted. Returns the non-negative total in units 2^-F.
+    """
+    f = frac_bits
+    lead = powers_rows.shape[:-2]
+    width = f + 4 + len(coefficients).bit_length()
+    positive, negative = [], []
+    for k, coef in enumerate(coefficients):
+        if coef == 0:
+            continue
+        if k == 0:
+            scaled = const_bits(1 << f, f + 1, lead)  # x^0 = 1
+        else:
+            shift = k * unit_bits - f
+            row = powers_rows[..., k - 1, :]
+            scaled = row[..., shift:] if shift >= 0 else _cat(const_bits(0, -shift, lead), row)
+            scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
+        product = _times_constant(b, scaled, abs(coef), f)
+        (positive if coef > 0 else negative).append(_cat(product, const_bits(0, max(0, width - product.shape[-1]), lead))[..., :width])
+    pos = integer.sum_rows(b, np.stack(positive, axis=-2), width) if len(positive) > 1 else positive[0]
+    if not negative:
+        return pos
+    neg = integer.sum_rows(b, np.stack(negative, axis=-2), width) if len(negative) > 1 else negative[0]
+    return integer.sub(b, pos, neg)[..., :width]
+
+
+def _times_constant(b: Builder, x, numerator: int, frac_bits: int) -> np.ndarray:
+    """floor(x * numerator / 2^frac_bits) for a constant ``numerator``: a sum of
+    shifted copies of x, one per set bit."""
+    x = _ids(x)
+    shifts = [k for k in range(numerator.bit_length()) if (numerator >> k) & 1]
+    width = x.shape[-1] + numerator.bit_length() + 1
+    rows = np.full(x.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
+    for row, k in enumerate(shifts):
+        rows[..., row, k : k + x.shape[-1]] = x
+    total = integer.sum_rows(b, rows, width) if len(shifts) > 1 else rows[..., 0, :]
+    return total[..., frac_bits:]
+
+
+def division_plan(p: int) -> tuple[int, int]:
+    """(F, K) of the reciprocal series: F fraction bits, K powers, with
+    4 * 2^p * (K + 2) < 2^F and the tail 2^(F-K) <= 1 unit."""
+    f = p + 4
+    while f <= p + 2 + math.log2(f + 2):
+        f += 1
+    return f, f
+
+
+def div(b: Builder, fmt, x, y) -> np.ndarray:
+    """x / y, correctly rounded; x/0 = the largest magnitude with x's sign,
+    0/0 = 0.
+
+    Integer quotient N = floor(m_x 2^(p+2) / m_y): with z = m_y / 2^p in
+    [1/2, 1) and U = 2^p - m_y, 1/z = sum_k (U / 2^p)^k (CRT powers, K terms,
+    F fraction bits) gives N0 = floor(4 m_x R / 2^F) in {N - 1, N}; one exact
+    multiply-and-compare picks N and the sticky bit (remainder != 0).
+    """
+    p, e = fmt.p, fmt.e
+    frac_bits, terms = division_plan(p)
+    with b.scope("fdiv"):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        lead = np.broadcast_shapes(fx.m.shape[:-1], fy.m.shape[:-1])
+        mx, my = np.broadcast_to(fx.m, lead + (p,)), np.broadcast_to(fy.m, lead + (p,))
+        u = integer.sub(b, const_bits(1 << p, p + 1, lead), _cat(my, const_bits(0, 1, lead)))[..., :p]
+        pw = crt.powers(b, u, terms)
+        recip = _fixed_point_series(b, pw, p, frac_bits, [1 << frac_bits] * (terms + 1))  # 2^F / z, truncated
+        approx = integer.multiply(b, mx, recip)[..., frac_bits - 2 :][..., : p + 3]  # N0
+        numerator = _cat(const_bits(0, p + 2, lead), mx)  # A = m_x 2^(p+2)
+        rem0 = integer.sub(b, numerator, integer.multiply(b, approx, my)[..., : 2 * p + 2])[..., : p + 1]
+        my_wide = _cat(my, const_bits(0, 1, lead))
+        big = integer.greater_equal(b, rem0, my_wide)
+        quotient = integer.add(b, approx, _cat(big[..., None], const_bits(0, p + 2, lead)))[..., : p + 3]
+        sticky = integer.mux(
+            b, big, b.not_(integer.equal(b, rem0, my_wide))[..., None], b.gate(Kind.OR, rem0)[..., None]
+        )[..., 0]
+        mag = _cat(sticky[..., None], quotient)
+        sign = b.xor(fx.sign, fy.sign)
+        normal = round_pack(b, fmt, sign, mag, [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3)
+        by_zero = _cat(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
+        by_zero = b.and_(by_zero, fx.nonzero[..., None])
+        return integer.mux(b, fy.nonzero, normal, by_zero)
