@@ -14,6 +14,7 @@ with its top bit inverted, i.e. E + 2^(e-1).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -345,3 +346,79 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         by_zero = _cat(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
         by_zero = b.and_(by_zero, fx.nonzero[..., None])
         return integer.mux(b, fy.nonzero, normal, by_zero)
+
+
+def sqrt_plan(p: int) -> dict:
+    """Constants of ``sqrt``: ROM index bits t, fraction bits F, series terms J,
+    half-width h (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
+    t = min(6, p + 1)
+    f = p + 10
+    terms = 0 if t == p + 1 else -(-(f + 2) // (t - 2))
+    return {"t": t, "F": f, "J": terms, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
+
+
+def _binomial_half(j: int) -> Fraction:
+    """binom(1/2, j), the Taylor coefficients of sqrt(1 + y)."""
+    c = Fraction(1)
+    for i in range(j):
+        c *= (Fraction(1, 2) - i) / (i + 1)
+    return c
+
+
+def sqrt(b: Builder, fmt, x) -> np.ndarray:
+    """sqrt(x), correctly rounded; 0 for x <= 0.
+
+    With par = E mod 2, V = m 2^par (p+1 bits) and M = V 2^(2k), the result is
+    isqrt(M) (plus a sticky bit) times 2^((E - par)/2 - k). isqrt: the top t
+    bits V0 of V index two ROMs, sqrt(v0) and 1/v0; y = (v - v0)/v0 < 2^(2-t)
+    feeds the binomial series of sqrt(1 + y) (CRT powers); the approximation r0
+    is within 2 of isqrt(M), and squaring the five candidates r0-2..r0+2 picks
+    it exactly.
+    """
+    p, e = fmt.p, fmt.e
+    plan = sqrt_plan(p)
+    t, f, terms, h, k = plan["t"], plan["F"], plan["J"], plan["h"], plan["k"]
+    with b.scope("fsqrt"):
+        fx = Fields(b, fmt, x)
+        lead = fx.m.shape[:-1]
+        par = fx.biased[..., 0]
+        zero1 = const_bits(0, 1, lead)
+        v = integer.mux(b, par, _cat(zero1, fx.m), _cat(fx.m, zero1))  # (p+1 bits)
+        low_bits = p + 1 - t
+        v0 = v[..., low_bits:]
+        hot = integer.decode(b, v0)
+        scale = Fraction(2) ** (low_bits - 2 * h)  # v0 = V0 * scale
+        sq_table = [round(_sqrt_fraction(i * scale) * 2**f) if i else 0 for i in range(1 << t)]
+        sq = integer.lookup(b, hot, sq_table, f + 1)
+        if terms:
+            g = p + 4
+            inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
+            inv = integer.lookup(b, hot, inv_table, f + g - low_bits + 3)
+            y = integer.multiply(b, v[..., :low_bits], inv)[..., g : g + f]  # y 2^F
+            coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
+            series = _fixed_point_series(b, crt.powers(b, y, terms), f, f, coefficients)
+        else:
+            series = const_bits(1 << f, f + 1, lead)
+        approx = integer.multiply(b, series, sq)[..., 2 * f - h - k :]
+        width = p + 4
+        approx = _cat(approx, const_bits(0, max(0, width - approx.shape[-1]), lead))[..., :width]
+        base = integer.sub(b, approx, const_bits(2, width, lead))[..., :width]
+        candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
+        squares = integer.multiply(b, candidates, candidates)
+        target_width = squares.shape[-1]
+        target = _cat(const_bits(0, 2 * k, lead), v)
+        target = _cat(target, const_bits(0, target_width - target.shape[-1], lead))[..., None, :]
+        fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
+        exact = b.gate(Kind.OR, integer.equal(b, target, squares))
+        steps = _cat(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
+        root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2))
+        mag = _cat(b.not_(exact)[..., None], root[..., : width + 1])
+        result = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], mag, [fx.biased[..., 1:]], 2 ** (e - 2) + k + 1)
+        positive = b.and_(fx.nonzero, b.not_(fx.sign))
+        return b.and_(result, positive[..., None])  # negative and zero inputs give 0
+
+
+def _sqrt_fraction(x: Fraction) -> Fraction:
+    """sqrt(x) to 64 fractional bits (for ROM contents)."""
+    scaled = x * 2**128
+    return Fraction(math.isqrt(scaled.numerator // scaled.denominator), 2**64)
