@@ -20,6 +20,7 @@ import numpy as np
 
 from tc0.builder import Builder
 from tc0.circuit import ONE, ZERO, Kind
+from tc0.floats.exp_algorithm import exp_plan
 from tc0.gadgets import crt, integer
 from tc0.gadgets.integer import _cat
 
@@ -422,3 +423,58 @@ def _sqrt_fraction(x: Fraction) -> Fraction:
     """sqrt(x) to 64 fractional bits (for ROM contents)."""
     scaled = x * 2**128
     return Fraction(math.isqrt(scaled.numerator // scaled.denominator), 2**64)
+
+
+def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
+    """x + offset for an unsigned x and a constant offset of either sign, as a
+    ``width``-bit two's complement number."""
+    x = _ids(x)
+    lead = x.shape[:-1]
+    wide = _cat(x, const_bits(0, width - x.shape[-1], lead))
+    if offset >= 0:
+        return integer.add(b, wide, const_bits(offset, width, lead))[..., :width]
+    return integer.sub(b, wide, const_bits(-offset, width, lead))[..., :width]
+
+
+def exp(b: Builder, fmt, x) -> np.ndarray:
+    """exp(x), faithfully rounded by the algorithm of ``tc0.floats.exp_algorithm``
+    (the reference follows it to the bit): fixed-point |x|, times log2(e),
+    split into k + frac, 2^frac by a Taylor series of CRT powers, round_pack."""
+    p, e = fmt.p, fmt.e
+    plan = exp_plan(fmt)
+    with b.scope("fexp"):
+        fx = Fields(b, fmt, x)
+        lead = fx.m.shape[:-1]
+        # step 1: overflow iff E >= I - p + 1, i.e. biased >= I - p + 1 + 2^(e-1)
+        limit = plan.I - p + 1 + 2 ** (e - 1)
+        if limit <= 0:
+            overflow = const_bits(1, 1, lead)[..., 0]
+        elif limit >= 2**e:
+            overflow = const_bits(0, 1, lead)[..., 0]
+        else:
+            overflow = b.and_(fx.nonzero, integer.greater_equal(b, fx.biased, const_bits(limit, e, lead)))
+        # step 2: X = floor(m 2^(E+G)) = (m << A) >> p with A = E + G + p = biased + G + p - 2^(e-1)
+        a_width = e + 2 + max(0, (plan.G + p).bit_length())
+        amount = _signed_offset(b, fx.biased, plan.G + p - 2 ** (e - 1), a_width)
+        negative = amount[..., -1]
+        register = plan.I + plan.G + p
+        shifted = integer.shift_left(b, fx.m, amount[..., :-1], out_width=register)[..., p:]
+        x_fixed = b.and_(shifted, b.not_(negative)[..., None])
+        # step 3: |Y| = X L2E, then Y in two's complement
+        y_mag = _times_constant(b, x_fixed, plan.L2E, 0)
+        y_width = y_mag.shape[-1] + 1
+        y_mag = _cat(y_mag, const_bits(0, 1, lead))
+        flipped = b.xor(y_mag, fx.sign[..., None])
+        y = integer.add(b, flipped, _cat(fx.sign[..., None], const_bits(0, y_width - 1, lead)))[..., :y_width]
+        # step 4: k = floor(Y / 2^FB), frac = the low FB bits
+        frac, k = y[..., : plan.FB], y[..., plan.FB :]
+        # step 5: Z = floor(floor(frac / 2^(FB-F-4)) LN2 / 2^(LNB+4))
+        z = _times_constant(b, frac[..., plan.FB - plan.F - 4 :], plan.LN2, plan.LNB + 4)[..., : plan.F]
+        # step 6: the Taylor series
+        series = _fixed_point_series(b, crt.powers(b, z, plan.J), plan.F, plan.F, list(plan.C))
+        # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
+        k_bits = k.shape[-1]
+        k_biased = _cat(k[..., :-1], b.not_(k[..., -1:]))
+        normal = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], series, [k_biased], 2 ** (k_bits - 1) + plan.F)
+        special = b.and_(const_bits(fmt.max_word, fmt.width, lead), b.not_(fx.sign)[..., None])
+        return integer.mux(b, overflow, special, normal)

@@ -194,3 +194,11 @@ def prod(fmt: FloatFormat, x):
 def dot(fmt: FloatFormat, a, b):
     """Dot products over the last axis: each product mul-rounded, then ``sum``."""
     return sum(fmt, mul(fmt, a, b))
+
+
+def exp(fmt: FloatFormat, x):
+    """exp(x), faithfully rounded by the algorithm in ``tc0.floats.exp_algorithm``
+    (which the circuit implements to the bit)."""
+    from tc0.floats.exp_algorithm import exp_reference
+
+    return exp_reference(fmt, x)
