@@ -11,7 +11,7 @@ import numpy as np
 
 from tc0 import analysis, storage
 from tc0.errors import GadgetError, Tc0Error
-from tc0.gadgets.catalog import GADGETS, compile_gadget
+from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget
 from tc0.simulator import simulate
 
 EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
@@ -62,20 +62,26 @@ def main():
     """
 
 
-_COMPILE_HELP = "Compile a gadget to a circuit file.\n\n\b\nGadgets:\n" + "\n".join(
-    f"  {name:<9} {spec.summary}" for name, spec in GADGETS.items()
+_COMPILE_HELP = (
+    "Compile a gadget to a circuit file. Integer gadgets take --bits (and --m);"
+    " float gadgets take --p, optionally --e (default p + 1), and --m for sum/prod/dot."
+    " Float ports hold words as in DESIGN section 3 (significand, exponent, sign; LSB first)."
+    "\n\n\b\nGadgets:\n"
+    + "\n".join(f"  {name:<11} {spec.summary}" for name, spec in {**GADGETS, **FLOAT_GADGETS}.items())
 )
 
 
 @main.command("compile", help=_COMPILE_HELP)
 @click.argument("gadget", metavar="GADGET")
-@click.option("--bits", "-W", type=int, default=16, show_default=True, help="Bit width W of each operand.")
-@click.option("--m", "m", type=int, default=None, help="Number of operands M (int:sum, int:max).")
+@click.option("--bits", "-W", type=int, default=None, help="Bit width W of each integer operand [default: 16].")
+@click.option("--p", "p", type=int, default=None, help="Float significand bits p.")
+@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
+@click.option("--m", "m", type=int, default=None, help="Number of operands M (sum, max, prod, dot).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @_reports_errors
-def compile_cmd(gadget, bits, m, out):
+def compile_cmd(gadget, bits, p, e, m, out):
     _writable(out)
-    circuit = compile_gadget(gadget, bits, m)
+    circuit = compile_gadget(gadget, bits, m, p, e)
     circuit.save(out)
     click.echo(analysis.summary_line(circuit, gadget))
 

@@ -80,8 +80,8 @@ def _gadget(name: str, bits: int | None = None, m: int | None = None) -> Callabl
     from tc0.gadgets.catalog import compile_gadget
 
     if bits is None:
-        return lambda v: compile_gadget(name, v, m)
-    return lambda v: compile_gadget(name, bits, v)
+        return lambda v: compile_gadget(name, bits=v, m=m)
+    return lambda v: compile_gadget(name, bits=bits, m=v)
 
 
 #: (family, swept parameter, values, builder) of the default integer sweeps

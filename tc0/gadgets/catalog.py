@@ -1,8 +1,12 @@
 """The named gadgets ``tc0 compile`` builds, with their ports and parameter ranges.
 
-Port conventions: binary gadgets read ports ``a`` and ``b``; ``int:sum`` and
-``int:max`` read one port ``x`` of M numbers concatenated (number j at bits
-j*W upward). Results are port ``y`` (``int:cmp``: ``lt`` and ``eq``).
+Port conventions: binary gadgets read ports ``a`` and ``b`` (unary float ops:
+``a``); ``int:sum``, ``int:max``, ``int:prod``, ``float:sum`` and
+``float:prod`` read one port ``x`` of M numbers concatenated (number j at bits
+j*W upward, W = p + e + 1 for floats); ``float:dot`` reads ports ``a`` and
+``b`` of M floats each. Results are port ``y`` (``int:cmp``: ``lt`` and
+``eq``); float results are words in the encoding of DESIGN section 3,
+``float:lt``/``float:eq`` one bit.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from tc0.builder import Builder
 from tc0.circuit import Circuit
 from tc0.errors import GadgetError
-from tc0.gadgets import integer
+from tc0.floats import FloatFormat
+from tc0.floats import gadgets as fgadgets
+from tc0.gadgets import crt, integer
 
 MAX_BITS = 256
+DEFAULT_BITS = 16
 MAX_M = 1024
 
 
@@ -63,15 +72,81 @@ GADGETS: dict[str, GadgetSpec] = {
                    _over_m(integer.iterated_sum), max_m=256),
         GadgetSpec("int:max", "maximum of M W-bit numbers, W bits (depth 6)", True,
                    _over_m(integer.maximum), max_m=128),
+        GadgetSpec("int:prod", "product of M W-bit numbers, M*W bits (Chinese remaindering)", True,
+                   _over_m(crt.iterated_product), max_bits=32, max_m=32),
     )
 }
 
 
-def compile_gadget(name: str, bits: int, m: int | None = None) -> Circuit:
-    """Build gadget ``name`` for width ``bits`` (and operand count ``m``)."""
+@dataclass(frozen=True)
+class FloatGadgetSpec:
+    """A float gadget: its operation, input shape and size limit on M."""
+
+    name: str
+    summary: str
+    shape: str  # "unary", "binary", "reduce" (port x of M floats) or "pair" (ports a, b of M floats)
+    op: Callable
+    max_m: int = 0
+
+
+FLOAT_GADGETS: dict[str, FloatGadgetSpec] = {
+    spec.name: spec
+    for spec in (
+        FloatGadgetSpec("float:add", "a + b, correctly rounded", "binary", fgadgets.add),
+        FloatGadgetSpec("float:sub", "a - b, correctly rounded", "binary", fgadgets.sub),
+        FloatGadgetSpec("float:mul", "a * b, correctly rounded", "binary", fgadgets.mul),
+        FloatGadgetSpec("float:div", "a / b, correctly rounded (x/0 = +-max, 0/0 = 0)", "binary", fgadgets.div),
+        FloatGadgetSpec("float:lt", "[a < b], one bit", "binary", fgadgets.less_than),
+        FloatGadgetSpec("float:eq", "[a == b], one bit", "binary", fgadgets.equal),
+        FloatGadgetSpec("float:max", "max(a, b)", "binary", fgadgets.maximum),
+        FloatGadgetSpec("float:sqrt", "sqrt(a), correctly rounded (0 for a < 0)", "unary", fgadgets.sqrt),
+        FloatGadgetSpec("float:exp", "exp(a), faithfully rounded", "unary", fgadgets.exp),
+        FloatGadgetSpec("float:relu", "max(a, 0)", "unary", fgadgets.relu),
+        FloatGadgetSpec("float:sum", "sum of M floats (DESIGN's truncated-sum semantics)", "reduce", fgadgets.sum_,
+                        max_m=256),
+        FloatGadgetSpec("float:prod", "product of M floats, rounded once", "reduce", fgadgets.prod, max_m=32),
+        FloatGadgetSpec("float:dot", "dot product of two vectors of M floats", "pair", fgadgets.dot, max_m=256),
+    )
+}
+
+
+def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) -> None:
+    w = fmt.width
+    if spec.shape == "unary":
+        y = spec.op(b, fmt, b.input("a", w))
+    elif spec.shape == "binary":
+        y = spec.op(b, fmt, b.input("a", w), b.input("b", w))
+    elif spec.shape == "reduce":
+        y = spec.op(b, fmt, b.input("x", m * w).reshape(m, w))
+    else:
+        y = spec.op(b, fmt, b.input("a", m * w).reshape(m, w), b.input("b", m * w).reshape(m, w))
+    b.output("y", np.asarray(y).reshape(-1))
+
+
+def float_format(p: int | None, e: int | None) -> FloatFormat:
+    """The format for --p/--e, as a GadgetError on bad values."""
+    if p is None:
+        raise GadgetError("float gadgets need --p (significand bits)")
+    try:
+        return FloatFormat(p, e)
+    except ValueError as exc:
+        raise GadgetError(str(exc)) from None
+
+
+def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
+                   e: int | None = None) -> Circuit:
+    """Build gadget ``name``: integer gadgets take ``bits`` (and ``m``), float
+    gadgets ``p`` (and ``e``, ``m``)."""
+    if name in FLOAT_GADGETS:
+        return _compile_float(FLOAT_GADGETS[name], bits, m, p, e)
     spec = GADGETS.get(name)
     if spec is None:
-        raise GadgetError(f"unknown gadget {name!r}; known: {', '.join(GADGETS)}")
+        known = ", ".join([*GADGETS, *FLOAT_GADGETS])
+        raise GadgetError(f"unknown gadget {name!r}; known: {known}")
+    if p is not None or e is not None:
+        raise GadgetError(f"{name} is an integer gadget: use --bits, not --p/--e")
+    if bits is None:
+        bits = DEFAULT_BITS
     if not 1 <= bits <= spec.max_bits:
         raise GadgetError(f"{name}: --bits must be in 1..{spec.max_bits}, got {bits}")
     if spec.uses_m:
@@ -84,4 +159,21 @@ def compile_gadget(name: str, bits: int, m: int | None = None) -> Circuit:
     b = Builder()
     with b.scope(name):
         spec.build(b, bits, m or 1)
+    return b.build()
+
+
+def _compile_float(spec: FloatGadgetSpec, bits, m, p, e) -> Circuit:
+    if bits is not None:
+        raise GadgetError(f"{spec.name} is a float gadget: use --p/--e, not --bits")
+    fmt = float_format(p, e)
+    if spec.max_m:
+        if m is None:
+            raise GadgetError(f"{spec.name} needs --m (the number of operands)")
+        if not 1 <= m <= spec.max_m:
+            raise GadgetError(f"{spec.name}: --m must be in 1..{spec.max_m}, got {m}")
+    elif m is not None:
+        raise GadgetError(f"{spec.name} takes no --m")
+    b = Builder()
+    with b.scope(spec.name):
+        _build_float(b, spec, fmt, m or 1)
     return b.build()
