@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from handmade import circuit_from_gates
 
 from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import FormatError
@@ -238,21 +239,7 @@ def test_read_bristol_names_the_file(tmp_path):
 # ---------------------------------------------------------------- export round trips
 
 
-def raw_circuit(inputs: dict[str, int], gates, outputs: dict[str, list[int]]) -> Circuit:
-    """A Circuit straight from arrays, bypassing the builder's folding (so MAJ
-    gates keep constant and repeated fan-ins, AND/OR may read constants)."""
-    n_in = sum(inputs.values())
-    kinds = [Kind.CONST0, Kind.CONST1] + [Kind.INPUT] * n_in + [k for k, _ in gates]
-    counts = [0] * (2 + n_in) + [len(f) for _, f in gates]
-    return Circuit(
-        kind=np.array(kinds, dtype=np.uint8),
-        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        fanins=np.array([x for _, f in gates for x in f], dtype=np.int32),
-        scope=np.zeros(len(kinds), dtype=np.int32),
-        scopes=("",),
-        inputs=dict(inputs),
-        outputs={name: np.array(ids, dtype=np.int64) for name, ids in outputs.items()},
-    )
+raw_circuit = circuit_from_gates
 
 
 def all_inputs(circuit: Circuit) -> dict[str, np.ndarray]:

@@ -16,7 +16,6 @@ import json
 import random
 import struct
 import zipfile
-import zlib
 
 import numpy as np
 import pytest

@@ -1,19 +1,28 @@
 """The p-bit reference backend against independent oracles.
 
 Correctly rounded operations are checked against MPFR (``Mpfr`` in
-test_float_format.py); the sum rule of DESIGN section 3 against a Fraction
-implementation written here from the rule's text.
+tests/float_oracles.py); the sum rule of DESIGN section 3 against a Fraction
+implementation written from the rule's text (``sum_rule``, same file).
 """
 
 from __future__ import annotations
 
-import math
-import random
-from fractions import Fraction
-
 import numpy as np
 import pytest
-from test_float_format import Mpfr, assert_words, pack, random_word, unpack, valid_words, value
+from float_oracles import (
+    Mpfr,
+    assert_words,
+    edge_pairs,
+    exact_prod,
+    oracle_max,
+    pack,
+    random_word,
+    sum_rows,
+    sum_rule,
+    unpack,
+    valid_words,
+    value,
+)
 
 from tc0.errors import FloatFormatError
 from tc0.floats import FloatFormat
@@ -23,12 +32,6 @@ BINARY = ("add", "sub", "mul", "div")
 RANDOM_FORMATS = [(8, 9), (11, 6), (16, 8)]
 #: formats whose intermediates leave int64 (Python-int paths); exponents kept near 0 for MPFR
 WIDE_FORMATS = [(31, 20), (40, 20), (60, 3)]
-
-
-def oracle_max(p, e, a, b):
-    """The larger word (canonical zero), by exact Fraction comparison."""
-    w = b if value(p, e, a) < value(p, e, b) else a
-    return 0 if value(p, e, w) == 0 else w
 
 
 # ---------------------------------------------------------------------------
@@ -82,25 +85,6 @@ def test_dense_prod3_44(rnd):
 
 # ---------------------------------------------------------------------------
 # random formats: random pairs and constructed edge cases
-
-
-def edge_pairs(rnd: random.Random, p: int, e: int) -> list[tuple[int, int]]:
-    """Zeros, extremes, exact ties, cancellation, saturation and flush."""
-    emin, emax = -(2 ** (e - 1)), 2 ** (e - 1) - 1
-    top, low, neg = 2**p - 1, 2 ** (p - 1), 1 << (p + e)
-    mx, mn = pack(p, e, 0, top, emax), pack(p, e, 0, low, emin)
-    small = [pack(p, e, 0, low, E) for E in (1 - p, 2 - p) if emin <= E <= emax]  # 1.0 and 2.0
-    firsts, seconds = (0, mx, mn, mx | neg, mn | neg, *small), (0, mx, mn, mx | neg, mn | neg, neg, *small)
-    pairs = [(x, y) for x in firsts for y in seconds]
-    for _ in range(200 if emin + p + 1 <= emax else 0):
-        x = random_word(rnd, p, e, rnd.randint(emin + p + 1, emax))
-        s, m, E = unpack(p, e, x)
-        half = pack(p, e, s, low, E - p)  # exactly half an ulp of x, same sign: a tie
-        pairs += [(x, half), (x, half ^ neg), (half, x)]
-        pairs += [(x, x), (x, x ^ neg), (x, pack(p, e, s, m + 1 if m < top else m - 1, E))]  # cancellation
-        pairs += [(x, pack(p, e, s, 3 * 2 ** (p - 2), E))]  # mul tie for odd m < 2^(p+1)/3
-        pairs += [(x, mx), (x, mn), (mx, x), (mn, x)]  # saturation / flush of products and quotients
-    return pairs
 
 
 @pytest.mark.parametrize("p, e", RANDOM_FORMATS)
@@ -204,52 +188,6 @@ def test_scalar_operands_take_the_same_paths(rnd, p, e):
 
 # ---------------------------------------------------------------------------
 # sum (d_plus), prod (d_times), dot: the rules of DESIGN section 3
-
-
-def sum_rule(oracle: Mpfr, words) -> int:
-    """DESIGN's baseline sum, with Fractions: T = max over non-zero terms of
-    E_i + p; truncate each |term| toward zero to a multiple of 2^(T - W),
-    W = p + ceil(log2 m) + 3; add the signed results exactly; round()."""
-    p, e = oracle.p, oracle.e
-    fields = [unpack(p, e, w) for w in words]
-    if all(m == 0 for _, m, _ in fields):
-        return 0
-    T = max(E + p for _, m, E in fields if m)
-    W = p + math.ceil(math.log2(len(words))) + 3
-    unit = Fraction(2) ** (T - W)
-    total = Fraction(0)
-    for w in words:
-        v = value(p, e, w)
-        total += (1 if v > 0 else -1) * math.floor(abs(v) / unit) * unit
-    return oracle.round(total)
-
-
-def exact_prod(oracle: Mpfr, words) -> int:
-    """round() of the exact product of the words' values: product of signed
-    significands times 2 to the sum of exponents."""
-    fields = [unpack(oracle.p, oracle.e, w) for w in words]
-    return oracle.round(math.prod((-1) ** s * m for s, m, _ in fields), sum(E for _, _, E in fields))
-
-
-def sum_rows(rnd: random.Random, p: int, e: int, m: int, rows: int) -> list[list[int]]:
-    """Rows of m terms: clustered exponents, stragglers far below (truncated away),
-    cancelling pairs, zeros, mostly-negative rows."""
-    out = []
-    for i in range(rows):
-        lo, hi = -(2 ** (e - 1)) + 3 * p + 8, 2 ** (e - 1) - 3
-        centre = rnd.randint(-60, 60) if e > 9 else rnd.randint(lo, hi) if lo <= hi else rnd.randint(-p, 0)
-        row = [random_word(rnd, p, e, centre + rnd.randint(-p - 6, 2)) for _ in range(m)]
-        kind = i % 5
-        if kind == 1 and m > 1:  # stragglers far below T
-            row[1:] = [random_word(rnd, p, e, centre - rnd.randint(p, 3 * p)) for _ in row[1:]]
-        elif kind == 2 and m > 1:  # cancellation: x and -x (and zero rows)
-            half = [random_word(rnd, p, e, centre) for _ in range(m // 2)]
-            row = half + [w ^ (1 << (p + e)) for w in half] + [0] * (m % 2)
-            rnd.shuffle(row)
-        elif kind == 3:  # negative totals, a few zeros
-            row = [w | (1 << (p + e)) if rnd.random() < 0.8 else (0 if rnd.random() < 0.3 else w) for w in row]
-        out.append(row)
-    return out
 
 
 @pytest.mark.parametrize("p, e", [(4, 4), (8, 9), (11, 6), (16, 8), (40, 20), (60, 3)])

@@ -19,6 +19,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from handmade import circuit_from_gates
 
 from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import ExportError
@@ -52,7 +53,6 @@ def maj_circuit() -> Circuit:
 def raw_circuit() -> Circuit:
     """Arrays made by hand (no builder folding): MAJ with repeated and constant
     fan-ins, AND/OR with constant and duplicate fan-ins, fan-in 1 gates."""
-    kinds = [Kind.CONST0, Kind.CONST1] + [Kind.INPUT] * 4
     gates = [
         (Kind.MAJ, [2, 2, 3, 0, 1]),  # 6
         (Kind.MAJ, [4, 4, 5, 5, 2, 1, 0, 0]),  # 7
@@ -63,17 +63,7 @@ def raw_circuit() -> Circuit:
         (Kind.AND, [5]),  # 12
         (Kind.MAJ, [1, 1, 0]),  # 13
     ]
-    counts = [0] * len(kinds) + [len(f) for _, f in gates]
-    kinds += [k for k, _ in gates]
-    return Circuit(
-        kind=np.array(kinds, dtype=np.uint8),
-        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-        fanins=np.array([x for _, f in gates for x in f], dtype=np.int32),
-        scope=np.zeros(len(kinds), dtype=np.int32),
-        scopes=("",),
-        inputs={"a": 2, "b": 2},
-        outputs={"y": np.arange(6, 14), "z": np.array([0, 1, 3])},
-    )
+    return circuit_from_gates({"a": 2, "b": 2}, gates, {"y": list(range(6, 14)), "z": [0, 1, 3]})
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 
 from tc0.builder import Builder
-from tc0.circuit import ONE, ZERO, Kind
+from tc0.circuit import ZERO, Kind
 from tc0.floats.exp_algorithm import exp_plan
 from tc0.gadgets import crt, integer
 from tc0.gadgets.integer import _cat

@@ -149,31 +149,32 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
         bits = DEFAULT_BITS
     if not 1 <= bits <= spec.max_bits:
         raise GadgetError(f"{name}: --bits must be in 1..{spec.max_bits}, got {bits}")
-    if spec.uses_m:
-        if m is None:
-            raise GadgetError(f"{name} needs --m (the number of operands)")
-        if not 1 <= m <= spec.max_m:
-            raise GadgetError(f"{name}: --m must be in 1..{spec.max_m}, got {m}")
-    elif m is not None:
-        raise GadgetError(f"{name} takes no --m")
-    b = Builder()
-    with b.scope(name):
-        spec.build(b, bits, m or 1)
-    return b.build()
+    _check_m(name, m, spec.max_m if spec.uses_m else 0)
+    return _build(name, lambda b: spec.build(b, bits, m or 1))
 
 
 def _compile_float(spec: FloatGadgetSpec, bits, m, p, e) -> Circuit:
     if bits is not None:
         raise GadgetError(f"{spec.name} is a float gadget: use --p/--e, not --bits")
     fmt = float_format(p, e)
-    if spec.max_m:
-        if m is None:
-            raise GadgetError(f"{spec.name} needs --m (the number of operands)")
-        if not 1 <= m <= spec.max_m:
-            raise GadgetError(f"{spec.name}: --m must be in 1..{spec.max_m}, got {m}")
-    elif m is not None:
-        raise GadgetError(f"{spec.name} takes no --m")
+    _check_m(spec.name, m, spec.max_m)
+    return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
+
+
+def _check_m(name: str, m: int | None, max_m: int) -> None:
+    """``max_m`` = 0: the gadget takes no --m; otherwise --m is required in 1..max_m."""
+    if not max_m:
+        if m is not None:
+            raise GadgetError(f"{name} takes no --m")
+        return
+    if m is None:
+        raise GadgetError(f"{name} needs --m (the number of operands)")
+    if not 1 <= m <= max_m:
+        raise GadgetError(f"{name}: --m must be in 1..{max_m}, got {m}")
+
+
+def _build(name: str, declare) -> Circuit:
     b = Builder()
-    with b.scope(spec.name):
-        _build_float(b, spec, fmt, m or 1)
+    with b.scope(name):
+        declare(b)
     return b.build()

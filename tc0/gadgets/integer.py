@@ -240,9 +240,9 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
     t = t.reshape(lead + (total,))
     not_t = b.not_(t)
     bits = []
-    for l in range(total.bit_length()):
-        lows = np.arange(1 << l, total + 1, 1 << (l + 1))
-        highs = lows + (1 << l)  # first value past each interval
+    for bit in range(total.bit_length()):
+        lows = np.arange(1 << bit, total + 1, 1 << (bit + 1))
+        highs = lows + (1 << bit)  # first value past each interval
         closed = highs <= total
         pos = t[..., lows - 1]
         if not closed.any():
