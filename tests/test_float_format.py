@@ -1,142 +1,20 @@
 """FloatFormat: words, fields, encode/decode, exact rounding (DESIGN section 3).
 
-The oracles here are independent of tc0.floats: words are packed and unpacked
-by the few lines below, and rounding is MPFR's (gmpy2) at precision p, with
-DESIGN's saturation and flush applied afterwards. ``tests/test_float_reference.py``
-imports them.
+The oracles (tests/float_oracles.py) are independent of tc0.floats: words are
+packed and unpacked by a few lines of their own, and rounding is MPFR's (gmpy2)
+at precision p, with DESIGN's saturation and flush applied afterwards.
 """
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
 
-import gmpy2
 import numpy as np
 import pytest
-from gmpy2 import mpfr
+from float_oracles import Mpfr, assert_words, pack, random_word, unpack, valid_words, value
 
 from tc0.errors import FloatFormatError, Tc0Error
 from tc0.floats import FloatFormat, round_scaled
-
-# ---------------------------------------------------------------------------
-# independent oracle
-
-
-def unpack(p: int, e: int, w: int) -> tuple[int, int, int]:
-    """(s, m, E) of a word: bits 0..p-1 = m, p..p+e-1 = E (two's complement), p+e = s."""
-    w = int(w)
-    E = (w >> p) & ((1 << e) - 1)
-    return (w >> (p + e)) & 1, w & ((1 << p) - 1), E - (1 << e) if E >> (e - 1) else E
-
-
-def pack(p: int, e: int, s: int, m: int, E: int) -> int:
-    assert s in (0, 1) and (m == 0 or 2 ** (p - 1) <= m < 2**p) and -(2 ** (e - 1)) <= E < 2 ** (e - 1)
-    return (s << (p + e)) | ((E % (1 << e)) << p) | m
-
-
-def value(p: int, e: int, w: int) -> Fraction:
-    s, m, E = unpack(p, e, w)
-    return (-1) ** s * m * Fraction(2) ** E
-
-
-def valid_words(p: int, e: int) -> list[int]:
-    """Every valid word: m = 0 (any sign and exponent: all read as zero) or m >= 2^(p-1)."""
-    return [w for w in range(1 << (p + e + 1)) if unpack(p, e, w)[1] in (0, *range(1 << (p - 1), 1 << p))]
-
-
-class Mpfr:
-    """DESIGN's round() by MPFR: correctly rounded to p bits with an unbounded
-    exponent, then saturation to +-max / flush to 0 of the rounded magnitude.
-
-    This gmpy2/MPFR build keeps MPFR's default exponent range (about +-2^30)
-    whatever the context asks for, so exponents here must stay well inside it.
-    """
-
-    def __init__(self, p: int, e: int):
-        assert e <= 28, "exponents must stay inside MPFR's range"
-        self.p, self.e = p, e
-        self.emin, self.emax = -(2 ** (e - 1)), 2 ** (e - 1) - 1
-        self.ctx = gmpy2.context(
-            precision=p,
-            round=gmpy2.RoundToNearest,
-            emin=gmpy2.get_emin_min(),
-            emax=gmpy2.get_emax_max(),
-            subnormalize=False,
-        )
-        self.max_word = pack(p, e, 0, 2**p - 1, self.emax)
-
-    def mp(self, w: int) -> mpfr:
-        """The exact value of a word as an mpfr."""
-        s, m, E = unpack(self.p, self.e, w)
-        x = self.ctx.mul_2exp(mpfr(m, self.p), E)
-        return self.ctx.minus(x) if s else x
-
-    def word(self, r: mpfr) -> int:
-        """The word of an MPFR result already rounded to p bits."""
-        assert gmpy2.is_finite(r), r
-        if r == 0:
-            return 0
-        mant, exp = (int(v) for v in r.as_mantissa_exp())
-        s, mant = int(mant < 0), abs(mant)
-        k = self.p - mant.bit_length()  # >= 0: r has at most p bits
-        mant, exp = mant << k, exp - k
-        # with 2^(p-1) <= mant < 2^p: |r| > max = (2^p - 1) 2^emax iff exp > emax,
-        # and |r| < 2^(p-1) 2^emin iff exp < emin
-        if exp > self.emax:
-            return self.max_word | (s << (self.p + self.e))
-        return 0 if exp < self.emin else pack(self.p, self.e, s, mant, exp)
-
-    def round(self, x, shift: int = 0) -> int:
-        """round(x * 2^shift) for an exact int, Fraction or float x (scaling by
-        2^shift commutes with rounding when the exponent is unbounded)."""
-        if isinstance(x, float):
-            r = self.ctx.plus(mpfr(x, 53))
-        else:
-            x = Fraction(x)
-            with self.ctx:
-                r = mpfr(gmpy2.mpq(x.numerator, x.denominator))
-        return self.word(self.ctx.mul_2exp(r, shift))
-
-    def add(self, a, b):
-        return self.word(self.ctx.add(self.mp(a), self.mp(b)))
-
-    def sub(self, a, b):
-        return self.word(self.ctx.sub(self.mp(a), self.mp(b)))
-
-    def mul(self, a, b):
-        return self.word(self.ctx.mul(self.mp(a), self.mp(b)))
-
-    def div(self, a, b):
-        x, y = self.mp(a), self.mp(b)
-        if y == 0:
-            return 0 if x == 0 else self.max_word | (int(x < 0) << (self.p + self.e))
-        return self.word(self.ctx.div(x, y))
-
-    def sqrt(self, a):
-        x = self.mp(a)
-        return 0 if x <= 0 else self.word(self.ctx.sqrt(x))
-
-
-def random_word(rnd: random.Random, p: int, e: int, E=None) -> int:
-    """A random non-zero word (exponent E, or uniform)."""
-    lo, hi = -(2 ** (e - 1)), 2 ** (e - 1) - 1
-    E = rnd.randint(lo, hi) if E is None else min(max(E, lo), hi)
-    return pack(p, e, rnd.getrandbits(1), rnd.randrange(2 ** (p - 1), 2**p), E)
-
-
-def assert_words(got, want, *inputs, fmt=None):
-    """Equal word arrays; on failure name the first few differing inputs."""
-    got = np.asarray(got, dtype=np.uint64).ravel()
-    want = np.asarray(want, dtype=np.uint64).ravel()
-    bad = np.flatnonzero(got != want)
-    if bad.size:
-        lines = []
-        for i in bad[:5]:
-            args = ", ".join(hex(int(np.asarray(x).ravel()[i])) for x in inputs)
-            lines.append(f"inputs ({args}): got {int(got[i]):#x}, want {int(want[i]):#x}")
-        pytest.fail(f"{bad.size} mismatches ({fmt}):\n" + "\n".join(lines))
-
 
 # ---------------------------------------------------------------------------
 # the format itself
