@@ -1,0 +1,229 @@
+"""The tensor-op interface FlowAR modules are written against, and its three
+backends (DESIGN section 6):
+
+* ``Float64Backend``: the math, numpy float64;
+* ``PbitBackend``: the exact p-bit emulation of DESIGN section 3 (words);
+* ``CircuitBackend``: emits gates; a tensor is an array of wire ids with one
+  trailing axis for the bits of each float word.
+
+A tensor's *shape* is the shape of its scalars (the bit axis of a circuit
+tensor is not part of it). Structural operations (reshape, transpose, index,
+concatenate) never touch values, so they are shared; arithmetic is per backend.
+Every composite operation with a rounding order of its own (matrix product,
+mean) is defined once here in terms of ``mul``/``sum``/``div``, so the three
+backends cannot disagree on the order of operations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tc0.builder import Builder
+from tc0.floats import FloatFormat
+from tc0.floats import gadgets as fg
+from tc0.floats import reference as ref
+
+
+class Backend:
+    """Base class: structural ops and the composite ops, written once."""
+
+    #: trailing array axes that make up one scalar (circuit tensors: the bits)
+    scalar_axes = 0
+
+    # -------------------------------------------------------- structure
+    def shape(self, x) -> tuple[int, ...]:
+        """Shape of the tensor's scalars."""
+        x = np.asarray(x)
+        return x.shape[: x.ndim - self.scalar_axes]
+
+    def _tail(self, x) -> tuple[int, ...]:
+        return np.asarray(x).shape[np.ndim(x) - self.scalar_axes :]
+
+    def reshape(self, x, shape):
+        return np.reshape(x, tuple(shape) + self._tail(x))
+
+    def transpose(self, x, axes=None):
+        nd = len(self.shape(x))
+        axes = tuple(range(nd))[::-1] if axes is None else tuple(a % nd for a in axes)
+        return np.transpose(x, axes + tuple(range(nd, nd + self.scalar_axes)))
+
+    def swap_last(self, x):
+        """Transpose of the last two scalar axes."""
+        nd = len(self.shape(x))
+        return self.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+    def concat(self, xs, axis: int = 0):
+        nd = len(self.shape(xs[0]))
+        return np.concatenate(xs, axis=axis % nd)
+
+    def broadcast_to(self, x, shape):
+        return np.broadcast_to(x, tuple(shape) + self._tail(x))
+
+    def slice_last(self, x, start: int, stop: int):
+        """Scalars ``start:stop`` of the last scalar axis."""
+        x = np.asarray(x)
+        index = (Ellipsis, slice(start, stop)) + (slice(None),) * self.scalar_axes
+        return x[index]
+
+    def expand(self, x, axis: int):
+        """Insert a length-1 scalar axis."""
+        nd = len(self.shape(x))
+        return np.expand_dims(x, axis % (nd + 1))
+
+    # -------------------------------------------------------- composites
+    def matmul(self, x, y):
+        """x (..., n, k) @ y (..., k, m): every product rounded, then one sum of
+        k terms per entry (DESIGN section 3)."""
+        products = self.mul(self.expand(x, -1), self.expand(y, -3))  # (..., n, k, m)
+        return self.sum(products, axis=-2)
+
+    def mean(self, x, axis: int):
+        """sum over ``axis``, then one division by the count."""
+        count = self.shape(x)[axis]
+        total = self.sum(x, axis=axis)
+        return self.div(total, self.constant(np.full(self.shape(total), float(count))))
+
+    # -------------------------------------------------------- arithmetic (per backend)
+    def constant(self, values):
+        raise NotImplementedError
+
+    def add(self, x, y):
+        raise NotImplementedError
+
+    def sub(self, x, y):
+        raise NotImplementedError
+
+    def mul(self, x, y):
+        raise NotImplementedError
+
+    def div(self, x, y):
+        raise NotImplementedError
+
+    def exp(self, x):
+        raise NotImplementedError
+
+    def sqrt(self, x):
+        raise NotImplementedError
+
+    def relu(self, x):
+        raise NotImplementedError
+
+    def sum(self, x, axis: int):
+        raise NotImplementedError
+
+
+class Float64Backend(Backend):
+    """The math: numpy float64."""
+
+    def constant(self, values):
+        return np.asarray(values, dtype=np.float64)
+
+    def add(self, x, y):
+        return np.add(x, y)
+
+    def sub(self, x, y):
+        return np.subtract(x, y)
+
+    def mul(self, x, y):
+        return np.multiply(x, y)
+
+    def div(self, x, y):
+        return np.divide(x, y)
+
+    def exp(self, x):
+        return np.exp(x)
+
+    def sqrt(self, x):
+        return np.sqrt(np.maximum(x, 0.0))
+
+    def relu(self, x):
+        return np.maximum(x, 0.0)
+
+    def sum(self, x, axis: int):
+        return np.sum(x, axis=axis)
+
+    def matmul(self, x, y):
+        return np.matmul(x, y)
+
+
+class PbitBackend(Backend):
+    """Exact p-bit emulation; tensors are uint64 words."""
+
+    def __init__(self, fmt: FloatFormat):
+        self.fmt = fmt
+
+    def constant(self, values):
+        return self.fmt.encode(np.asarray(values, dtype=np.float64))
+
+    def add(self, x, y):
+        return ref.add(self.fmt, x, y)
+
+    def sub(self, x, y):
+        return ref.sub(self.fmt, x, y)
+
+    def mul(self, x, y):
+        return ref.mul(self.fmt, x, y)
+
+    def div(self, x, y):
+        return ref.div(self.fmt, x, y)
+
+    def exp(self, x):
+        return ref.exp(self.fmt, x)
+
+    def sqrt(self, x):
+        return ref.sqrt(self.fmt, x)
+
+    def relu(self, x):
+        return ref.relu(self.fmt, x)
+
+    def sum(self, x, axis: int):
+        return ref.sum(self.fmt, np.moveaxis(np.asarray(x), axis, -1))
+
+
+class CircuitBackend(Backend):
+    """Emits gates through a ``Builder``; tensors are wire-id arrays (..., width)."""
+
+    scalar_axes = 1
+
+    def __init__(self, builder: Builder, fmt: FloatFormat):
+        self.b = builder
+        self.fmt = fmt
+
+    def constant(self, values):
+        words = self.fmt.encode(np.asarray(values, dtype=np.float64))
+        return Builder.const(self.fmt.to_bits(words), np.shape(words) + (self.fmt.width,))
+
+    def input(self, name: str, shape) -> np.ndarray:
+        """An input port holding a tensor of words, row-major, word j at bits j*width."""
+        count = int(np.prod(shape, dtype=np.int64))
+        return self.b.input(name, count * self.fmt.width).reshape(tuple(shape) + (self.fmt.width,))
+
+    def _pair(self, x, y):
+        x, y = np.asarray(x), np.asarray(y)
+        shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+        return self.broadcast_to(x, shape), self.broadcast_to(y, shape)
+
+    def add(self, x, y):
+        return fg.add(self.b, self.fmt, *self._pair(x, y))
+
+    def sub(self, x, y):
+        return fg.sub(self.b, self.fmt, *self._pair(x, y))
+
+    def mul(self, x, y):
+        return fg.mul(self.b, self.fmt, *self._pair(x, y))
+
+    def div(self, x, y):
+        return fg.div(self.b, self.fmt, *self._pair(x, y))
+
+    def exp(self, x):
+        return fg.exp(self.b, self.fmt, x)
+
+    def sqrt(self, x):
+        return fg.sqrt(self.b, self.fmt, x)
+
+    def relu(self, x):
+        return fg.relu(self.b, self.fmt, x)
+
+    def sum(self, x, axis: int):
+        nd = len(self.shape(x))
+        return fg.sum_(self.b, self.fmt, np.moveaxis(np.asarray(x), axis % nd, -2))

@@ -1,0 +1,180 @@
+"""The FlowAR modules of DESIGN section 4, each written once against the
+``Backend`` interface (so float64, p-bit and circuit share one definition and
+one order of operations). docs/modules.md states each definition and where it
+resolves the paper's text.
+
+Tensors are h x w x c images (h = w = n) or flat (tokens x c) sequences; a
+module's image input is flattened row-major to tokens where the paper works on
+sequences. Every function takes the backend ``B``, the input and weight
+tensors, and plain configuration values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tc0.model.backends import Backend
+
+KEYS_A = -0.75  # the bicubic (Keys) kernel parameter, as PyTorch
+
+
+# ------------------------------------------------------------------ basics
+def linear(B: Backend, x, w, bias=None):
+    """x W (+ b): a matrix product, then one rounded add of the bias."""
+    y = B.matmul(x, w)
+    return y if bias is None else B.add(y, bias)
+
+
+def mlp(B: Backend, x, w, bias):
+    """MLP(X, c, d) = X W + b (Def. B.6) on a token sequence (N, c)."""
+    return linear(B, x, w, bias)
+
+
+def ffn(B: Backend, x, w1, b1, w2, b2):
+    """FFN(X) = X + (ReLU(X W1 + b1) W2 + b2) (Def. B.7)."""
+    hidden = B.relu(linear(B, x, w1, b1))
+    return B.add(x, linear(B, hidden, w2, b2))
+
+
+def attention(B: Backend, x, w_q, w_k, w_v):
+    """Attn(X) = D^-1 A V with A = exp(Q K^T), Q = X W_Q, K = X W_K, V = X W_V,
+    D = diag(A 1) (Def. B.5): single head, no scaling, no mask. The row sums
+    divide the product A V entrywise."""
+    q, k, v = B.matmul(x, w_q), B.matmul(x, w_k), B.matmul(x, w_v)
+    scores = B.exp(B.matmul(q, B.swap_last(k)))
+    weighted = B.matmul(scores, v)
+    row_sums = B.sum(scores, axis=-1)
+    return B.div(weighted, B.expand(row_sums, -1))
+
+
+def layernorm(B: Backend, x):
+    """LN(x) per token: (x - mu) / sqrt(sigma^2), mu and sigma^2 means over the
+    channels, no epsilon (Def. B.8)."""
+    mu = B.expand(B.mean(x, axis=-1), -1)
+    centred = B.sub(x, mu)
+    var = B.expand(B.mean(B.mul(centred, centred), axis=-1), -1)
+    return B.div(centred, B.sqrt(var))
+
+
+# ------------------------------------------------------------------ resampling
+def keys_kernel(x: float, a: float = KEYS_A) -> float:
+    """The cubic convolution kernel W(x) of Keys (1981), a = -0.75."""
+    x = abs(x)
+    if x <= 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return 0.0
+
+
+def bicubic_taps(size: int, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per output coordinate: the 4 clamped source indices and their weights,
+    as PyTorch's bicubic with align_corners=False (half-pixel centres)."""
+    out = size * factor
+    idx = np.empty((out, 4), dtype=np.int64)
+    wts = np.empty((out, 4))
+    for i in range(out):
+        src = (i + 0.5) / factor - 0.5
+        base = math.floor(src)
+        frac = src - base
+        for s in range(4):
+            idx[i, s] = min(max(base - 1 + s, 0), size - 1)
+            wts[i, s] = keys_kernel(s - 1 - frac)
+    return idx, wts
+
+
+def upsample(B: Backend, image, factor: int):
+    """phi_up(X, r) (Def. B.1), bicubic: output pixel (i, j) is the sum of 16
+    products of a constant weight W(s - f) W(t - g) (rounded once to p bits)
+    with the clamped source pixel."""
+    h, w, c = B.shape(image)
+    rows, row_w = bicubic_taps(h, factor)
+    cols, col_w = bicubic_taps(w, factor)
+    taps = image[rows[:, None, :, None], cols[None, :, None, :]]  # (H, W, 4, 4, c) scalars
+    weights = row_w[:, None, :, None] * col_w[None, :, None, :]  # (H, W, 4, 4)
+    products = B.mul(taps, B.constant(weights[..., None]))
+    flat = B.reshape(products, (h * factor, w * factor, 16, c))
+    return B.sum(flat, axis=-2)
+
+
+def area_matrix(size: int, factor: int) -> np.ndarray:
+    """Phi_down: the (size/r)^2 x size^2 matrix of r x r area averages (row-major pixels)."""
+    small = size // factor
+    phi = np.zeros((small * small, size * size))
+    for i in range(size):
+        for j in range(size):
+            phi[(i // factor) * small + j // factor, i * size + j] = 1.0 / (factor * factor)
+    return phi
+
+
+def downsample(B: Backend, image, factor: int, matrix=None):
+    """phi_down(X, r) = Phi_down X (Def. B.2): a matrix product with the area
+    matrix (or ``matrix``) over the flattened pixels."""
+    h, w, c = B.shape(image)
+    phi = area_matrix(h, factor) if matrix is None else np.asarray(matrix, dtype=np.float64)
+    out = B.matmul(B.constant(phi), B.reshape(image, (h * w, c)))
+    return B.reshape(out, (h // factor, w // factor, c))
+
+
+# ------------------------------------------------------------------ flow matching
+def interpolate(B: Backend, y_hat, noise, t: float):
+    """F^t = t Y_hat + (1 - t) F^0 (Def. B.10)."""
+    return B.add(B.mul(B.constant(t), y_hat), B.mul(B.constant(1.0 - t), noise))
+
+
+def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict):
+    """NN(Y_hat, F, t) (Def. B.12) on token sequences (N, c):
+    [a1, a2, b1, b2, g1, g2] = chunks of MLP(Y_hat + t, c, 6c);
+    F' = Attn(g1 * LN(F) + b1) * a1; out = MLP(g2 * LN(F') + b2, c, c) * a2."""
+    c = B.shape(y_hat)[-1]
+    cond = mlp(B, B.add(y_hat, B.constant(t)), weights["mlp_in.W"], weights["mlp_in.b"])
+    a1, a2, b1, b2, g1, g2 = (B.slice_last(cond, k * c, (k + 1) * c) for k in range(6))
+    modulated = B.add(B.mul(g1, layernorm(B, f_t)), b1)
+    f_prime = B.mul(attention(B, modulated, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"]), a1)
+    inner = B.add(B.mul(g2, layernorm(B, f_prime)), b2)
+    return B.mul(mlp(B, inner, weights["mlp_out.W"], weights["mlp_out.b"]), a2)
+
+
+def transformer(B: Backend, z, weights: dict):
+    """TF(Z) = FFN(Attn(Z)) on the flat sequence (Def. B.9)."""
+    a = attention(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"])
+    return ffn(B, a, weights["ffn.W1"], weights["ffn.b1"], weights["ffn.W2"], weights["ffn.b2"])
+
+
+@dataclass(frozen=True)
+class Scales:
+    """The multi-scale geometry of FlowAR: K scales, factor a, final side n."""
+
+    n: int
+    K: int
+    a: int
+
+    def side(self, i: int) -> int:
+        """Side of scale i (1-based): n / a^(K - i)."""
+        return self.n // self.a ** (self.K - i)
+
+
+def flowar(B: Backend, z_init, noises: list, times: list[float], weights: dict, scales: Scales):
+    """FlowAR inference (Def. B.13, index typos fixed): Y_hat_1 = TF_1(Z_init),
+    Y~_i = NN_i(Y_hat_i, F^t_i, t_i); for i >= 2 the transformer reads
+    Concat(Z_init, up(Y~_1), ..., up(Y~_(i-1))) and Y_hat_i is its last
+    (n/r_i)^2 tokens. Returns Y~_K (n x n x c)."""
+    c = B.shape(z_init)[-1]
+    pieces = [B.reshape(z_init, (-1, c))]
+    refined = None
+    for i in range(1, scales.K + 1):
+        side = scales.side(i)
+        if i > 1:
+            pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
+        sequence = B.concat(pieces, axis=0)
+        scoped = {k[len(f"scale{i}.tf."):]: v for k, v in weights.items() if k.startswith(f"scale{i}.tf.")}
+        out = transformer(B, sequence, scoped)
+        y_hat = out[-side * side :]
+        noise = B.reshape(noises[i - 1], (side * side, c))
+        f_t = interpolate(B, y_hat, noise, times[i - 1])
+        nn = {k[len(f"scale{i}.fm."):]: v for k, v in weights.items() if k.startswith(f"scale{i}.fm.")}
+        refined = B.reshape(flow_matching(B, y_hat, f_t, times[i - 1], nn), (side, side, c))
+    return refined

@@ -1,0 +1,206 @@
+"""The compilable FlowAR modules: their input and weight shapes (DESIGN
+section 5 names), seeded weights, and one entry point per module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tc0.errors import Tc0Error
+from tc0.model import modules as M
+from tc0.model.backends import Backend
+
+
+class ModelError(Tc0Error):
+    """Bad module parameters, weights or inputs."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape options shared by every module."""
+
+    n: int
+    c: int
+    scales: int = 1  # K
+    factor: int = 2  # a
+    times: tuple[float, ...] = ()  # t_1..t_K (default 0.5 each)
+    hidden: int | None = None  # FFN width m (default c)
+
+    def __post_init__(self):
+        for name in ("n", "c", "scales", "factor"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ModelError(f"--{name if name != 'scales' else 'scales'} must be a positive integer, got {value!r}")
+        if self.factor < 2 and self.scales > 1:
+            raise ModelError(f"--factor must be >= 2 with several scales, got {self.factor}")
+        if self.n % self.factor ** (self.scales - 1):
+            raise ModelError(f"--n {self.n} is not divisible by factor^(scales-1) = {self.factor ** (self.scales - 1)}")
+        if self.times and len(self.times) != self.scales:
+            raise ModelError(f"--t gives {len(self.times)} timestep(s) for {self.scales} scale(s)")
+        if self.hidden is not None and self.hidden < 1:
+            raise ModelError(f"--hidden must be >= 1, got {self.hidden}")
+
+    @property
+    def t(self) -> tuple[float, ...]:
+        return self.times or (0.5,) * self.scales
+
+    @property
+    def m(self) -> int:
+        return self.hidden or self.c
+
+
+def _attn(c):
+    return {"W_Q": (c, c), "W_K": (c, c), "W_V": (c, c)}
+
+
+def _ffn(c, m):
+    return {"W1": (c, m), "b1": (m,), "W2": (m, c), "b2": (c,)}
+
+
+def _fm(c):
+    return {
+        "mlp_in.W": (c, 6 * c), "mlp_in.b": (6 * c,),
+        **{f"attn.{k}": v for k, v in _attn(c).items()},
+        "mlp_out.W": (c, c), "mlp_out.b": (c,),
+    }
+
+
+def _tf(c, m):
+    return {**{f"attn.{k}": v for k, v in _attn(c).items()}, **{f"ffn.{k}": v for k, v in _ffn(c, m).items()}}
+
+
+def _prefixed(prefix, shapes):
+    return {f"{prefix}.{k}": v for k, v in shapes.items()}
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """One compilable module."""
+
+    name: str
+    summary: str
+    inputs: Callable[[ModelConfig], dict[str, tuple]]
+    weights: Callable[[ModelConfig], dict[str, tuple]]
+    forward: Callable  # (B, inputs, weights, cfg) -> output tensor
+    multiscale: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _image(cfg):
+    return {"X": (cfg.n, cfg.n, cfg.c)}
+
+
+def _tokens(B: Backend, x, cfg):
+    return B.reshape(x, (cfg.n * cfg.n, cfg.c))
+
+
+def _as_image(B: Backend, y, cfg, side=None):
+    side = side or cfg.n
+    return B.reshape(y, (side, side, B.shape(y)[-1]))
+
+
+def _flowar_inputs(cfg):
+    sc = M.Scales(cfg.n, cfg.scales, cfg.factor)
+    first = sc.side(1)
+    shapes = {"Z_init": (first, first, cfg.c)}
+    for i in range(1, cfg.scales + 1):
+        shapes[f"F0_{i}"] = (sc.side(i), sc.side(i), cfg.c)
+    return shapes
+
+
+def _flowar_weights(cfg):
+    shapes = {}
+    for i in range(1, cfg.scales + 1):
+        shapes.update(_prefixed(f"scale{i}.tf", _tf(cfg.c, cfg.m)))
+        shapes.update(_prefixed(f"scale{i}.fm", _fm(cfg.c)))
+    return shapes
+
+
+def _run_flowar(B, x, w, cfg):
+    noises = [x[f"F0_{i}"] for i in range(1, cfg.scales + 1)]
+    return M.flowar(B, x["Z_init"], noises, list(cfg.t), w, M.Scales(cfg.n, cfg.scales, cfg.factor))
+
+
+def _run_fm(B, x, w, cfg):
+    y_hat, noise = _tokens(B, x["Y_hat"], cfg), _tokens(B, x["F0"], cfg)
+    t = cfg.t[0]
+    return _as_image(B, M.flow_matching(B, y_hat, M.interpolate(B, y_hat, noise, t), t, w), cfg)
+
+
+MODULES: dict[str, ModuleSpec] = {
+    spec.name: spec
+    for spec in (
+        ModuleSpec("matmul", "Y = X W (Lemma 4.1)", _image, lambda cfg: {"W": (cfg.c, cfg.c)},
+                   lambda B, x, w, cfg: _as_image(B, B.matmul(_tokens(B, x["X"], cfg), w["W"]), cfg)),
+        ModuleSpec("upsample", "bicubic phi_up(X, a) (Lemma 4.2)", _image, lambda cfg: {},
+                   lambda B, x, w, cfg: M.upsample(B, x["X"], cfg.factor)),
+        ModuleSpec("downsample", "area phi_down(X, a) (Lemma 4.3)", _image, lambda cfg: {},
+                   lambda B, x, w, cfg: M.downsample(B, x["X"], cfg.factor)),
+        ModuleSpec("mlp", "X W + b (Lemma 4.4)", _image, lambda cfg: {"W": (cfg.c, cfg.c), "b": (cfg.c,)},
+                   lambda B, x, w, cfg: _as_image(B, M.mlp(B, _tokens(B, x["X"], cfg), w["W"], w["b"]), cfg)),
+        ModuleSpec("ffn", "X + ReLU(X W1 + b1) W2 + b2 (Lemma 4.5)", _image, lambda cfg: _ffn(cfg.c, cfg.m),
+                   lambda B, x, w, cfg: _as_image(
+                       B, M.ffn(B, _tokens(B, x["X"], cfg), w["W1"], w["b1"], w["W2"], w["b2"]), cfg)),
+        ModuleSpec("attention", "D^-1 exp(Q K^T) V (Lemma 4.6)", _image, lambda cfg: _attn(cfg.c),
+                   lambda B, x, w, cfg: _as_image(
+                       B, M.attention(B, _tokens(B, x["X"], cfg), w["W_Q"], w["W_K"], w["W_V"]), cfg)),
+        ModuleSpec("layernorm", "(x - mu) / sqrt(sigma^2) per token (Lemma 4.7)", _image, lambda cfg: {},
+                   lambda B, x, w, cfg: _as_image(B, M.layernorm(B, _tokens(B, x["X"], cfg)), cfg)),
+        ModuleSpec("flow-matching", "NN(Y_hat, F^t, t) (Lemma 4.8)",
+                   lambda cfg: {"Y_hat": (cfg.n, cfg.n, cfg.c), "F0": (cfg.n, cfg.n, cfg.c)},
+                   lambda cfg: _fm(cfg.c), _run_fm),
+        ModuleSpec("transformer", "FFN(Attn(Z)) (Def. B.9)", _image, lambda cfg: _tf(cfg.c, cfg.m),
+                   lambda B, x, w, cfg: _as_image(B, M.transformer(B, _tokens(B, x["X"], cfg), w), cfg)),
+        ModuleSpec("flowar", "K-scale FlowAR inference (Theorem 4.9)", _flowar_inputs, _flowar_weights,
+                   _run_flowar, multiscale=True),
+    )
+}
+
+
+def get_module(name: str) -> ModuleSpec:
+    """The module ``name``, or a ModelError listing the known ones."""
+    if name not in MODULES:
+        raise ModelError(f"unknown module {name!r}; known: {', '.join(MODULES)}")
+    return MODULES[name]
+
+
+def random_weights(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, bound: float | None = None) -> dict:
+    """Seeded weights, uniform in [-R, R]; default R = 1/sqrt(fan-in) for
+    matrices (so activations stay O(1)) and 1/2 for vectors."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in spec.weights(cfg).items():
+        r = bound if bound is not None else (1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5)
+        out[name] = rng.uniform(-r, r, size=shape)
+    return out
+
+
+def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0) -> dict:
+    """Seeded inputs, uniform in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(-1.0, 1.0, size=shape) for name, shape in spec.inputs(cfg).items()}
+
+
+def check_arrays(kind: str, arrays: dict, shapes: dict[str, tuple]) -> dict:
+    """Validate named float arrays against the expected shapes: unknown,
+    missing, mis-shaped or non-finite arrays are a ModelError naming the array."""
+    unknown = sorted(set(arrays) - set(shapes))
+    if unknown:
+        raise ModelError(f"unknown {kind} array(s): {', '.join(unknown)} (expected {', '.join(shapes) or 'none'})")
+    missing = [k for k in shapes if k not in arrays]
+    if missing:
+        raise ModelError(f"missing {kind} array(s): {', '.join(missing)}")
+    out = {}
+    for name, shape in shapes.items():
+        arr = np.asarray(arrays[name])
+        if arr.shape != tuple(shape):
+            raise ModelError(f"{kind} array {name!r} has shape {arr.shape}, expected {tuple(shape)}")
+        if not np.issubdtype(arr.dtype, np.number):
+            raise ModelError(f"{kind} array {name!r} is not numeric ({arr.dtype})")
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ModelError(f"{kind} array {name!r} holds NaN or infinite values")
+        out[name] = arr
+    return out
