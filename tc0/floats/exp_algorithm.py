@@ -9,24 +9,26 @@ minus infinity):
    exp(x) is representable: the result is the largest value (s = 0) or 0.
 2. Fixed point: X = floor(m 2^(E + G)) (|x| in units 2^-G; 0 when E + G + p < 0).
 3. Y = (-1)^s X L2E with L2E = floor(log2(e) 2^H), in units 2^-(G+H).
-4. k = floor(Y / 2^FB), frac = Y - k 2^FB, FB = G + H (so 2^(Y/2^FB) = 2^k 2^(frac/2^FB)).
-5. Z = floor(floor(frac / 2^(FB - F - 4)) LN2 / 2^(LNB + 4)), LN2 = floor(ln 2 2^LNB):
-   z = frac ln 2 in units 2^-F, in [0, ln 2).
-6. T = sum_(j=0..J) floor(floor(Z^j / 2^(F (j-1))) C_j / 2^F) with C_0 = C_1 = 2^F and
-   C_j = floor(2^F / j!): T / 2^F ~ exp(z) = 2^(frac/2^FB), in [1, 2).
-7. result = round(T 2^(k - F)) (ties to even, then saturation and flush).
+4. k = floor(Y / 2^FB), frac = Y - k 2^FB, FB = G + H (so e^x ~ 2^k 2^(frac/2^FB)).
+5. j = the top T bits of frac, rest = the other FB - T bits.
+6. Z = floor(floor(rest / 2^(FB - F - 4)) LN2 / 2^(LNB + 4)), LN2 = floor(ln 2 2^LNB):
+   z = rest ln 2 in units 2^-F, below 2^-T.
+7. S = 2^F + Z + floor(Z^2 / 2^(F+1)) ~ 2^F e^z (two Taylor terms; z^3/6 < 2^-(F+3)).
+8. M = floor(R[j] S / 2^F) with the ROM R[j] = floor(2^(j / 2^T) 2^F): M / 2^F ~ 2^(frac/2^FB).
+9. result = round(M 2^(k - F)) (ties to even, then saturation and flush).
 
-Error: the truncations cost at most (2J + 4) 2^-F relative plus 2^-G from X,
-with F = G = p + 8 and J <= 13 that is below 1/8 ulp, so rounding to nearest
-lands on one of the two neighbours of exp(x): faithful.
+With F = G = p + 8 and T = ceil((F + 3) / 3), the truncations cost a few units
+of 2^-F relative, below 1/16 ulp, so rounding to nearest lands on one of the
+two neighbours of exp(x): faithful. The ROM has 2^T entries (T ~ p/3), every
+step is a fixed number of multiplications: constant depth for every p.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
-from fractions import Fraction
 
+import gmpy2
 import numpy as np
 
 from tc0.floats.format import FloatFormat, round_scaled
@@ -41,30 +43,36 @@ class ExpPlan:
     H: int  # fraction bits of log2(e)
     F: int  # fraction bits of the series
     LNB: int  # fraction bits of ln 2
-    J: int  # last Taylor term
+    T: int  # ROM index bits
     L2E: int
     LN2: int
-    C: tuple[int, ...]  # C_0 .. C_J
+    ROM: tuple[int, ...]  # floor(2^(j / 2^T) 2^F), j = 0 .. 2^T - 1
 
     @property
     def FB(self) -> int:
         return self.G + self.H
 
 
+def _floor_scaled(value, bits: int) -> int:
+    """floor(value * 2^bits) for an MPFR expression evaluated with 64 guard bits."""
+    with gmpy2.context(precision=bits + 64):
+        return int(gmpy2.floor(value() * gmpy2.mpfr(2) ** bits))
+
+
 def _floor_ln2(bits: int) -> int:
-    # ln 2 = sum_k 1 / (k 2^k); truncating the series and adding its tail bound
-    # brackets the value; 40 guard bits make the floor exact for any bits used here.
-    guard = bits + 40
-    total = sum(Fraction(1, k * 2**k) for k in range(1, guard + 2))
-    return math.floor(total * 2**bits)
+    return _floor_scaled(gmpy2.const_log2, bits)
 
 
 def _floor_log2e(bits: int) -> int:
-    guard = bits + 40
-    ln2 = Fraction(_floor_ln2(guard), 2**guard)
-    return math.floor(2**bits / ln2)
+    return _floor_scaled(lambda: 1 / gmpy2.const_log2(), bits)
 
 
+def _rom(t: int, f: int) -> tuple[int, ...]:
+    """floor(2^(j / 2^t) 2^f) for j = 0 .. 2^t - 1."""
+    return tuple(_floor_scaled(lambda j=j: gmpy2.exp2(gmpy2.mpfr(j) / 2**t), f) for j in range(2**t))
+
+
+@functools.lru_cache(maxsize=None)
 def exp_plan(fmt: FloatFormat) -> ExpPlan:
     """The constants for ``fmt``."""
     p, e = fmt.p, fmt.e
@@ -72,11 +80,8 @@ def exp_plan(fmt: FloatFormat) -> ExpPlan:
     i = (2 ** (e - 1) + p + 2).bit_length() + 1
     h = g + i + 4
     lnb = f + 4
-    j = 1
-    while Fraction(7, 10) ** (j + 1) / math.factorial(j + 1) >= Fraction(1, 2 ** (f + 2)):
-        j += 1
-    c = (2**f, 2**f) + tuple(2**f // math.factorial(k) for k in range(2, j + 1))
-    return ExpPlan(g, i, h, f, lnb, j, _floor_log2e(h), _floor_ln2(lnb), c)
+    t = -(-(f + 3) // 3)
+    return ExpPlan(g, i, h, f, lnb, t, _floor_log2e(h), _floor_ln2(lnb), _rom(t, f))
 
 
 def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
@@ -97,11 +102,10 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         y = -y if (si and mi) else y
         k = y >> plan.FB  # floor
         frac = y - (k << plan.FB)
-        z = ((frac >> (plan.FB - plan.F - 4)) * plan.LN2) >> (plan.LNB + 4)
-        total = 0
-        for j, cj in enumerate(plan.C):
-            power = z**j
-            scaled = power >> (plan.F * (j - 1)) if j >= 1 else power << plan.F
-            total += (scaled * cj) >> plan.F
+        j = frac >> (plan.FB - plan.T)
+        rest = frac - (j << (plan.FB - plan.T))
+        z = ((rest >> (plan.FB - plan.F - 4)) * plan.LN2) >> (plan.LNB + 4)
+        series = (1 << plan.F) + z + ((z * z) >> (plan.F + 1))
+        total = (plan.ROM[j] * series) >> plan.F
         flat_out[idx] = int(round_scaled(fmt, 0, total, k - plan.F))
     return out

@@ -439,7 +439,8 @@ def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
 def exp(b: Builder, fmt, x) -> np.ndarray:
     """exp(x), faithfully rounded by the algorithm of ``tc0.floats.exp_algorithm``
     (the reference follows it to the bit): fixed-point |x|, times log2(e),
-    split into k + frac, 2^frac by a Taylor series of CRT powers, round_pack."""
+    split into k + frac, 2^frac as a ROM on frac's top bits times a two-term
+    series for the rest, round_pack."""
     p, e = fmt.p, fmt.e
     plan = exp_plan(fmt)
     with b.scope("fexp"):
@@ -468,10 +469,18 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         y = integer.add(b, flipped, _cat(fx.sign[..., None], const_bits(0, y_width - 1, lead)))[..., :y_width]
         # step 4: k = floor(Y / 2^FB), frac = the low FB bits
         frac, k = y[..., : plan.FB], y[..., plan.FB :]
-        # step 5: Z = floor(floor(frac / 2^(FB-F-4)) LN2 / 2^(LNB+4))
-        z = _times_constant(b, frac[..., plan.FB - plan.F - 4 :], plan.LN2, plan.LNB + 4)[..., : plan.F]
-        # step 6: the Taylor series
-        series = _fixed_point_series(b, crt.powers(b, z, plan.J), plan.F, plan.F, list(plan.C))
+        # step 5: j = top T bits of frac, rest = the others
+        rest, j = frac[..., : plan.FB - plan.T], frac[..., plan.FB - plan.T :]
+        # step 6: Z = floor(floor(rest / 2^(FB-F-4)) LN2 / 2^(LNB+4)), below 2^(F-T)
+        z = _times_constant(b, rest[..., plan.FB - plan.F - 4 :], plan.LN2, plan.LNB + 4)[..., : plan.F - plan.T + 1]
+        # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
+        square = integer.multiply(b, z, z)[..., plan.F + 1 :]
+        rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
+        rows = [_cat(r, const_bits(0, plan.F + 2 - r.shape[-1], lead))[..., : plan.F + 2] for r in rows]
+        series = integer.iterated_sum(b, np.stack(rows, axis=-2))[..., : plan.F + 2]
+        # step 8: M = floor(ROM[j] S / 2^F)
+        rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
+        series = integer.multiply(b, rom, series)[..., plan.F :]
         # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
         k_bits = k.shape[-1]
         k_biased = _cat(k[..., :-1], b.not_(k[..., -1:]))
