@@ -31,6 +31,14 @@ def const_bits(value: int, width: int, lead=()) -> np.ndarray:
     return np.broadcast_to(Builder.const(bits, (width,)), tuple(lead) + (width,))
 
 
+def fit(x, width: int) -> np.ndarray:
+    """The unsigned wire integer x zero-extended or truncated to ``width`` bits."""
+    x = _ids(x)
+    if x.shape[-1] >= width:
+        return x[..., :width]
+    return _cat(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
+
+
 class Fields:
     """The parts of float words: significand, biased exponent, sign, non-zero flag."""
 
@@ -81,7 +89,7 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         terms = [np.asarray(t, dtype=np.int64) for t in exp_terms] + [position]
         width = max(t.shape[-1] for t in terms + [const_bits(const, max(1, const.bit_length()))]) + 3
         width += max(0, (len(terms) + 1).bit_length())
-        rows = [_cat(t, const_bits(0, width - t.shape[-1], t.shape[:-1])) for t in terms]
+        rows = [fit(t, width) for t in terms]
         rows.append(const_bits(const, width, lead))
         stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
         partial = integer.iterated_sum(b, stacked)[..., :width]
@@ -284,11 +292,11 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
             scaled = row[..., shift:] if shift >= 0 else _cat(const_bits(0, -shift, lead), row)
             scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
         product = _times_constant(b, scaled, abs(coef), f)
-        (positive if coef > 0 else negative).append(_cat(product, const_bits(0, max(0, width - product.shape[-1]), lead))[..., :width])
-    pos = integer.sum_rows(b, np.stack(positive, axis=-2), width) if len(positive) > 1 else positive[0]
+        (positive if coef > 0 else negative).append(fit(product, width))
+    pos = integer.sum_rows(b, np.stack(positive, axis=-2), width, uniform=True) if len(positive) > 1 else positive[0]
     if not negative:
         return pos
-    neg = integer.sum_rows(b, np.stack(negative, axis=-2), width) if len(negative) > 1 else negative[0]
+    neg = integer.sum_rows(b, np.stack(negative, axis=-2), width, uniform=True) if len(negative) > 1 else negative[0]
     return integer.sub(b, pos, neg)[..., :width]
 
 
@@ -301,46 +309,65 @@ def _times_constant(b: Builder, x, numerator: int, frac_bits: int) -> np.ndarray
     rows = np.full(x.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
     for row, k in enumerate(shifts):
         rows[..., row, k : k + x.shape[-1]] = x
-    total = integer.sum_rows(b, rows, width) if len(shifts) > 1 else rows[..., 0, :]
+    total = integer.sum_rows(b, rows, width, uniform=True) if len(shifts) > 1 else rows[..., 0, :]
     return total[..., frac_bits:]
 
 
-def division_plan(p: int) -> tuple[int, int]:
-    """(F, K) of the reciprocal series: F fraction bits, K powers, with
-    4 * 2^p * (K + 2) < 2^F and the tail 2^(F-K) <= 1 unit."""
-    f = p + 4
-    while f <= p + 2 + math.log2(f + 2):
-        f += 1
-    return f, f
+def division_plan(p: int) -> dict:
+    """Constants of ``div``: ROM index bits t (u < 2^(1-t), so the series
+    1 + u + u^2 misses < 2^(3-3t) <= 2^-(p+4)), series fraction bits F, ROM
+    fraction bits G."""
+    f = p + 6
+    return {"t": min(p, -(-(p + 7) // 3)), "F": f, "G": f + 2}
+
+
+def _small_powers(b: Builder, x, count: int) -> np.ndarray:
+    """x^1 .. x^count by plain multiplications, as rows (..., count, count*W)."""
+    x = _ids(x)
+    w = x.shape[-1]
+    rows, power = [], x
+    for k in range(1, count + 1):
+        if k > 1:
+            power = integer.multiply(b, power, x)[..., : k * w]
+        rows.append(fit(power, count * w))
+    return np.stack(rows, axis=-2)
 
 
 def div(b: Builder, fmt, x, y) -> np.ndarray:
     """x / y, correctly rounded; x/0 = the largest magnitude with x's sign,
     0/0 = 0.
 
-    Integer quotient N = floor(m_x 2^(p+2) / m_y): with z = m_y / 2^p in
-    [1/2, 1) and U = 2^p - m_y, 1/z = sum_k (U / 2^p)^k (CRT powers, K terms,
-    F fraction bits) gives N0 = floor(4 m_x R / 2^F) in {N - 1, N}; one exact
-    multiply-and-compare picks N and the sticky bit (remainder != 0).
+    Integer quotient N = floor(m_x 2^(p+2) / m_y). With z = m_y / 2^p, a ROM
+    on the top t bits of m_y gives R0 ~ 1/(z0 + 2^-t); u = 1 - z R0 < 2^(1-t)
+    and 1/z ~ R0 (1 + u + u^2) give N0 within one of N; the remainders of the
+    three candidates N0 - 1 .. N0 + 1 (exact multiply and compare) pick N and
+    the sticky bit (remainder != 0).
     """
     p, e = fmt.p, fmt.e
-    frac_bits, terms = division_plan(p)
+    plan = division_plan(p)
+    t, f, g = plan["t"], plan["F"], plan["G"]
     with b.scope("fdiv"):
         fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
         lead = np.broadcast_shapes(fx.m.shape[:-1], fy.m.shape[:-1])
         mx, my = np.broadcast_to(fx.m, lead + (p,)), np.broadcast_to(fy.m, lead + (p,))
-        u = integer.sub(b, const_bits(1 << p, p + 1, lead), _cat(my, const_bits(0, 1, lead)))[..., :p]
-        pw = crt.powers(b, u, terms)
-        recip = _fixed_point_series(b, pw, p, frac_bits, [1 << frac_bits] * (terms + 1))  # 2^F / z, truncated
-        approx = integer.multiply(b, mx, recip)[..., frac_bits - 2 :][..., : p + 3]  # N0
-        numerator = _cat(const_bits(0, p + 2, lead), mx)  # A = m_x 2^(p+2)
-        rem0 = integer.sub(b, numerator, integer.multiply(b, approx, my)[..., : 2 * p + 2])[..., : p + 1]
-        my_wide = _cat(my, const_bits(0, 1, lead))
-        big = integer.greater_equal(b, rem0, my_wide)
-        quotient = integer.add(b, approx, _cat(big[..., None], const_bits(0, p + 2, lead)))[..., : p + 3]
-        sticky = integer.mux(
-            b, big, b.not_(integer.equal(b, rem0, my_wide))[..., None], b.gate(Kind.OR, rem0)[..., None]
-        )[..., 0]
+        hot = integer.decode(b, my[..., p - t : p - 1])  # the top bit is always 1
+        table = [2 ** (g + t) // (2 ** (t - 1) + i + 1) for i in range(2 ** (t - 1))]
+        r0 = integer.lookup(b, hot, table, g + 1)
+        scaled = integer.multiply(b, my, r0)[..., p + g - f : p + g + 1]  # floor(z R0 / 2^G) in units 2^-F
+        u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1])[..., : f - t + 2]
+        series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+        recip = integer.multiply(b, r0, series)[..., g:][..., : f + 2]  # ~ 2^F / z
+        approx = integer.multiply(b, mx, recip)[..., f - 2 :][..., : p + 4]  # N0
+        base = integer.sub(b, approx, const_bits(1, p + 4, lead))[..., : p + 4]  # N0 - 1 >= N - 2
+        numerator = _cat(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
+        width = numerator.shape[-1]
+        rem = integer.sub(b, numerator, fit(integer.multiply(b, base, my), width))[..., : p + 2]  # in [0, 3 m_y)
+        multiples = [_cat(my, const_bits(0, 2, lead)), _cat(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
+        divides = [integer.equal(b, rem, r) for r in (const_bits(0, p + 2, lead), *multiples)]
+        steps = [integer.greater_equal(b, rem, r) for r in multiples]
+        step_rows = [_cat(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
+        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2))[..., : p + 4]
+        sticky = b.not_(b.or_(*divides))  # remainder after the chosen candidate is not 0
         mag = _cat(sticky[..., None], quotient)
         sign = b.xor(fx.sign, fy.sign)
         normal = round_pack(b, fmt, sign, mag, [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3)
@@ -350,12 +377,11 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
 
 
 def sqrt_plan(p: int) -> dict:
-    """Constants of ``sqrt``: ROM index bits t, fraction bits F, series terms J,
-    half-width h (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
-    t = min(6, p + 1)
-    f = p + 10
-    terms = 0 if t == p + 1 else -(-(f + 2) // (t - 2))
-    return {"t": t, "F": f, "J": terms, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
+    """Constants of ``sqrt``: ROM index bits t, fraction bits F, series terms J
+    (y < 2^(3-t), so two terms miss < 2^(5-3t) <= 2^-(p+4)), half-width h
+    (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
+    t = min(p + 1, -(-(p + 9) // 3))
+    return {"t": t, "F": p + 10, "J": 0 if t == p + 1 else 2, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
 
 
 def _binomial_half(j: int) -> Fraction:
@@ -371,10 +397,10 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
 
     With par = E mod 2, V = m 2^par (p+1 bits) and M = V 2^(2k), the result is
     isqrt(M) (plus a sticky bit) times 2^((E - par)/2 - k). isqrt: the top t
-    bits V0 of V index two ROMs, sqrt(v0) and 1/v0; y = (v - v0)/v0 < 2^(2-t)
-    feeds the binomial series of sqrt(1 + y) (CRT powers); the approximation r0
-    is within 2 of isqrt(M), and squaring the five candidates r0-2..r0+2 picks
-    it exactly.
+    bits V0 of V index two ROMs, sqrt(v0) and 1/v0; y = (v - v0)/v0 < 2^(3-t)
+    feeds two terms of the binomial series of sqrt(1 + y); the approximation
+    r0 is within 2 of isqrt(M), and squaring the five candidates r0-2..r0+2
+    picks it exactly.
     """
     p, e = fmt.p, fmt.e
     plan = sqrt_plan(p)
@@ -397,18 +423,18 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
             inv = integer.lookup(b, hot, inv_table, f + g - low_bits + 3)
             y = integer.multiply(b, v[..., :low_bits], inv)[..., g : g + f]  # y 2^F
             coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
-            series = _fixed_point_series(b, crt.powers(b, y, terms), f, f, coefficients)
+            series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
         else:
             series = const_bits(1 << f, f + 1, lead)
         approx = integer.multiply(b, series, sq)[..., 2 * f - h - k :]
         width = p + 4
-        approx = _cat(approx, const_bits(0, max(0, width - approx.shape[-1]), lead))[..., :width]
+        approx = fit(approx, width)
         base = integer.sub(b, approx, const_bits(2, width, lead))[..., :width]
         candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
         squares = integer.multiply(b, candidates, candidates)
         target_width = squares.shape[-1]
         target = _cat(const_bits(0, 2 * k, lead), v)
-        target = _cat(target, const_bits(0, target_width - target.shape[-1], lead))[..., None, :]
+        target = fit(target, target_width)[..., None, :]
         fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
         exact = b.gate(Kind.OR, integer.equal(b, target, squares))
         steps = _cat(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
@@ -476,7 +502,7 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
         square = integer.multiply(b, z, z)[..., plan.F + 1 :]
         rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
-        rows = [_cat(r, const_bits(0, plan.F + 2 - r.shape[-1], lead))[..., : plan.F + 2] for r in rows]
+        rows = [fit(r, plan.F + 2) for r in rows]
         series = integer.iterated_sum(b, np.stack(rows, axis=-2))[..., : plan.F + 2]
         # step 8: M = floor(ROM[j] S / 2^F)
         rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)

@@ -144,28 +144,3 @@ def iterated_product(b: Builder, xs) -> np.ndarray:
                 exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
                 zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
         return _reconstruct(b, exponents, zeros, total_bits)
-
-
-def powers(b: Builder, x, count: int) -> np.ndarray:
-    """Exact powers x^1 .. x^count of a W-bit number x (..., W), as
-    (..., count, count*W) bits (row k-1 holds x^k). The residues of x are
-    computed once; the log of x^k mod q is k * log(x) mod (q - 1), a fixed
-    regrouping of the one-hot (one OR level)."""
-    x = np.asarray(x, dtype=np.int64)
-    w = x.shape[-1]
-    total_bits = count * w
-    ks = np.arange(1, count + 1)
-    with b.scope("powers"):
-        chunks = _chunk_onehots(b, x)
-        exponents, zeros = {}, {}
-        for q in prime_plan(total_bits):
-            with b.scope(f"mod{q}"):
-                logs_hot, zero = _log_onehot(b, chunks, q)  # (..., q-1)
-                target = (ks[:, None] * np.arange(q - 1)[None, :]) % (q - 1)  # (k, log)
-                onehots = []
-                for j in range(q - 1):
-                    picks = np.where(target == j, logs_hot[..., None, :], ZERO)  # (..., k, log)
-                    onehots.append(b.gate(Kind.OR, _cat(picks, np.full(picks.shape[:-1] + (1,), ZERO))))
-                exponents[q] = np.stack(onehots, axis=-1)  # (..., k, q-1)
-                zeros[q] = np.broadcast_to(zero[..., None], zero.shape + (count,))
-        return _reconstruct(b, exponents, zeros, total_bits)
