@@ -128,7 +128,10 @@ class Float64Backend(Backend):
         return np.multiply(x, y)
 
     def div(self, x, y):
-        return np.divide(x, y)
+        """x / y; 0/0 = 0 (as DESIGN's p-bit rule), x/0 = +-inf."""
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((x == 0) & (y == 0), 0.0, x / y)
 
     def exp(self, x):
         return np.exp(x)
