@@ -422,7 +422,7 @@ class Builder:
         _, edges = _ragged_rows(offsets, fanins, order)
         scope = self._scope.view[order]
         used_scopes, scope = np.unique(scope, return_inverse=True)
-        return Circuit(
+        circuit = Circuit(
             kind=kind[order].copy(),
             offsets=new_offsets,
             fanins=remap[fanins[edges]].astype(np.int32),
@@ -431,6 +431,8 @@ class Builder:
             inputs={name: len(v) for name, v in self._inputs.items()},
             outputs={name: remap[v] for name, v in self._outputs.items()},
         )
+        circuit.__dict__["level"] = level[order].copy()  # known from construction: seed the cached property
+        return circuit
 
 
 def _check_port_name(name: str, existing) -> None:

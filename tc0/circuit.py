@@ -135,9 +135,9 @@ class Circuit:
             depth += 1
             level[frontier] = depth
             _, edges = _ragged_rows(fanout_off, fanout_dst, frontier)
-            dst, hits = np.unique(fanout_dst[edges], return_counts=True)
-            pending[dst] -= hits
-            frontier = dst[pending[dst] == 0]
+            dst = fanout_dst[edges]
+            np.subtract.at(pending, dst, 1)
+            frontier = np.unique(dst[pending[dst] == 0])
         return level
 
     @property
