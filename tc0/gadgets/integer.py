@@ -283,13 +283,15 @@ def sum_rows(
     rows to bit_length(h); then one round with blocks of bit_length(h) columns,
     which leaves two rows; then ``add`` (``add_blocked`` with
     ``blocked_add``: depth 14 instead of 10, far fewer edges for wide rows). ``uniform`` pads two
-    rows to four so that every h >= 2 takes the same depth (10 with ``add``).
+    or three rows to four so that every h >= 2 takes the same depth (10 with
+    ``add``).
     ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
     """
     rows = _ids(rows)
-    if uniform and rows.shape[-2] == 2:
-        rows = _cat(rows.swapaxes(-1, -2), np.full(rows.shape[:-2] + (rows.shape[-1], 2), ZERO)).swapaxes(-1, -2)
+    if uniform and 2 <= rows.shape[-2] < 4:
+        pad = np.full(rows.shape[:-2] + (4 - rows.shape[-2], rows.shape[-1]), ZERO)
+        rows = np.concatenate([rows, pad], axis=-2)
     if rows.shape[-2] > 3 and column_first:
         with b.scope("count_columns"):
             rows = _compress(b, rows, 1)
