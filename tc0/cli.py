@@ -201,6 +201,93 @@ def report(fmt):
         click.echo(rep.markdown(sweeps))
 
 
+def _json_ready(value):
+    """Non-finite floats as strings ("inf"), so the output is strict JSON."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+@main.command("check")
+@click.argument("gadget", metavar="GADGET")
+@click.option("--p", "p", type=int, default=None, help="Float significand bits p.")
+@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
+@click.option("--m", "m", type=int, default=None, help="Number of operands M (sum, prod, dot; int:sum/max/prod).")
+@click.option("--bits", "-W", type=int, default=None, help="Bit width W of integer gadgets [default: 16].")
+@click.option("--samples", type=int, default=10000, show_default=True, help="Random cases (edge cases come on top).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random cases.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@_reports_errors
+def check_cmd(gadget, p, e, m, bits, samples, seed, as_json):
+    """Run a gadget's circuit on edge cases and random inputs and compare.
+
+    Float gadgets (float:OP --p P [--e E] [--m M]): the circuit must be bit
+    for bit the p-bit reference (tc0.floats.reference), and the reference must
+    agree with an independent oracle: MPFR (gmpy2) correct rounding with
+    saturation/flush for add/sub/mul/div/sqrt/prod, exact comparisons for
+    lt/eq/max/relu, faithful rounding for exp, DESIGN's truncated-sum rule for
+    sum/dot (whose distance from the exactly rounded sum is reported). Formats
+    with e > 28 skip the oracle (MPFR's exponent range).
+
+    Integer gadgets (int:OP --bits W [--m M]): the circuit against Python
+    integers, on every input pair when W <= 8 (or 2^(2W) <= --samples).
+
+    Exit status 1 on any mismatch, 0 otherwise.
+    """
+    from tc0 import checking
+
+    if samples < 0:
+        raise GadgetError(f"--samples must be >= 0, got {samples}")
+    if gadget in GADGETS:
+        if p is not None or e is not None:
+            raise GadgetError(f"{gadget} is an integer gadget: use --bits, not --p/--e")
+        result = checking.check_int_gadget(gadget, bits, m, samples, seed)
+    else:
+        if bits is not None and gadget in FLOAT_GADGETS:
+            raise GadgetError(f"{gadget} is a float gadget: use --p/--e, not --bits")
+        if gadget not in FLOAT_GADGETS:
+            known = ", ".join([*GADGETS, *FLOAT_GADGETS])
+            raise GadgetError(f"unknown gadget {gadget!r}; known: {known}")
+        result = checking.check_float_gadget(gadget, p, e, m, samples, seed)
+    if as_json:
+        click.echo(json.dumps(_json_ready(result), indent=2))
+    else:
+        click.echo(checking.summary(result))
+    if not result["ok"]:
+        click.get_current_context().exit(1)
+
+
+@main.command("gadgets")
+@click.option("--p", "p", type=int, required=True, help="Float significand bits p.")
+@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
+@click.option("--max-m-sum", type=int, default=256, show_default=True, help="Largest m of d_⊕(m) (m = 2, 4, 8, ...).")
+@click.option("--max-m-prod", type=int, default=32, show_default=True, help="Largest m of d_⊗(m) (m = 2, 4, 8, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (no progress bar).")
+@_reports_errors
+def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):
+    """Measure the paper's gadget depths for p-bit floats: d_std (the largest
+    depth of float add, mul, lt), d_⊕(m) = float:sum for m = 2, 4, ..., 256,
+    d_⊗(m) = float:prod for m = 2, 4, ..., 32, d_exp, d_sqrt and d_div, each
+    with its size and edges, and the m from which d_⊕ and d_⊗ stop changing.
+    """
+    from tqdm import tqdm
+
+    from tc0 import checking
+
+    plan = checking.gadget_plan(max_m_sum, max_m_prod)
+    checking.float_format(p, e)  # bad --p/--e before any work
+    with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:
+        result = checking.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(checking.depth_table(result))
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["bristol"]), default="bristol", show_default=True)
