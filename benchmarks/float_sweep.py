@@ -32,20 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tc0.floats import FloatFormat  # noqa: E402
 from tc0.gadgets.catalog import compile_gadget  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 GADGETS = ["add", "sub", "mul", "div", "sqrt", "exp", "lt", "eq", "max", "relu", "sum", "prod", "dot"]
 M = {"sum": 16, "prod": 8, "dot": 16}
 OUT = Path(__file__).resolve().parent / "out" / "float_sweep.json"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def parse_ps(text: str) -> list[int]:

@@ -32,16 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tc0 import Builder  # noqa: E402
 from tc0.gadgets import integer  # noqa: E402
 from tc0.gadgets.catalog import compile_gadget  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def fitted_exponent(xs, ys) -> float:
