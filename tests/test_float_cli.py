@@ -323,3 +323,10 @@ def test_gadgets_bad_parameters(args, needle):
 
 def test_check_bad_samples():
     one_line_error("check", "float:add", "--p", 4, "--samples", -5, needle="--samples")
+
+
+@pytest.mark.parametrize("op", ["exp", "div", "sqrt"])
+def test_rom_size_limit_is_a_clear_error(op):
+    """p = 60 would need a ROM of 2^22+ entries: refused with a one-line error, not built."""
+    result = CliRunner().invoke(main, ["compile", f"float:{op}", "--p", "60", "--e", "3", "-o", "unused.tc0"])
+    assert result.exit_code == 2 and "ROM of 2^" in result.output and "Traceback" not in result.output

@@ -31,7 +31,20 @@ from dataclasses import dataclass
 import gmpy2
 import numpy as np
 
+from tc0.errors import GadgetError
 from tc0.floats.format import FloatFormat, round_scaled
+
+#: the largest ROM index width (2^16 entries) the table-based exp, div and sqrt accept
+MAX_ROM_BITS = 16
+
+
+def check_rom_bits(op: str, p: int, bits: int) -> None:
+    """Refuse a ROM of 2^bits entries above ``MAX_ROM_BITS`` with a clear error."""
+    if bits > MAX_ROM_BITS:
+        raise GadgetError(
+            f"float {op} at p = {p} needs a ROM of 2^{bits} entries; the table-based method "
+            f"supports ROMs of up to 2^{MAX_ROM_BITS} entries (about p <= 37)"
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ def exp_plan(fmt: FloatFormat) -> ExpPlan:
     h = g + i + 4
     lnb = f + 4
     t = -(-(f + 3) // 3)
+    check_rom_bits("exp", p, t)
     return ExpPlan(g, i, h, f, lnb, t, _floor_log2e(h), _floor_ln2(lnb), _rom(t, f))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from tc0.builder import Builder
 from tc0.circuit import ZERO, Kind
-from tc0.floats.exp_algorithm import exp_plan
+from tc0.floats.exp_algorithm import check_rom_bits, exp_plan
 from tc0.gadgets import crt, integer
 from tc0.gadgets.integer import _cat
 
@@ -318,7 +318,9 @@ def division_plan(p: int) -> dict:
     1 + u + u^2 misses < 2^(3-3t) <= 2^-(p+4)), series fraction bits F, ROM
     fraction bits G."""
     f = p + 6
-    return {"t": min(p, -(-(p + 7) // 3)), "F": f, "G": f + 2}
+    t = min(p, -(-(p + 7) // 3))
+    check_rom_bits("div", p, t - 1)
+    return {"t": t, "F": f, "G": f + 2}
 
 
 def _small_powers(b: Builder, x, count: int) -> np.ndarray:
@@ -381,6 +383,7 @@ def sqrt_plan(p: int) -> dict:
     (y < 2^(3-t), so two terms miss < 2^(5-3t) <= 2^-(p+4)), half-width h
     (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
     t = min(p + 1, -(-(p + 9) // 3))
+    check_rom_bits("sqrt", p, t)
     return {"t": t, "F": p + 10, "J": 0 if t == p + 1 else 2, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
 
 
