@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, _ragged_rows
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
 from tc0.errors import CircuitError
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -48,7 +48,7 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
-class _Growable:
+class GrowableArray:
     """An append-only numpy array with amortised doubling."""
 
     def __init__(self, dtype, capacity: int = 1024):
@@ -109,11 +109,11 @@ class Builder:
     fingerprint_entries = staticmethod(_mix64)
 
     def __init__(self):
-        self._kind = _Growable(np.uint8)
-        self._level = _Growable(np.int32)
-        self._scope = _Growable(np.int32)
-        self._offsets = _Growable(np.int64)
-        self._fanins = _Growable(np.int32)
+        self._kind = GrowableArray(np.uint8)
+        self._level = GrowableArray(np.int32)
+        self._scope = GrowableArray(np.int32)
+        self._offsets = GrowableArray(np.int64)
+        self._fanins = GrowableArray(np.int32)
         self._offsets.extend([0])
         self._kind.extend([Kind.CONST0, Kind.CONST1])
         self._level.extend([0, 0])
@@ -350,7 +350,7 @@ class Builder:
     @staticmethod
     def _rows_equal(flat, starts, lengths, rep) -> np.ndarray:
         equal = lengths == lengths[rep]
-        row, edge = _ragged_rows(np.append(starts, len(flat)), flat, np.arange(len(lengths)))
+        row, edge = ragged_rows(np.append(starts, len(flat)), flat, np.arange(len(lengths)))
         other = starts[rep[row]] + (edge - starts[row])
         other = np.minimum(other, len(flat) - 1)
         differs = flat[edge] != flat[other]
@@ -360,7 +360,7 @@ class Builder:
     def _matches_node(self, kind, flat, starts, lengths, rows, nodes) -> np.ndarray:
         offsets = self._offsets.view
         ok = (self._kind.view[nodes] == kind) & (offsets[nodes + 1] - offsets[nodes] == lengths[rows])
-        sub_row, edge = _ragged_rows(np.append(starts, len(flat)), flat, rows)
+        sub_row, edge = ragged_rows(np.append(starts, len(flat)), flat, rows)
         theirs = np.minimum(offsets[nodes[sub_row]] + (edge - starts[rows[sub_row]]), self._fanins.n - 1)
         differs = flat[edge] != self._fanins.view[theirs]
         ok[sub_row[differs]] = False
@@ -371,7 +371,7 @@ class Builder:
         ids = np.arange(first, first + len(rows), dtype=np.int64)
         if len(rows) == 0:
             return ids
-        sub_row, edge = _ragged_rows(np.append(starts, len(flat)), flat, rows)
+        sub_row, edge = ragged_rows(np.append(starts, len(flat)), flat, rows)
         fanins = flat[edge]
         lens = lengths[rows]
         gstarts = np.zeros(len(rows), dtype=np.int64)
@@ -409,7 +409,7 @@ class Builder:
             nodes = by_level[bounds[lvl] : bounds[lvl + 1]]
             nodes = nodes[live[nodes]]
             if len(nodes):
-                _, edges = _ragged_rows(offsets, fanins, nodes)
+                _, edges = ragged_rows(offsets, fanins, nodes)
                 live[fanins[edges]] = True
         gates = np.flatnonzero(live & (kind >= Kind.AND))
         inputs = [v for v in self._inputs.values()]
@@ -419,7 +419,7 @@ class Builder:
         counts = offsets[order + 1] - offsets[order]
         new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
         np.cumsum(counts, out=new_offsets[1:])
-        _, edges = _ragged_rows(offsets, fanins, order)
+        _, edges = ragged_rows(offsets, fanins, order)
         scope = self._scope.view[order]
         used_scopes, scope = np.unique(scope, return_inverse=True)
         circuit = Circuit(

@@ -44,7 +44,7 @@ ZERO, ONE = 0, 1  # node ids of the two constants
 FIRST_INPUT = 2
 
 
-def _ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
+def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     """Return (row index per edge, edge ids) of the fan-ins of ``nodes``."""
     starts = offsets[nodes]
     counts = offsets[nodes + 1] - starts
@@ -134,7 +134,7 @@ class Circuit:
         while len(frontier):
             depth += 1
             level[frontier] = depth
-            _, edges = _ragged_rows(fanout_off, fanout_dst, frontier)
+            _, edges = ragged_rows(fanout_off, fanout_dst, frontier)
             dst = fanout_dst[edges]
             np.subtract.at(pending, dst, 1)
             frontier = np.unique(dst[pending[dst] == 0])

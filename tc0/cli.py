@@ -11,7 +11,7 @@ import numpy as np
 
 from tc0 import analysis, storage
 from tc0.errors import GadgetError, Tc0Error
-from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget
+from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, gadget_family
 from tc0.simulator import simulate
 
 EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
@@ -242,16 +242,9 @@ def check_cmd(gadget, p, e, m, bits, samples, seed, as_json):
 
     if samples < 0:
         raise GadgetError(f"--samples must be >= 0, got {samples}")
-    if gadget in GADGETS:
-        if p is not None or e is not None:
-            raise GadgetError(f"{gadget} is an integer gadget: use --bits, not --p/--e")
+    if gadget_family(gadget, bits, p, e) == "int":
         result = checking.check_int_gadget(gadget, bits, m, samples, seed)
     else:
-        if bits is not None and gadget in FLOAT_GADGETS:
-            raise GadgetError(f"{gadget} is a float gadget: use --p/--e, not --bits")
-        if gadget not in FLOAT_GADGETS:
-            known = ", ".join([*GADGETS, *FLOAT_GADGETS])
-            raise GadgetError(f"unknown gadget {gadget!r}; known: {known}")
         result = checking.check_float_gadget(gadget, p, e, m, samples, seed)
     if as_json:
         click.echo(json.dumps(_json_ready(result), indent=2))

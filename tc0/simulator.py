@@ -43,7 +43,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, _ragged_rows
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
 from tc0.errors import SimulationInputError
 
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -234,7 +234,7 @@ class _Grouper:
         offsets, virtual = self.circuit.offsets, self.virtual
         n = len(nodes)
         op = self.kind[nodes].astype(np.int64)
-        row, edges = _ragged_rows(offsets, self.fanins, nodes)
+        row, edges = ragged_rows(offsets, self.fanins, nodes)
         src = virtual[self.fanins[edges]]
         total = np.bincount(row, minlength=n)
         zeros = np.bincount(row[src == ZERO], minlength=n)
@@ -354,7 +354,7 @@ def _evaluation_graph(circuit: Circuit):
     needed[circuit.output_ids()] = True
     for lo, hi in zip(bounds[-2::-1], bounds[:0:-1]):
         nodes = order[lo:hi][needed[order[lo:hi]]]
-        needed[fanins[_ragged_rows(offsets, fanins, nodes)[1]]] = True
+        needed[fanins[ragged_rows(offsets, fanins, nodes)[1]]] = True
     keep = needed[order]
     return kind, fanins, order[keep], np.concatenate([[0], np.cumsum(keep)])[bounds]
 

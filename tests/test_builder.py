@@ -709,32 +709,24 @@ def _local_data_start(raw: bytes, member: int = 0) -> int:
     return info.header_offset + 30 + name_len + extra_len
 
 
-def test_corrupt_deflate_stream_rejected(tmp_path):
-    _, path = _saved(tmp_path)
-    raw = bytearray(path.read_bytes())
+def _corrupt_deflate(raw: bytearray) -> None:
     raw[_local_data_start(bytes(raw))] = 0xFF  # deflate block type 3 (reserved)
-    bad = tmp_path / "bad.tc0"
-    bad.write_bytes(bytes(raw))
-    with pytest.raises(CircuitFileError):
-        tc0.load(bad)
 
 
-def test_unsupported_zip_compression_rejected(tmp_path):
-    _, path = _saved(tmp_path)
-    raw = bytearray(path.read_bytes())
+def _unsupported_compression(raw: bytearray) -> None:
     cd = raw.find(b"PK\x01\x02")
     raw[cd + 10 : cd + 12] = struct.pack("<H", 99)
-    bad = tmp_path / "bad.tc0"
-    bad.write_bytes(bytes(raw))
-    with pytest.raises(CircuitFileError):
-        tc0.load(bad)
 
 
-def test_encrypted_zip_member_rejected(tmp_path):
+def _encrypted_flag(raw: bytearray) -> None:
+    raw[raw.find(b"PK\x01\x02") + 8] |= 1
+
+
+@pytest.mark.parametrize("corrupt", [_corrupt_deflate, _unsupported_compression, _encrypted_flag])
+def test_corrupt_zip_members_rejected(tmp_path, corrupt):
     _, path = _saved(tmp_path)
     raw = bytearray(path.read_bytes())
-    cd = raw.find(b"PK\x01\x02")
-    raw[cd + 8] |= 1
+    corrupt(raw)
     bad = tmp_path / "bad.tc0"
     bad.write_bytes(bytes(raw))
     with pytest.raises(CircuitFileError):

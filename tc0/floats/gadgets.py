@@ -22,7 +22,7 @@ from tc0.builder import Builder
 from tc0.circuit import ZERO, Kind
 from tc0.floats.exp_algorithm import check_rom_bits, exp_plan
 from tc0.gadgets import crt, integer
-from tc0.gadgets.integer import _cat
+from tc0.gadgets.integer import cat_bits
 
 
 def const_bits(value: int, width: int, lead=()) -> np.ndarray:
@@ -36,7 +36,7 @@ def fit(x, width: int) -> np.ndarray:
     x = _ids(x)
     if x.shape[-1] >= width:
         return x[..., :width]
-    return _cat(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
+    return cat_bits(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
 
 
 class Fields:
@@ -47,7 +47,7 @@ class Fields:
         p, e = fmt.p, fmt.e
         self.m = w[..., :p]
         exp = w[..., p : p + e]
-        self.biased = _cat(exp[..., :-1], b.not_(exp[..., -1:]))  # E + 2^(e-1), unsigned
+        self.biased = cat_bits(exp[..., :-1], b.not_(exp[..., -1:]))  # E + 2^(e-1), unsigned
         self.nonzero = w[..., p - 1]  # valid words: m != 0 iff its leading bit is set
         self.sign = b.and_(w[..., p + e], self.nonzero)  # a zero's sign is ignored
 
@@ -79,9 +79,9 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         below_guard = np.where(i[None, :] < i[:, None] - p, mag[..., None, :], ZERO)  # (i, k): k < i - p
         sticky = b.gate(Kind.OR, b.and_(onehot, b.gate(Kind.OR, below_guard)))
         round_up = b.and_(guard, b.or_(sticky, sig[..., 0]))
-        inc = integer.add(b, sig, _cat(round_up[..., None], const_bits(0, p - 1, lead)))  # p + 1 bits
+        inc = integer.add(b, sig, cat_bits(round_up[..., None], const_bits(0, p - 1, lead)))  # p + 1 bits
         carry = inc[..., p]
-        significand = _cat(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
+        significand = cat_bits(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
 
         c0 = bias + p - 1  # E = sum(exp_terms) + L + carry - c0
         const = (2 ** (e - 1) - c0) % (2**e)
@@ -93,20 +93,20 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         rows.append(const_bits(const, width, lead))
         stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
         partial = integer.iterated_sum(b, stacked)[..., :width]
-        total = integer.add(b, partial, _cat(carry[..., None], const_bits(0, width - 1, lead)))
+        total = integer.add(b, partial, cat_bits(carry[..., None], const_bits(0, width - 1, lead)))
         high = total[..., e:]
         k_const = const_bits(k_high, high.shape[-1], lead)
         underflow = integer.less_than(b, high, k_const)
         overflow = integer.less_than(b, k_const, high)
-        exponent = _cat(total[..., : e - 1], b.not_(total[..., e - 1 : e]))
+        exponent = cat_bits(total[..., : e - 1], b.not_(total[..., e - 1 : e]))
 
-        normal = b.gate(Kind.AND, _cat(nonzero[..., None], b.not_(underflow)[..., None], b.not_(overflow)[..., None]))
+        normal = b.gate(Kind.AND, cat_bits(nonzero[..., None], b.not_(underflow)[..., None], b.not_(overflow)[..., None]))
         saturate = b.and_(nonzero, overflow)
         keep = lambda bits: b.and_(normal[..., None], bits)  # noqa: E731
         m_out = b.or_(keep(significand), saturate[..., None])
-        e_out = _cat(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))
+        e_out = cat_bits(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))
         s_out = b.and_(sign, b.or_(normal, saturate))
-        return _cat(m_out, e_out, s_out[..., None])
+        return cat_bits(m_out, e_out, s_out[..., None])
 
 
 def mul(b: Builder, fmt, x, y) -> np.ndarray:
@@ -139,7 +139,7 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
         masked = b.and_(f.biased, f.nonzero[..., None])
         top = integer.maximum(b, masked) if m > 1 else masked[..., 0, :]
         shift = integer.sub(b, top[..., None, :], f.biased)[..., :e]  # >= 0 for non-zero terms
-        placed = _cat(const_bits(0, w - p, lead + (m,)), f.m)
+        placed = cat_bits(const_bits(0, w - p, lead + (m,)), f.m)
         aligned = integer.shift_right(b, placed, shift)
         if sticky:
             lost = [  # bit k of m falls below the units when shift >= k + w - p + 1
@@ -147,7 +147,7 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
                 for k in range(p)
                 if k + w - p + 1 < 2**e
             ] or [const_bits(0, 1, lead + (m,))[..., 0]]
-            aligned = _cat(b.gate(Kind.OR, np.stack(lost, axis=-1))[..., None], aligned)
+            aligned = cat_bits(b.gate(Kind.OR, np.stack(lost, axis=-1))[..., None], aligned)
     with b.scope("signed_sum"):
         positive = b.and_(aligned, b.not_(f.sign)[..., None])
         negative = b.and_(aligned, f.sign[..., None])
@@ -174,7 +174,7 @@ def add(b: Builder, fmt, x, y) -> np.ndarray:
 def negate(b: Builder, fmt, x) -> np.ndarray:
     """-x (flips the sign wire; no gate for the value)."""
     x = _ids(x)
-    return _cat(x[..., :-1], b.not_(x[..., -1:]))
+    return cat_bits(x[..., :-1], b.not_(x[..., -1:]))
 
 
 def sub(b: Builder, fmt, x, y) -> np.ndarray:
@@ -204,7 +204,7 @@ def _ids(x) -> np.ndarray:
 
 def _magnitude_key(b: Builder, f: Fields) -> np.ndarray:
     """Unsigned key ordering magnitudes: (biased exponent, significand), 0 for zero."""
-    return b.and_(_cat(f.m, f.biased), f.nonzero[..., None])
+    return b.and_(cat_bits(f.m, f.biased), f.nonzero[..., None])
 
 
 def less_than(b: Builder, fmt, x, y) -> np.ndarray:
@@ -227,7 +227,7 @@ def equal(b: Builder, fmt, x, y) -> np.ndarray:
     with b.scope("feq"):
         fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
         kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
-        return integer.equal(b, _cat(kx, fx.sign[..., None]), _cat(ky, fy.sign[..., None]))
+        return integer.equal(b, cat_bits(kx, fx.sign[..., None]), cat_bits(ky, fy.sign[..., None]))
 
 
 def canonical(b: Builder, fmt, x) -> np.ndarray:
@@ -289,7 +289,7 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
         else:
             shift = k * unit_bits - f
             row = powers_rows[..., k - 1, :]
-            scaled = row[..., shift:] if shift >= 0 else _cat(const_bits(0, -shift, lead), row)
+            scaled = row[..., shift:] if shift >= 0 else cat_bits(const_bits(0, -shift, lead), row)
             scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
         product = _times_constant(b, scaled, abs(coef), f)
         (positive if coef > 0 else negative).append(fit(product, width))
@@ -361,19 +361,19 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         recip = integer.multiply(b, r0, series)[..., g:][..., : f + 2]  # ~ 2^F / z
         approx = integer.multiply(b, mx, recip)[..., f - 2 :][..., : p + 4]  # N0
         base = integer.sub(b, approx, const_bits(1, p + 4, lead))[..., : p + 4]  # N0 - 1 >= N - 2
-        numerator = _cat(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
+        numerator = cat_bits(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
         width = numerator.shape[-1]
         rem = integer.sub(b, numerator, fit(integer.multiply(b, base, my), width))[..., : p + 2]  # in [0, 3 m_y)
-        multiples = [_cat(my, const_bits(0, 2, lead)), _cat(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
+        multiples = [cat_bits(my, const_bits(0, 2, lead)), cat_bits(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
         divides = [integer.equal(b, rem, r) for r in (const_bits(0, p + 2, lead), *multiples)]
         steps = [integer.greater_equal(b, rem, r) for r in multiples]
-        step_rows = [_cat(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
+        step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
         quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2))[..., : p + 4]
         sticky = b.not_(b.or_(*divides))  # remainder after the chosen candidate is not 0
-        mag = _cat(sticky[..., None], quotient)
+        mag = cat_bits(sticky[..., None], quotient)
         sign = b.xor(fx.sign, fy.sign)
         normal = round_pack(b, fmt, sign, mag, [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3)
-        by_zero = _cat(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
+        by_zero = cat_bits(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
         by_zero = b.and_(by_zero, fx.nonzero[..., None])
         return integer.mux(b, fy.nonzero, normal, by_zero)
 
@@ -413,7 +413,7 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         lead = fx.m.shape[:-1]
         par = fx.biased[..., 0]
         zero1 = const_bits(0, 1, lead)
-        v = integer.mux(b, par, _cat(zero1, fx.m), _cat(fx.m, zero1))  # (p+1 bits)
+        v = integer.mux(b, par, cat_bits(zero1, fx.m), cat_bits(fx.m, zero1))  # (p+1 bits)
         low_bits = p + 1 - t
         v0 = v[..., low_bits:]
         hot = integer.decode(b, v0)
@@ -436,13 +436,13 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
         squares = integer.multiply(b, candidates, candidates)
         target_width = squares.shape[-1]
-        target = _cat(const_bits(0, 2 * k, lead), v)
+        target = cat_bits(const_bits(0, 2 * k, lead), v)
         target = fit(target, target_width)[..., None, :]
         fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
         exact = b.gate(Kind.OR, integer.equal(b, target, squares))
-        steps = _cat(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
+        steps = cat_bits(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
         root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2))
-        mag = _cat(b.not_(exact)[..., None], root[..., : width + 1])
+        mag = cat_bits(b.not_(exact)[..., None], root[..., : width + 1])
         result = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], mag, [fx.biased[..., 1:]], 2 ** (e - 2) + k + 1)
         positive = b.and_(fx.nonzero, b.not_(fx.sign))
         return b.and_(result, positive[..., None])  # negative and zero inputs give 0
@@ -459,7 +459,7 @@ def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
     ``width``-bit two's complement number."""
     x = _ids(x)
     lead = x.shape[:-1]
-    wide = _cat(x, const_bits(0, width - x.shape[-1], lead))
+    wide = cat_bits(x, const_bits(0, width - x.shape[-1], lead))
     if offset >= 0:
         return integer.add(b, wide, const_bits(offset, width, lead))[..., :width]
     return integer.sub(b, wide, const_bits(-offset, width, lead))[..., :width]
@@ -493,9 +493,9 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         # step 3: |Y| = X L2E, then Y in two's complement
         y_mag = _times_constant(b, x_fixed, plan.L2E, 0)
         y_width = y_mag.shape[-1] + 1
-        y_mag = _cat(y_mag, const_bits(0, 1, lead))
+        y_mag = cat_bits(y_mag, const_bits(0, 1, lead))
         flipped = b.xor(y_mag, fx.sign[..., None])
-        y = integer.add(b, flipped, _cat(fx.sign[..., None], const_bits(0, y_width - 1, lead)))[..., :y_width]
+        y = integer.add(b, flipped, cat_bits(fx.sign[..., None], const_bits(0, y_width - 1, lead)))[..., :y_width]
         # step 4: k = floor(Y / 2^FB), frac = the low FB bits
         frac, k = y[..., : plan.FB], y[..., plan.FB :]
         # step 5: j = top T bits of frac, rest = the others
@@ -512,7 +512,7 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         series = integer.multiply(b, rom, series)[..., plan.F :]
         # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
         k_bits = k.shape[-1]
-        k_biased = _cat(k[..., :-1], b.not_(k[..., -1:]))
+        k_biased = cat_bits(k[..., :-1], b.not_(k[..., -1:]))
         normal = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], series, [k_biased], 2 ** (k_bits - 1) + plan.F)
         special = b.and_(const_bits(fmt.max_word, fmt.width, lead), b.not_(fx.sign)[..., None])
         return integer.mux(b, overflow, special, normal)

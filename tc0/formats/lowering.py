@@ -26,8 +26,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tc0.builder import _Growable
-from tc0.circuit import ONE, ZERO, Circuit, Kind, _ragged_rows
+from tc0.builder import GrowableArray
+from tc0.circuit import ONE, ZERO, Circuit, Kind, ragged_rows
 
 AND2, XOR2, INV = 0, 1, 2
 _SOURCE = 255  # op code of the wires an Xag starts with
@@ -43,10 +43,10 @@ class Xag:
 
     def __init__(self, n_base: int):
         self.n_base = n_base
-        self._op = _Growable(np.uint8)
-        self._a = _Growable(np.int64)
-        self._b = _Growable(np.int64)
-        self._inv = _Growable(np.int64)  # per wire: the INV gate reading it, or -1
+        self._op = GrowableArray(np.uint8)
+        self._a = GrowableArray(np.int64)
+        self._b = GrowableArray(np.int64)
+        self._inv = GrowableArray(np.int64)  # per wire: the INV gate reading it, or -1
         self._op.extend(np.full(n_base, _SOURCE, dtype=np.uint8))
         for arr in (self._a, self._b, self._inv):
             arr.extend(np.full(n_base, -1, dtype=np.int64))
@@ -148,7 +148,7 @@ def gate_groups(circuit: Circuit) -> Iterator[tuple[Kind, np.ndarray, np.ndarray
         return
     kind = circuit.kind[gates]
     counts = circuit.fanin_counts()[gates]
-    row, edges = _ragged_rows(circuit.offsets, circuit.fanins, gates)
+    row, edges = ragged_rows(circuit.offsets, circuit.fanins, gates)
     src = circuit.fanins[edges].astype(np.int64)
     is_maj = kind == Kind.MAJ
     drop = is_maj[row] & (src <= ONE)
@@ -164,7 +164,7 @@ def gate_groups(circuit: Circuit) -> Iterator[tuple[Kind, np.ndarray, np.ndarray
     bounds = np.concatenate([[0], np.flatnonzero(np.any(key[1:] != key[:-1], axis=1)) + 1, [len(gates)]])
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         rows = order[lo:hi]
-        _, sel = _ragged_rows(row_start, src, rows)
+        _, sel = ragged_rows(row_start, src, rows)
         yield Kind(int(key[lo, 1])), gates[rows], src[sel].reshape(len(rows), int(key[lo, 2])), int(key[lo, 3])
 
 

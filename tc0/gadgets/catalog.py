@@ -137,14 +137,9 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
                    e: int | None = None) -> Circuit:
     """Build gadget ``name``: integer gadgets take ``bits`` (and ``m``), float
     gadgets ``p`` (and ``e``, ``m``)."""
-    if name in FLOAT_GADGETS:
-        return _compile_float(FLOAT_GADGETS[name], bits, m, p, e)
-    spec = GADGETS.get(name)
-    if spec is None:
-        known = ", ".join([*GADGETS, *FLOAT_GADGETS])
-        raise GadgetError(f"unknown gadget {name!r}; known: {known}")
-    if p is not None or e is not None:
-        raise GadgetError(f"{name} is an integer gadget: use --bits, not --p/--e")
+    if gadget_family(name, bits, p, e) == "float":
+        return _compile_float(FLOAT_GADGETS[name], m, p, e)
+    spec = GADGETS[name]
     if bits is None:
         bits = DEFAULT_BITS
     if not 1 <= bits <= spec.max_bits:
@@ -153,9 +148,21 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
     return _build(name, lambda b: spec.build(b, bits, m or 1))
 
 
-def _compile_float(spec: FloatGadgetSpec, bits, m, p, e) -> Circuit:
-    if bits is not None:
-        raise GadgetError(f"{spec.name} is a float gadget: use --p/--e, not --bits")
+def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> str:
+    """"int" or "float" for a known gadget name, refusing unknown names and
+    parameters of the other family."""
+    if name in FLOAT_GADGETS:
+        if bits is not None:
+            raise GadgetError(f"{name} is a float gadget: use --p/--e, not --bits")
+        return "float"
+    if name not in GADGETS:
+        raise GadgetError(f"unknown gadget {name!r}; known: {', '.join([*GADGETS, *FLOAT_GADGETS])}")
+    if p is not None or e is not None:
+        raise GadgetError(f"{name} is an integer gadget: use --bits, not --p/--e")
+    return "int"
+
+
+def _compile_float(spec: FloatGadgetSpec, m, p, e) -> Circuit:
     fmt = float_format(p, e)
     _check_m(spec.name, m, spec.max_m)
     return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))

@@ -33,7 +33,7 @@ import numpy as np
 from tc0.builder import Builder
 from tc0.circuit import ZERO, Kind
 from tc0.gadgets import integer
-from tc0.gadgets.integer import _cat
+from tc0.gadgets.integer import cat_bits
 
 CHUNK_BITS = 4
 
@@ -67,7 +67,7 @@ def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.n
     if len(chunks_onehot) == 1:
         hot = chunks_onehot[0]
         classes = np.arange(hot.shape[-1]) % q
-        return np.stack([b.gate(Kind.OR, _cat(np.where(classes == v, hot, ZERO), np.full(hot.shape[:-1] + (1,), ZERO)))
+        return np.stack([b.gate(Kind.OR, cat_bits(np.where(classes == v, hot, ZERO), np.full(hot.shape[:-1] + (1,), ZERO)))
                          for v in range(q)], axis=-1)
     width = (q - 1).bit_length()
     parts = [
@@ -84,7 +84,7 @@ def _classes(b: Builder, onehot: np.ndarray, modulus: int) -> np.ndarray:
     """Fold a one-hot over 0..V-1 into a one-hot over residues mod ``modulus``."""
     v = onehot.shape[-1]
     pad = (-v) % modulus
-    padded = _cat(onehot, np.full(onehot.shape[:-1] + (pad,), ZERO))
+    padded = cat_bits(onehot, np.full(onehot.shape[:-1] + (pad,), ZERO))
     grouped = padded.reshape(onehot.shape[:-1] + ((v + pad) // modulus, modulus))
     return b.gate(Kind.OR, np.swapaxes(grouped, -1, -2))  # OR over the values of each class
 

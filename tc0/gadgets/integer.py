@@ -31,7 +31,7 @@ def _ids(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
 
 
-def _cat(*parts) -> np.ndarray:
+def cat_bits(*parts) -> np.ndarray:
     """Concatenate fan-in pieces along the last axis, broadcasting the rest."""
     parts = [_ids(p) for p in parts]
     lead = np.broadcast_shapes(*(p.shape[:-1] for p in parts))
@@ -70,17 +70,17 @@ def add(b: Builder, x, y) -> np.ndarray:
         alive = np.where(j_below_i, ONE, ZERO)[..., None]  # kills terms with j >= i
         col = (Ellipsis, None, slice(None), None)  # bit i as a (j, i) entry
         row = (Ellipsis, slice(None), None, None)  # bit j as a (j, i) entry
-        own = _cat(p[col], ng[col])
-        t_kill = b.gate(Kind.AND, _cat(own, nx[row], ny[row], chain_ng, alive))
-        t_gen_g = b.gate(Kind.AND, _cat(g[col], g[row], chain_p, alive))
-        t_gen_np = b.gate(Kind.AND, _cat(np_[col], g[row], chain_p, alive))
+        own = cat_bits(p[col], ng[col])
+        t_kill = b.gate(Kind.AND, cat_bits(own, nx[row], ny[row], chain_ng, alive))
+        t_gen_g = b.gate(Kind.AND, cat_bits(g[col], g[row], chain_p, alive))
+        t_gen_np = b.gate(Kind.AND, cat_bits(np_[col], g[row], chain_p, alive))
         below = np.arange(w)[None, :] < np.arange(w)[:, None]  # (i, k): k < i
-        t_none = b.gate(Kind.AND, _cat(p[..., None], ng[..., None], np.where(below, ng[..., None, :], ONE)))
+        t_none = b.gate(Kind.AND, cat_bits(p[..., None], ng[..., None], np.where(below, ng[..., None, :], ONE)))
         # the (j, i) terms are indexed [..., j, i]: OR over j for each i
-        terms = _cat(np.swapaxes(t_kill, -1, -2), np.swapaxes(t_gen_g, -1, -2), np.swapaxes(t_gen_np, -1, -2))
-        s = b.gate(Kind.OR, _cat(terms, t_none[..., None]))
+        terms = cat_bits(np.swapaxes(t_kill, -1, -2), np.swapaxes(t_gen_g, -1, -2), np.swapaxes(t_gen_np, -1, -2))
+        s = b.gate(Kind.OR, cat_bits(terms, t_none[..., None]))
         last = np.arange(w)
-        carry_terms = b.gate(Kind.AND, _cat(g[..., :, None], np.where(last[None, :] > last[:, None], p[..., None, :], ONE)))
+        carry_terms = b.gate(Kind.AND, cat_bits(g[..., :, None], np.where(last[None, :] > last[:, None], p[..., None, :], ONE)))
         carry = b.gate(Kind.OR, carry_terms)
     return np.concatenate([s, carry[..., None]], axis=-1)
 
@@ -101,23 +101,23 @@ def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
     nblocks = -(-w // block)
     with b.scope("add_blocked"):
         pad = np.full(x.shape[:-1] + (nblocks * block - w,), ZERO)
-        xb = _cat(x, pad).reshape(x.shape[:-1] + (nblocks, block))
-        yb = _cat(y, pad).reshape(x.shape[:-1] + (nblocks, block))
+        xb = cat_bits(x, pad).reshape(x.shape[:-1] + (nblocks, block))
+        yb = cat_bits(y, pad).reshape(x.shape[:-1] + (nblocks, block))
         g, p = b.and_(xb, yb), b.or_(xb, yb)
         idx = np.arange(block)
         above = idx[None, :] > idx[:, None]  # (j, k): k > j
-        gen = b.gate(Kind.OR, b.gate(Kind.AND, _cat(g[..., :, None], np.where(above, p[..., None, :], ONE))))
+        gen = b.gate(Kind.OR, b.gate(Kind.AND, cat_bits(g[..., :, None], np.where(above, p[..., None, :], ONE))))
         prop = b.gate(Kind.AND, p)
         blocks = np.arange(nblocks)
         between = (blocks[:, None, None] < blocks[None, None, :]) & (blocks[None, None, :] < blocks[None, :, None])
         chain = np.where(between, prop[..., None, None, :], ONE)  # (..., j, i, k): j < k < i
         alive = np.where(blocks[:, None] < blocks[None, :], ONE, ZERO)[..., None]
-        terms = b.gate(Kind.AND, _cat(gen[..., :, None, None], chain, alive))  # (..., j, i)
+        terms = b.gate(Kind.AND, cat_bits(gen[..., :, None, None], chain, alive))  # (..., j, i)
         carry_in = b.gate(Kind.OR, np.swapaxes(terms, -1, -2))  # (..., i)
         cin = carry_in[..., None]
-        sums = add(b, _cat(cin, xb), _cat(cin, yb))[..., 1:]  # (..., nblocks, B + 1)
+        sums = add(b, cat_bits(cin, xb), cat_bits(cin, yb))[..., 1:]  # (..., nblocks, B + 1)
         low = sums[..., :block].reshape(x.shape[:-1] + (nblocks * block,))
-        return _cat(low[..., :w], sums[..., -1, block:] if nblocks * block == w else low[..., w : w + 1])
+        return cat_bits(low[..., :w], sums[..., -1, block:] if nblocks * block == w else low[..., w : w + 1])
 
 
 def sub(b: Builder, x, y) -> np.ndarray:
@@ -130,7 +130,7 @@ def sub(b: Builder, x, y) -> np.ndarray:
     with b.scope("sub"):
         one = np.full(x.shape[:-1] + (1,), ONE)
         zero = np.full(x.shape[:-1] + (1,), ZERO)
-        total = add(b, _cat(one, x, zero), _cat(one, b.not_(y), one))
+        total = add(b, cat_bits(one, x, zero), cat_bits(one, b.not_(y), one))
     return total[..., 1:-1]
 
 
@@ -146,22 +146,22 @@ def _lt_terms(b: Builder, x, y) -> np.ndarray:
     nx = b.not_(x)
     no_win = b.or_(nx, y)  # x_j <= y_j
     above = np.arange(w)[None, :] > np.arange(w)[:, None]  # (i, j): j > i
-    return b.gate(Kind.AND, _cat(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE)))
+    return b.gate(Kind.AND, cat_bits(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE)))
 
 
 def equal(b: Builder, x, y) -> np.ndarray:
     """[x == y], depth 3: AND_i (NOT x_i OR y_i)(x_i OR NOT y_i)."""
     x, y = np.broadcast_arrays(_ids(x), _ids(y))
     with b.scope("equal"):
-        return b.gate(Kind.AND, _cat(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
+        return b.gate(Kind.AND, cat_bits(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
 
 
 def greater_equal(b: Builder, x, y) -> np.ndarray:
     """[x >= y], depth 4: the OR of y < x's terms and x == y's AND."""
     x, y = np.broadcast_arrays(_ids(x), _ids(y))
     with b.scope("greater_equal"):
-        eq = b.gate(Kind.AND, _cat(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
-        return b.gate(Kind.OR, _cat(_lt_terms(b, y, x), eq[..., None]))
+        eq = b.gate(Kind.AND, cat_bits(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
+        return b.gate(Kind.OR, cat_bits(_lt_terms(b, y, x), eq[..., None]))
 
 
 def mux(b: Builder, sel, if1, if0) -> np.ndarray:
@@ -182,7 +182,7 @@ def _shift(b: Builder, x, amount, out_width: int, direction: int) -> np.ndarray:
     src = k[:, None] - direction * shifts[None, :]  # (k, t): source bit of output k under shift t
     inside = (src >= 0) & (src < w)
     src_bit = np.where(inside, x[..., np.clip(src, 0, w - 1)], ZERO)  # (..., k, t)
-    terms = b.gate(Kind.AND, _cat(src_bit[..., None], literals[..., None, :, :]))
+    terms = b.gate(Kind.AND, cat_bits(src_bit[..., None], literals[..., None, :, :]))
     return b.gate(Kind.OR, terms)
 
 
@@ -207,7 +207,7 @@ def leading_one(b: Builder, x) -> tuple[np.ndarray, np.ndarray]:
     with b.scope("leading_one"):
         nx = b.not_(x)
         above = np.arange(w)[None, :] > np.arange(w)[:, None]
-        onehot = b.gate(Kind.AND, _cat(x[..., None], np.where(above, nx[..., None, :], ONE)))
+        onehot = b.gate(Kind.AND, cat_bits(x[..., None], np.where(above, nx[..., None, :], ONE)))
         pbits = max(1, (w - 1).bit_length())
         has_bit = (np.arange(w)[None, :] >> np.arange(pbits)[:, None]) & 1  # (bit, i)
         position = b.gate(Kind.OR, np.where(has_bit == 1, onehot[..., None, :], ZERO))
@@ -249,7 +249,7 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
             bits.append(pos[..., 0])
             continue
         neg = not_t[..., highs[closed] - 1]
-        bits.append(b.threshold(_cat(pos, neg), 1 + int(closed.sum())))
+        bits.append(b.threshold(cat_bits(pos, neg), 1 + int(closed.sum())))
     return np.stack(bits, axis=-1)
 
 
@@ -305,7 +305,7 @@ def sum_rows(
         adder = add_blocked if blocked_add else add
         total = adder(b, two[..., 0, :], two[..., 1, :])
     if total.shape[-1] < width:
-        total = _cat(total, np.full(total.shape[:-1] + (width - total.shape[-1],), ZERO))
+        total = cat_bits(total, np.full(total.shape[:-1] + (width - total.shape[-1],), ZERO))
     return total[..., :width]
 
 
@@ -350,7 +350,7 @@ def maximum(b: Builder, xs) -> np.ndarray:
         ge = greater_equal(b, *np.broadcast_arrays(xi, xj))  # x_i >= x_j
         i, j = np.ogrid[:m, :m]
         beats = np.where(j < i, gt, np.where(j > i, ge, ONE))  # (..., i, j)
-        picked = b.gate(Kind.AND, _cat(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
+        picked = b.gate(Kind.AND, cat_bits(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
         return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
 
 
@@ -377,4 +377,4 @@ def lookup(b: Builder, onehot, table, width: int) -> np.ndarray:
     bits = np.array([[(int(t) >> k) & 1 for k in range(width)] for t in table], dtype=bool)  # (V, width)
     with b.scope("lookup"):
         picks = np.where(bits.T, onehot[..., None, :], ZERO)  # (..., width, V)
-        return b.gate(Kind.OR, _cat(picks, np.full(picks.shape[:-1] + (1,), ZERO)))
+        return b.gate(Kind.OR, cat_bits(picks, np.full(picks.shape[:-1] + (1,), ZERO)))
