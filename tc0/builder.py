@@ -34,7 +34,8 @@ import numpy as np
 from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
 from tc0.errors import CircuitError
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: largest number of fan-in entries one batch step of ``gate``/``threshold`` materialises
+_CHUNK_ENTRIES = 1 << 22
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -243,41 +244,54 @@ class Builder:
 
     # -------------------------------------------------------------- canonical forms
     def _and_or(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
-        absorbing, neutral = (ZERO, ONE) if kind == Kind.AND else (ONE, ZERO)
         g, f = rows.shape
+        step = max(1, _CHUNK_ENTRIES // f)
+        if g > step:  # bound the temporaries: one batch step at a time
+            return np.concatenate([self._and_or(kind, rows[lo : lo + step]) for lo in range(0, g, step)])
+        absorbing, neutral = (ZERO, ONE) if kind == Kind.AND else (ONE, ZERO)
         s = np.sort(rows, axis=1)
-        valid = s != neutral
-        valid[:, 1:] &= s[:, 1:] != s[:, :-1]
-        folded = (s == absorbing).any(axis=1) | self._has_complement(s, valid)
-        valid &= ~folded[:, None]
+        valid = np.empty((g, f), dtype=bool)
+        valid[:, 0] = True
+        np.not_equal(s[:, 1:], s[:, :-1], out=valid[:, 1:])
+        # the first occurrence of the neutral constant sits in the first two columns
+        # (after the absorbing one, which folds the row anyway)
+        valid[:, :2] &= s[:, :2] != neutral
+        folded = (s == absorbing).any(axis=1) | self._has_complement(s)
+        valid[folded] = False
         count = valid.sum(axis=1)
-        out = np.full(g, neutral, dtype=np.int64)
-        out[folded] = absorbing
-        single = count == 1
-        out[single] = s[single][valid[single]]
+        out = np.where(folded, absorbing, neutral)
+        single = np.flatnonzero(count == 1)
+        out[single] = s[single, valid[single].argmax(axis=1)]
         many = count > 1
         if many.any():
-            out[many] = self._emit(kind, s[many][valid[many]], count[many])
+            valid &= many[:, None]
+            out[many] = self._emit(kind, s[valid], count[many])
         return out
 
-    def _has_complement(self, s: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """Rows (sorted) holding both some x and NOT x among their valid entries."""
+    def _has_complement(self, s: np.ndarray) -> np.ndarray:
+        """Rows of ``s`` (each sorted) holding both some x and NOT x.
+
+        ``s + row * n_nodes`` is sorted as a whole, so each NOT's child is
+        looked up by one ``searchsorted`` over the rows that hold a NOT.
+        Duplicates and constants need no masking: a NOT's child is never a
+        constant, and a duplicate equals an entry that is there anyway.
+        """
         g, f = s.shape
-        if f < 2:
-            return np.zeros(g, dtype=bool)
-        is_not = (self._kind.view[s] == Kind.NOT) & valid
-        if not is_not.any():
-            return np.zeros(g, dtype=bool)
-        row, col = np.nonzero(is_not)
-        child = self._fanins.view[self._offsets.view[s[row, col]]]
-        big = np.int64(self.n_nodes + 1)
-        keyed = np.where(valid, s, big) + np.arange(g)[:, None] * (big + 1)
-        flat = np.sort(keyed.reshape(-1))
-        probe = child + row * (big + 1)
-        pos = np.minimum(np.searchsorted(flat, probe), len(flat) - 1)
-        hit = flat[pos] == probe
         out = np.zeros(g, dtype=bool)
-        out[row[hit]] = True
+        if f < 2:
+            return out
+        is_not = self._kind.view[s] == Kind.NOT
+        rows = np.flatnonzero(is_not.any(axis=1))
+        if len(rows) == 0:
+            return out
+        sub = s[rows]
+        row, col = np.nonzero(is_not[rows])
+        child = self._fanins.view[self._offsets.view[sub[row, col]]]
+        big = np.int64(self.n_nodes)
+        keyed = (sub + np.arange(len(rows))[:, None] * big).reshape(-1)
+        probe = child + row * big
+        pos = np.minimum(np.searchsorted(keyed, probe), len(keyed) - 1)
+        out[rows[row[keyed[pos] == probe]]] = True
         return out
 
     def _threshold(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -318,69 +332,58 @@ class Builder:
     # -------------------------------------------------------------- emission + hashing
     def _emit(self, kind: Kind, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Append canonical gates given as concatenated rows; return their ids,
-        reusing an existing gate wherever an identical one exists."""
+        reusing an existing gate wherever an identical one exists. New gates
+        are numbered in row order."""
         g = len(lengths)
-        starts = np.zeros(g, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        entry_hash = self.fingerprint_entries(flat.astype(np.uint64))
-        row_sum = np.add.reduceat(entry_hash, starts)
+        bounds = np.zeros(g + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        row_sum = np.add.reduceat(self.fingerprint_entries(flat.astype(np.uint64)), bounds[:-1])
         keys = _mix64(row_sum ^ _mix64(lengths.astype(np.uint64) * np.uint64(8) + np.uint64(int(kind))))
-
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        rep = first[inverse]  # representative row of each row's fingerprint
-        same_as_rep = self._rows_equal(flat, starts, lengths, rep)
+        # rows whose fingerprint's first row is a different gate get their own gate
+        dup = np.flatnonzero(first[inverse] != np.arange(g))
+        rep = first[inverse[dup]]
+        lone = lengths[dup] != lengths[rep]
+        same = ~lone
+        lone[same] = _rows_differ(bounds, flat, dup[same], flat, bounds[rep[same]])
+        lone = dup[lone]
         existing = self._table.lookup(uniq)
-        found = existing >= 0
-        if found.any():
-            ok = self._matches_node(kind, flat, starts, lengths, first[found], existing[found])
-            existing[np.flatnonzero(found)[~ok]] = -2  # key taken by a different gate
-        # new gates: representatives not found, then rows that collided with their rep
-        new_rep = existing < 0
-        lone_rows = np.flatnonzero(~same_as_rep)
-        new_rows = np.concatenate([first[new_rep], lone_rows])
-        new_ids = self._append_gates(kind, flat, starts, lengths, new_rows)
-        ids_of_key = existing.copy()
-        ids_of_key[new_rep] = new_ids[: int(new_rep.sum())]
-        insertable = existing == -1
-        self._table.insert(uniq[insertable], ids_of_key[insertable])
-        out = ids_of_key[inverse]
-        out[lone_rows] = new_ids[int(new_rep.sum()) :]
+        found = np.flatnonzero(existing >= 0)
+        if len(found):
+            nodes, rows = existing[found], first[found]
+            offsets = self._offsets.view
+            ok = (self._kind.view[nodes] == kind) & (offsets[nodes + 1] - offsets[nodes] == lengths[rows])
+            ok[ok] = ~_rows_differ(bounds, flat, rows[ok], self._fanins.view, offsets[nodes[ok]])
+            existing[found[~ok]] = -2  # key taken by a different gate
+        new_key = existing < 0
+        is_new = np.zeros(g, dtype=bool)
+        is_new[first[new_key]] = True
+        is_new[lone] = True
+        new_rows = np.flatnonzero(is_new)
+        row_id = np.empty(g, dtype=np.int64)
+        row_id[new_rows] = self._append_gates(kind, flat, bounds, new_rows)
+        inserted = existing == -1
+        existing[new_key] = row_id[first[new_key]]
+        self._table.insert(uniq[inserted], existing[inserted])
+        out = existing[inverse]
+        out[lone] = row_id[lone]
         return out
 
-    @staticmethod
-    def _rows_equal(flat, starts, lengths, rep) -> np.ndarray:
-        equal = lengths == lengths[rep]
-        row, edge = ragged_rows(np.append(starts, len(flat)), flat, np.arange(len(lengths)))
-        other = starts[rep[row]] + (edge - starts[row])
-        other = np.minimum(other, len(flat) - 1)
-        differs = flat[edge] != flat[other]
-        equal[row[differs]] = False
-        return equal
-
-    def _matches_node(self, kind, flat, starts, lengths, rows, nodes) -> np.ndarray:
-        offsets = self._offsets.view
-        ok = (self._kind.view[nodes] == kind) & (offsets[nodes + 1] - offsets[nodes] == lengths[rows])
-        sub_row, edge = ragged_rows(np.append(starts, len(flat)), flat, rows)
-        theirs = np.minimum(offsets[nodes[sub_row]] + (edge - starts[rows[sub_row]]), self._fanins.n - 1)
-        differs = flat[edge] != self._fanins.view[theirs]
-        ok[sub_row[differs]] = False
-        return ok
-
-    def _append_gates(self, kind, flat, starts, lengths, rows) -> np.ndarray:
+    def _append_gates(self, kind, flat, bounds, rows) -> np.ndarray:
+        """Append the rows ``rows`` of ``flat`` as new gates; return their ids."""
         first = self.n_nodes
         ids = np.arange(first, first + len(rows), dtype=np.int64)
         if len(rows) == 0:
             return ids
-        sub_row, edge = ragged_rows(np.append(starts, len(flat)), flat, rows)
-        fanins = flat[edge]
-        lens = lengths[rows]
+        lens = bounds[rows + 1] - bounds[rows]
+        fanins = flat if len(rows) == len(bounds) - 1 else flat[ragged_rows(bounds, flat, rows)[1]]
         gstarts = np.zeros(len(rows), dtype=np.int64)
         np.cumsum(lens[:-1], out=gstarts[1:])
         level = np.maximum.reduceat(self._level.view[fanins], gstarts) + 1
         self._kind.extend(np.full(len(rows), kind, dtype=np.uint8))
         self._level.extend(level)
         self._scope.extend(np.full(len(rows), self._current_scope, dtype=np.int32))
-        self._offsets.extend(self._fanins.n + np.cumsum(lens))
+        self._offsets.extend(self._fanins.n + gstarts + lens)
         self._fanins.extend(fanins)
         return ids
 
@@ -433,6 +436,15 @@ class Builder:
         )
         circuit.__dict__["level"] = level[order].copy()  # known from construction: seed the cached property
         return circuit
+
+
+def _rows_differ(bounds, flat, rows, other, other_starts) -> np.ndarray:
+    """Per i: does row ``rows[i]`` of ``flat`` (row offsets ``bounds``) differ from the
+    equally long run of ``other`` starting at ``other_starts[i]``?"""
+    sub, edge = ragged_rows(bounds, flat, rows)
+    differs = np.zeros(len(rows), dtype=bool)
+    differs[sub[flat[edge] != other[edge + (other_starts - bounds[rows])[sub]]]] = True
+    return differs
 
 
 def _check_port_name(name: str, existing) -> None:

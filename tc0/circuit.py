@@ -49,8 +49,8 @@ def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     starts = offsets[nodes]
     counts = offsets[nodes + 1] - starts
     row = np.repeat(np.arange(len(nodes)), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    edges = np.repeat(starts, counts) + (np.arange(int(counts.sum())) - first)
+    shift = starts - (np.cumsum(counts) - counts)  # edge id minus its position in the output
+    edges = np.arange(len(row)) + shift[row]
     return row, edges
 
 

@@ -137,6 +137,8 @@ def test_constant_folding():
     assert b.not_(ZERO) == ONE and b.not_(ONE) == ZERO
     assert b.and_(ONE, ONE) == ONE and b.or_(ZERO, ZERO) == ZERO
     assert b.gate(Kind.AND, [a]) == a and b.gate(Kind.OR, [a]) == a and b.gate(Kind.MAJ, [a]) == a
+    # the absorbing constant behind repeated constants (it sorts past the first columns)
+    assert b.or_(ZERO, ZERO, ZERO, ONE, a) == ONE and b.and_(ZERO, ZERO, ONE, ONE, a) == ZERO
     assert b.n_nodes == n, "folded gates must not be emitted"
     na = b.not_(a)
     assert b.not_(na) == a

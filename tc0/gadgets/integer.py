@@ -38,12 +38,6 @@ def cat_bits(*parts) -> np.ndarray:
     return np.concatenate([np.broadcast_to(p, lead + p.shape[-1:]) for p in parts], axis=-1)
 
 
-def _strict_chains(w: int):
-    """Masks over (j, i, k): j < k < i (the positions strictly between j and i)."""
-    j, i, k = np.ogrid[:w, :w, :w]
-    return (j < k) & (k < i), (np.arange(w)[:, None] < np.arange(w)[None, :])
-
-
 def add(b: Builder, x, y) -> np.ndarray:
     """x + y for two W-bit numbers: W + 1 bits, depth 4.
 
@@ -63,21 +57,25 @@ def add(b: Builder, x, y) -> np.ndarray:
         nx, ny = b.not_(x), b.not_(y)
         g, p = b.and_(x, y), b.or_(x, y)
         ng, np_ = b.or_(nx, ny), b.and_(nx, ny)
-        between, j_below_i = _strict_chains(w)
-        e = (Ellipsis, None, None, slice(None))  # broadcast a bit vector over (j, i, k)
-        chain_p = np.where(between, p[e], ONE)  # (..., j, i, k)
-        chain_ng = np.where(between, ng[e], ONE)
-        alive = np.where(j_below_i, ONE, ZERO)[..., None]  # kills terms with j >= i
-        col = (Ellipsis, None, slice(None), None)  # bit i as a (j, i) entry
-        row = (Ellipsis, slice(None), None, None)  # bit j as a (j, i) entry
-        own = cat_bits(p[col], ng[col])
-        t_kill = b.gate(Kind.AND, cat_bits(own, nx[row], ny[row], chain_ng, alive))
-        t_gen_g = b.gate(Kind.AND, cat_bits(g[col], g[row], chain_p, alive))
-        t_gen_np = b.gate(Kind.AND, cat_bits(np_[col], g[row], chain_p, alive))
+        # only pairs j < i carry a term (the others fold to 0): build those rows alone
+        jj, ii = np.nonzero(np.arange(w)[:, None] < np.arange(w)[None, :])
+        k = np.arange(w)
+        between = (jj[:, None] < k) & (k < ii[:, None])  # (pair, k): j < k < i
+        chain_p = np.where(between, p[..., None, :], ONE)  # (..., pair, k)
+        chain_ng = np.where(between, ng[..., None, :], ONE)
+        at_i, at_j = (Ellipsis, ii, None), (Ellipsis, jj, None)
+        t_kill = b.gate(Kind.AND, cat_bits(p[at_i], ng[at_i], nx[at_j], ny[at_j], chain_ng))
+        t_gen_g = b.gate(Kind.AND, cat_bits(g[at_i], g[at_j], chain_p))
+        t_gen_np = b.gate(Kind.AND, cat_bits(np_[at_i], g[at_j], chain_p))
+
+        def by_i(t):  # pair terms scattered to [..., i, j], 0 where j >= i
+            full = np.full(t.shape[:-1] + (w, w), ZERO, dtype=np.int64)
+            full[..., ii, jj] = t
+            return full
+
         below = np.arange(w)[None, :] < np.arange(w)[:, None]  # (i, k): k < i
         t_none = b.gate(Kind.AND, cat_bits(p[..., None], ng[..., None], np.where(below, ng[..., None, :], ONE)))
-        # the (j, i) terms are indexed [..., j, i]: OR over j for each i
-        terms = cat_bits(np.swapaxes(t_kill, -1, -2), np.swapaxes(t_gen_g, -1, -2), np.swapaxes(t_gen_np, -1, -2))
+        terms = cat_bits(by_i(t_kill), by_i(t_gen_g), by_i(t_gen_np))  # OR over j for each i
         s = b.gate(Kind.OR, cat_bits(terms, t_none[..., None]))
         last = np.arange(w)
         carry_terms = b.gate(Kind.AND, cat_bits(g[..., :, None], np.where(last[None, :] > last[:, None], p[..., None, :], ONE)))
