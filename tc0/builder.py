@@ -401,41 +401,56 @@ class Builder:
         inputs first (port order), renumber, keep topological order."""
         if not self._outputs:
             raise CircuitError("the circuit has no output ports")
-        n = self.n_nodes
         kind, offsets, fanins = self._kind.view, self._offsets.view, self._fanins.view
-        level = self._level.view
-        live = np.zeros(n, dtype=bool)
+        keep = self._live() & (kind >= Kind.AND)
+        gates = np.flatnonzero(keep)
+        order = np.concatenate([[ZERO, ONE], *self._inputs.values(), gates])
+        remap = np.full(self.n_nodes, -1, dtype=np.int32)
+        remap[order] = np.arange(len(order), dtype=np.int32)
+        counts = np.diff(offsets)
+        new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(counts[order], out=new_offsets[1:])
+        del counts
+        # the kept gates' fan-in lists, in their original order (sources have none)
+        new_fanins = np.empty(int(new_offsets[-1]), dtype=np.int32)
+        at, step = 0, max(1, _CHUNK_ENTRIES // 8)
+        for lo in range(0, self.n_nodes, step):
+            hi = min(lo + step, self.n_nodes)
+            mask = np.repeat(keep[lo:hi], np.diff(offsets[lo : hi + 1]))
+            part = remap[fanins[offsets[lo] : offsets[hi]][mask]]
+            new_fanins[at : at + len(part)] = part
+            at += len(part)
+        used = np.zeros(len(self._scopes), dtype=bool)
+        used[self._scope.view[order]] = True
+        scope_ids = np.cumsum(used, dtype=np.int32) - 1
+        circuit = Circuit(
+            kind=kind[order],
+            offsets=new_offsets,
+            fanins=new_fanins,
+            scope=scope_ids[self._scope.view[order]],
+            scopes=tuple(s for s, u in zip(self._scopes, used) if u),
+            inputs={name: len(v) for name, v in self._inputs.items()},
+            outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
+        )
+        circuit.__dict__["level"] = self._level.view[order]  # known from construction: seed the cached property
+        return circuit
+
+    def _live(self) -> np.ndarray:
+        """Nodes some output depends on: one sweep over the levels, top down."""
+        offsets, fanins, level = self._offsets.view, self._fanins.view, self._level.view
+        live = np.zeros(self.n_nodes, dtype=bool)
         live[np.concatenate(list(self._outputs.values()))] = True
-        by_level = np.argsort(level, kind="stable")
-        bounds = np.searchsorted(level[by_level], np.arange(int(level.max()) + 2))
-        for lvl in range(int(level.max()), 0, -1):
+        depth = int(level.max())
+        # a stable counting sort by level (radix sort on int16)
+        by_level = np.argsort(level.astype(np.int16) if depth < 1 << 15 else level, kind="stable")
+        bounds = np.zeros(depth + 2, dtype=np.int64)
+        np.cumsum(np.bincount(level, minlength=depth + 1), out=bounds[1:])
+        for lvl in range(depth, 0, -1):
             nodes = by_level[bounds[lvl] : bounds[lvl + 1]]
             nodes = nodes[live[nodes]]
             if len(nodes):
-                _, edges = ragged_rows(offsets, fanins, nodes)
-                live[fanins[edges]] = True
-        gates = np.flatnonzero(live & (kind >= Kind.AND))
-        inputs = [v for v in self._inputs.values()]
-        order = np.concatenate([[ZERO, ONE], *inputs, gates]).astype(np.int64)
-        remap = np.full(n, -1, dtype=np.int64)
-        remap[order] = np.arange(len(order))
-        counts = offsets[order + 1] - offsets[order]
-        new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
-        np.cumsum(counts, out=new_offsets[1:])
-        _, edges = ragged_rows(offsets, fanins, order)
-        scope = self._scope.view[order]
-        used_scopes, scope = np.unique(scope, return_inverse=True)
-        circuit = Circuit(
-            kind=kind[order].copy(),
-            offsets=new_offsets,
-            fanins=remap[fanins[edges]].astype(np.int32),
-            scope=scope.astype(np.int32),
-            scopes=tuple(self._scopes[i] for i in used_scopes),
-            inputs={name: len(v) for name, v in self._inputs.items()},
-            outputs={name: remap[v] for name, v in self._outputs.items()},
-        )
-        circuit.__dict__["level"] = level[order].copy()  # known from construction: seed the cached property
-        return circuit
+                live[fanins[ragged_rows(offsets, fanins, nodes)[1]]] = True
+        return live
 
 
 def _rows_differ(bounds, flat, rows, other, other_starts) -> np.ndarray:
