@@ -11,7 +11,8 @@ import numpy as np
 
 from tc0 import analysis, storage
 from tc0.errors import GadgetError, Tc0Error
-from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, gadget_family
+from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
+from tc0.model.registry import MODULES
 from tc0.simulator import simulate
 
 EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
@@ -62,28 +63,152 @@ def main():
     """
 
 
+_GADGET_LIST = "\n".join(f"  {name:<11} {spec.summary}" for name, spec in {**GADGETS, **FLOAT_GADGETS}.items())
+_MODULE_LIST = "\n".join(f"  {name:<14} {spec.summary}" for name, spec in MODULES.items())
+
 _COMPILE_HELP = (
-    "Compile a gadget to a circuit file. Integer gadgets take --bits (and --m);"
-    " float gadgets take --p, optionally --e (default p + 1), and --m for sum/prod/dot."
-    " Float ports hold words as in DESIGN section 3 (significand, exponent, sign; LSB first)."
-    "\n\n\b\nGadgets:\n"
-    + "\n".join(f"  {name:<11} {spec.summary}" for name, spec in {**GADGETS, **FLOAT_GADGETS}.items())
+    "Compile a FlowAR module or a gadget to a circuit file (.tc0)."
+    "\n\nModules take the shape options --n, --c (--scales, --factor for flowar), the float format"
+    " --p/--e, and weights: seeded (--seed, --bound) or from --weights W.npz; weights are constants"
+    " folded into the circuit unless --weights-as-inputs makes them input ports. Input ports are named"
+    " as in DESIGN section 5 (X; Y_hat, F0; Z_init, F0_1..F0_K), each holding its tensor's words"
+    " row-major; the output port is Y."
+    "\n\nInteger gadgets take --bits (and --m); float gadgets take --p, optionally --e (default p + 1),"
+    " and --m for sum/prod/dot. Float ports hold words as in DESIGN section 3 (significand, exponent,"
+    " sign; LSB first)."
+    "\n\n\b\nModules:\n" + _MODULE_LIST + "\n\n\b\nGadgets:\n" + _GADGET_LIST
 )
 
 
+def _module_options(fn):
+    """The shape, format and weight options shared by the module commands."""
+    options = [
+        click.option("--n", "n", type=int, default=2, show_default=True, help="Image side n (h = w = n)."),
+        click.option("--c", "c", type=int, default=2, show_default=True, help="Channels c."),
+        click.option("--scales", "-K", "scales", type=int, default=None,
+                     help="Scales K (flowar only) [default: 2 for flowar]."),
+        click.option("--factor", "-a", "factor", type=int, default=2, show_default=True,
+                     help="Resampling factor a (upsample, downsample, flowar)."),
+        click.option("--hidden", type=int, default=None, help="FFN hidden width m [default: c]."),
+        click.option("--t", "times", default=None, metavar="T[,T...]",
+                     help="Timestep(s) in [0, 1]: one for flow-matching, K for flowar [default: 0.5 each]."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights."),
+        click.option("--bound", type=float, default=None,
+                     help="Seeded weights uniform in [-R, R] [default: 1/sqrt(fan-in) for matrices, 1/2 for vectors]."),
+        click.option("--weights", "weights_file", type=click.Path(dir_okay=False), default=None,
+                     help="Weights .npz (DESIGN section 5 names) instead of seeded ones."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _format_options(fn):
+    fn = click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")(fn)
+    return click.option("--p", "p", type=int, default=None, help="Float significand bits p [default for modules: 8].")(fn)
+
+
+def _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file):
+    """(spec, config, weights) for a module command."""
+    from tc0.model import registry
+
+    spec = registry.get_module(name)
+    if scales is None:
+        scales = 2 if spec.multiscale else 1
+    cfg = spec.configure(
+        registry.ModelConfig(n=n, c=c, scales=scales, factor=factor, times=_parse_times(times), hidden=hidden)
+    )
+    if weights_file is not None:
+        from tc0.model.arrays_io import read_arrays
+
+        weights = read_arrays(weights_file, "weights", spec.weights(cfg))
+    else:
+        if bound is not None and not (np.isfinite(bound) and bound > 0):
+            raise click.BadParameter(f"must be a positive finite number, got {bound}", param_hint="'--bound'")
+        weights = registry.random_weights(spec, cfg, seed=seed, bound=bound)
+    return spec, cfg, weights
+
+
+def _parse_times(text):
+    if text is None:
+        return ()
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers", param_hint="'--t'") from None
+    bad = [v for v in values if not 0.0 <= v <= 1.0]
+    if bad:
+        raise click.BadParameter(f"timesteps must lie in [0, 1], got {bad[0]}", param_hint="'--t'")
+    return values
+
+
+MODULE_PARAMS = ("n", "c", "scales", "factor", "hidden", "times", "seed", "bound", "weights_file",
+                 "weights_as_inputs", "max_gates")
+GADGET_PARAMS = ("bits", "m")
+
+
+def _refuse_options(ctx, params, applies_to: str) -> None:
+    """A UsageError naming the first of ``params`` given on the command line."""
+    from click.core import ParameterSource
+
+    for param in ctx.command.params:
+        if param.name in params and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"{param.opts[0]} applies to {applies_to}")
+
+
+def _check_known(name):
+    if name not in MODULES and name not in GADGETS and name not in FLOAT_GADGETS:
+        raise click.UsageError(
+            f"unknown module or gadget {name!r}; modules: {', '.join(MODULES)}; "
+            f"gadgets: {', '.join([*GADGETS, *FLOAT_GADGETS])}"
+        )
+
+
+def _gate_progress(total: int, desc: str):
+    """A tqdm bar over gates built (``total`` is the estimate), and its update callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="gate", unit_scale=True, leave=False, disable=None)
+
+    def update(nodes: int) -> None:
+        bar.update(max(0, min(nodes, total) - bar.n))
+
+    return bar, update
+
+
 @main.command("compile", help=_COMPILE_HELP)
-@click.argument("gadget", metavar="GADGET")
-@click.option("--bits", "-W", type=int, default=None, help="Bit width W of each integer operand [default: 16].")
-@click.option("--p", "p", type=int, default=None, help="Float significand bits p.")
-@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
-@click.option("--m", "m", type=int, default=None, help="Number of operands M (sum, max, prod, dot).")
+@click.argument("name", metavar="MODULE|GADGET")
+@_module_options
+@_format_options
+@click.option("--weights-as-inputs", is_flag=True, help="Modules: weights become input ports instead of constants.")
+@click.option("--max-gates", type=int, default=None,
+              help="Modules: refuse above this many gates (estimated first, then guarded while building) [default: 40,000,000].")
+@click.option("--bits", "-W", type=int, default=None, help="Gadgets: bit width W of each integer operand [default: 16].")
+@click.option("--m", "m", type=int, default=None, help="Gadgets: number of operands M (sum, max, prod, dot).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
+@click.pass_context
 @_reports_errors
-def compile_cmd(gadget, bits, p, e, m, out):
+def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e,
+                weights_as_inputs, max_gates, bits, m, out):
+    _check_known(name)
     _writable(out)
-    circuit = compile_gadget(gadget, bits, m, p, e)
+    if name not in MODULES:
+        _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
+        circuit = compile_gadget(name, bits, m, p, e)
+    else:
+        from tc0.model import pipeline
+
+        _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
+        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+        fmt = float_format(8 if p is None else p, e)
+        bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
+        with bar:
+            circuit = pipeline.build_circuit(
+                spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs,
+                max_gates=pipeline.DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
+            )
     circuit.save(out)
-    click.echo(analysis.summary_line(circuit, gadget))
+    click.echo(analysis.summary_line(circuit, name))
 
 
 @main.command()
@@ -213,17 +338,31 @@ def _json_ready(value):
 
 
 @main.command("check")
-@click.argument("gadget", metavar="GADGET")
-@click.option("--p", "p", type=int, default=None, help="Float significand bits p.")
-@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
-@click.option("--m", "m", type=int, default=None, help="Number of operands M (sum, prod, dot; int:sum/max/prod).")
-@click.option("--bits", "-W", type=int, default=None, help="Bit width W of integer gadgets [default: 16].")
-@click.option("--samples", type=int, default=10000, show_default=True, help="Random cases (edge cases come on top).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random cases.")
+@click.argument("name", metavar="MODULE|GADGET")
+@_module_options
+@_format_options
+@click.option("--weights-as-inputs", is_flag=True, help="Modules: weights are input ports (fed the same words).")
+@click.option("--max-gates", type=int, default=None, help="Modules: as for compile [default: 40,000,000].")
+@click.option("--m", "m", type=int, default=None, help="Gadgets: number of operands M (sum, prod, dot; int:sum/max/prod).")
+@click.option("--bits", "-W", type=int, default=None, help="Gadgets: bit width W of integer gadgets [default: 16].")
+@click.option("--samples", type=int, default=None,
+              help="Random cases [default: 8 input sets for modules; 10000 for gadgets, edge cases on top].")
+@click.option("--case-seed", type=int, default=0, show_default=True,
+              help="Modules: seed of the random input sets (gadgets: --seed seeds their cases).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_context
 @_reports_errors
-def check_cmd(gadget, p, e, m, bits, samples, seed, as_json):
-    """Run a gadget's circuit on edge cases and random inputs and compare.
+def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e,
+              weights_as_inputs, max_gates, m, bits, samples, case_seed, as_json):
+    """Compile a module or gadget, run its circuit on many inputs, and compare.
+
+    Modules (MODULE [shape options]): simulate the circuit on --samples random
+    input sets (uniform in [-1, 1]); its output must be bit for bit the p-bit
+    reference's. Also reports the p-bit reference's error against float64 run
+    on the same rounded inputs and weights: max absolute, and max relative
+    (each sample's largest error over its largest |output|). --json gives
+    bit_exact, mismatches, samples, max_abs_err, max_rel_err, size, depth and
+    more.
 
     Float gadgets (float:OP --p P [--e E] [--m M]): the circuit must be bit
     for bit the p-bit reference (tc0.floats.reference), and the reference must
@@ -238,20 +377,104 @@ def check_cmd(gadget, p, e, m, bits, samples, seed, as_json):
 
     Exit status 1 on any mismatch, 0 otherwise.
     """
-    from tc0 import checking
+    _check_known(name)
+    if samples is not None and samples < (1 if name in MODULES else 0):
+        raise click.BadParameter(f"must be >= {1 if name in MODULES else 0}, got {samples}", param_hint="'--samples'")
+    if name in MODULES:
+        from tc0.model import pipeline
 
-    if samples < 0:
-        raise GadgetError(f"--samples must be >= 0, got {samples}")
-    if gadget_family(gadget, bits, p, e) == "int":
-        result = checking.check_int_gadget(gadget, bits, m, samples, seed)
+        _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
+        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+        fmt = float_format(8 if p is None else p, e)
+        bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
+        with bar:
+            result = pipeline.check_module(
+                spec, cfg, fmt, weights, samples=8 if samples is None else samples, seed=case_seed,
+                weights_as_inputs=weights_as_inputs,
+                max_gates=pipeline.DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
+            )
+        ok = result["bit_exact"]
+        line = pipeline.check_summary(result)
     else:
-        result = checking.check_float_gadget(gadget, p, e, m, samples, seed)
-    if as_json:
-        click.echo(json.dumps(_json_ready(result), indent=2))
+        from tc0 import checking
+
+        _refuse_options(ctx, [k for k in MODULE_PARAMS if k != "seed"], f"modules, not to the gadget {name}")
+        _refuse_options(ctx, ["case_seed"], f"modules; gadgets take --seed for their cases")
+        samples = 10000 if samples is None else samples
+        if gadget_family(name, bits, p, e) == "int":
+            result = checking.check_int_gadget(name, bits, m, samples, seed)
+        else:
+            result = checking.check_float_gadget(name, p, e, m, samples, seed)
+        ok = result["ok"]
+        line = checking.summary(result)
+    click.echo(json.dumps(_json_ready(result), indent=2) if as_json else line)
+    if not ok:
+        ctx.exit(1)
+
+
+@main.command("weights")
+@click.argument("name", metavar="MODULE")
+@_module_options
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
+@_reports_errors
+def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, out):
+    """Write the weights a module compile with the same options uses (seeded
+    by --seed, or re-checked from --weights) as .npz with DESIGN section 5
+    names (e.g. scale1.tf.attn.W_Q)."""
+    from tc0.model.arrays_io import write_arrays
+
+    _writable(out)
+    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    write_arrays(out, weights)
+    click.echo(f"wrote {out}: {len(weights)} array(s): " + ", ".join(f"{k} {v.shape}" for k, v in weights.items()))
+
+
+@main.command("inputs")
+@click.argument("name", metavar="MODULE")
+@_module_options
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
+@_reports_errors
+def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, out):
+    """Write random module inputs (uniform in [-1, 1], seeded by --seed) as
+    .npz with DESIGN section 5 names, e.g. for tc0 run."""
+    from tc0.model import registry
+    from tc0.model.arrays_io import write_arrays
+
+    _writable(out)
+    spec, cfg, _ = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    arrays = registry.random_inputs(spec, cfg, seed=seed)
+    write_arrays(out, arrays)
+    click.echo(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
+
+
+@main.command("run")
+@click.argument("name", metavar="MODULE")
+@_module_options
+@_format_options
+@click.option("--inputs", "inputs_file", required=True, type=click.Path(dir_okay=False),
+              help="Inputs .npz (X; Y_hat, F0; Z_init, F0_1..F0_K as DESIGN section 5).")
+@click.option("--backend", type=click.Choice(["float64", "pbit"]), default="float64", show_default=True)
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write (array Y).")
+@_reports_errors
+def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e, inputs_file, backend, out):
+    """Run a module on a backend directly: float64 (the math) or pbit (the
+    exact p-bit emulation, inputs and weights rounded to the format first).
+    Writes the output as one float64 array named Y."""
+    from tc0.model import pipeline
+    from tc0.model.arrays_io import read_arrays, write_arrays
+
+    _writable(out)
+    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
+    if backend == "float64":
+        if p is not None or e is not None:
+            raise click.UsageError("--p/--e apply to --backend pbit")
+        y = pipeline.run_float64(spec, cfg, inputs, weights)
     else:
-        click.echo(checking.summary(result))
-    if not result["ok"]:
-        click.get_current_context().exit(1)
+        fmt = float_format(8 if p is None else p, e)
+        y = fmt.decode(pipeline.run_pbit(spec, cfg, fmt, inputs, weights))
+    write_arrays(out, {"Y": y})
+    click.echo(f"wrote {out}: Y {y.shape} ({backend})")
 
 
 @main.command("gadgets")

@@ -25,37 +25,13 @@ from click.testing import CliRunner
 
 import tc0
 from tc0.cli import main
+from cli_helpers import fails, no_temp_files, ok, run
 
 BRISTOL_DIR = Path(__file__).resolve().parents[2] / "shared" / "circuits" / "bristol"
 ADDER64 = BRISTOL_DIR / "adder64.txt"
 
 
 # --------------------------------------------------------------------- helpers
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(*args):
-    result = run(*args)
-    assert result.exit_code == 0, (args, result.output, result.exception)
-    assert result.exception is None
-    return result
-
-
-def fails(*args, needles=()):
-    """Run; assert a clean click error (non-zero, no traceback, short) naming every needle."""
-    result = run(*args)
-    out = result.output
-    assert result.exit_code != 0, (args, out)
-    assert "Traceback" not in out, out
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Error" in out, out
-    assert len(out.strip().splitlines()) <= 4, out
-    for needle in needles:
-        assert needle in out, (needle, out)
-    return result
-
-
 def simulate_lines(circuit, *cases) -> list[str]:
     """``tc0 simulate --ints`` per case; returns the printed line of each."""
     lines = []
@@ -74,11 +50,6 @@ def simulate_file(tmp_path, circuit, cases) -> list[str]:
     f = tmp_path / f"cases_{next(_case_files)}.txt"
     f.write_text("".join(",".join(str(v) for v in c) + "\n" for c in cases))
     return ok("simulate", circuit, "--ints-file", f).output.splitlines()
-
-
-def no_temp_files(directory: Path):
-    stray = [p.name for p in directory.iterdir() if p.name.startswith(".")]
-    assert stray == [], stray
 
 
 @pytest.fixture(scope="module")

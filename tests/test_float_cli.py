@@ -16,30 +16,14 @@ from click.testing import CliRunner
 
 import tc0.checking
 from tc0.cli import main
+from cli_helpers import fails, ok, run
 from tc0.floats import FloatFormat
 from tc0.floats import reference as R
 from tc0.gadgets.catalog import compile_gadget
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def ok(*args):
-    result = run(*args)
-    assert result.exit_code == 0, (args, result.output, result.exception)
-    return result
-
-
 def one_line_error(*args, needle=""):
-    """A click usage error: non-zero exit, no traceback, a single 'Error:' line naming needle."""
-    result = run(*args)
-    assert result.exit_code != 0, (args, result.output)
-    assert "Traceback" not in result.output and (result.exception is None or isinstance(result.exception, SystemExit))
-    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1 and len(result.output.strip().splitlines()) <= 4, result.output
-    assert needle in errors[0], (needle, errors[0])
-    return errors[0]
+    return fails(*args, needles=(needle,))
 
 
 def strict_json(text: str):
@@ -294,7 +278,7 @@ def test_gadgets_text():
         (("float:sum", "--p", 8, "--m", 0), "--m must be in 1..256"),
         (("float:prod", "--p", 8, "--m", 33), "--m must be in 1..32"),
         (("float:add", "--p", 8, "--m", 2), "takes no --m"),
-        (("float:pow", "--p", 8), "unknown gadget"),
+        (("float:pow", "--p", 8), "unknown module or gadget"),
         (("float:add",), "need --p"),
         (("int:add", "--p", 8), "integer gadget"),
     ],

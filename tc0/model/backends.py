@@ -4,7 +4,10 @@ backends (DESIGN section 6):
 * ``Float64Backend``: the math, numpy float64;
 * ``PbitBackend``: the exact p-bit emulation of DESIGN section 3 (words);
 * ``CircuitBackend``: emits gates; a tensor is an array of wire ids with one
-  trailing axis for the bits of each float word.
+  trailing axis for the bits of each float word;
+
+and ``CostBackend``, which only counts the scalar operations a module would
+perform (for estimates of circuit size before building).
 
 A tensor's *shape* is the shape of its scalars (the bit axis of a circuit
 tensor is not part of it). Structural operations (reshape, transpose, index,
@@ -15,6 +18,10 @@ backends cannot disagree on the order of operations.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +36,11 @@ class Backend:
 
     #: trailing array axes that make up one scalar (circuit tensors: the bits)
     scalar_axes = 0
+
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Name the operations inside (the circuit backend records it per gate)."""
+        yield
 
     # -------------------------------------------------------- structure
     def shape(self, x) -> tuple[int, ...]:
@@ -184,13 +196,21 @@ class PbitBackend(Backend):
 
 
 class CircuitBackend(Backend):
-    """Emits gates through a ``Builder``; tensors are wire-id arrays (..., width)."""
+    """Emits gates through a ``Builder``; tensors are wire-id arrays (..., width).
+
+    ``after_op`` (optional) is called with the builder after every arithmetic
+    operation: a progress bar or a size guard hooks in there.
+    """
 
     scalar_axes = 1
 
-    def __init__(self, builder: Builder, fmt: FloatFormat):
+    def __init__(self, builder: Builder, fmt: FloatFormat, after_op: Callable[[Builder], None] | None = None):
         self.b = builder
         self.fmt = fmt
+        self.after_op = after_op
+
+    def scope(self, name: str):
+        return self.b.scope(name)
 
     def constant(self, values):
         words = self.fmt.encode(np.asarray(values, dtype=np.float64))
@@ -206,27 +226,86 @@ class CircuitBackend(Backend):
         shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         return self.broadcast_to(x, shape), self.broadcast_to(y, shape)
 
+    def _done(self, out):
+        if self.after_op is not None:
+            self.after_op(self.b)
+        return out
+
     def add(self, x, y):
-        return fg.add(self.b, self.fmt, *self._pair(x, y))
+        return self._done(fg.add(self.b, self.fmt, *self._pair(x, y)))
 
     def sub(self, x, y):
-        return fg.sub(self.b, self.fmt, *self._pair(x, y))
+        return self._done(fg.sub(self.b, self.fmt, *self._pair(x, y)))
 
     def mul(self, x, y):
-        return fg.mul(self.b, self.fmt, *self._pair(x, y))
+        return self._done(fg.mul(self.b, self.fmt, *self._pair(x, y)))
 
     def div(self, x, y):
-        return fg.div(self.b, self.fmt, *self._pair(x, y))
+        return self._done(fg.div(self.b, self.fmt, *self._pair(x, y)))
 
     def exp(self, x):
-        return fg.exp(self.b, self.fmt, x)
+        return self._done(fg.exp(self.b, self.fmt, x))
 
     def sqrt(self, x):
-        return fg.sqrt(self.b, self.fmt, x)
+        return self._done(fg.sqrt(self.b, self.fmt, x))
 
     def relu(self, x):
-        return fg.relu(self.b, self.fmt, x)
+        return self._done(fg.relu(self.b, self.fmt, x))
 
     def sum(self, x, axis: int):
         nd = len(self.shape(x))
-        return fg.sum_(self.b, self.fmt, np.moveaxis(np.asarray(x), axis % nd, -2))
+        return self._done(fg.sum_(self.b, self.fmt, np.moveaxis(np.asarray(x), axis % nd, -2)))
+
+
+class CostBackend(Backend):
+    """Counts scalar operations without computing anything.
+
+    A tensor is a zero-stride array of the right shape (no memory). ``counts``
+    maps (operation, m) to the number of scalar operations, m being the number
+    of terms of a sum and 0 otherwise. Operations whose operands are all
+    constants are counted too (the circuit would fold them), so the counts are
+    an upper bound on what a circuit builds.
+    """
+
+    def __init__(self):
+        self.counts: Counter[tuple[str, int]] = Counter()
+
+    @staticmethod
+    def _tensor(shape):
+        return np.broadcast_to(np.uint8(0), tuple(shape))
+
+    def _count(self, op: str, shape, m: int = 0):
+        self.counts[(op, m)] += int(np.prod(shape, dtype=np.int64))
+        return self._tensor(shape)
+
+    def constant(self, values):
+        return self._tensor(np.shape(values))
+
+    def _binary(self, op, x, y):
+        return self._count(op, np.broadcast_shapes(np.shape(x), np.shape(y)))
+
+    def add(self, x, y):
+        return self._binary("add", x, y)
+
+    def sub(self, x, y):
+        return self._binary("sub", x, y)
+
+    def mul(self, x, y):
+        return self._binary("mul", x, y)
+
+    def div(self, x, y):
+        return self._binary("div", x, y)
+
+    def exp(self, x):
+        return self._count("exp", np.shape(x))
+
+    def sqrt(self, x):
+        return self._count("sqrt", np.shape(x))
+
+    def relu(self, x):
+        return self._count("relu", np.shape(x))
+
+    def sum(self, x, axis: int):
+        shape = list(np.shape(x))
+        m = shape.pop(axis)
+        return self._count("sum", shape, m)

@@ -11,6 +11,7 @@ tensors, and plain configuration values.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,20 @@ from tc0.model.backends import Backend
 KEYS_A = -0.75  # the bicubic (Keys) kernel parameter, as PyTorch
 
 
+def _scoped(name: str):
+    """Run a module function inside ``B.scope(name)`` (circuit gates record it)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(B: Backend, *args, **kwargs):
+            with B.scope(name):
+                return fn(B, *args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
 # ------------------------------------------------------------------ basics
 def linear(B: Backend, x, w, bias=None):
     """x W (+ b): a matrix product, then one rounded add of the bias."""
@@ -28,17 +43,20 @@ def linear(B: Backend, x, w, bias=None):
     return y if bias is None else B.add(y, bias)
 
 
+@_scoped("mlp")
 def mlp(B: Backend, x, w, bias):
     """MLP(X, c, d) = X W + b (Def. B.6) on a token sequence (N, c)."""
     return linear(B, x, w, bias)
 
 
+@_scoped("ffn")
 def ffn(B: Backend, x, w1, b1, w2, b2):
     """FFN(X) = X + (ReLU(X W1 + b1) W2 + b2) (Def. B.7)."""
     hidden = B.relu(linear(B, x, w1, b1))
     return B.add(x, linear(B, hidden, w2, b2))
 
 
+@_scoped("attention")
 def attention(B: Backend, x, w_q, w_k, w_v):
     """Attn(X) = D^-1 A V with A = exp(Q K^T), Q = X W_Q, K = X W_K, V = X W_V,
     D = diag(A 1) (Def. B.5): single head, no scaling, no mask. The row sums
@@ -50,6 +68,7 @@ def attention(B: Backend, x, w_q, w_k, w_v):
     return B.div(weighted, B.expand(row_sums, -1))
 
 
+@_scoped("layernorm")
 def layernorm(B: Backend, x):
     """LN(x) per token: (x - mu) / sqrt(sigma^2), mu and sigma^2 means over the
     channels, no epsilon (Def. B.8)."""
@@ -86,6 +105,7 @@ def bicubic_taps(size: int, factor: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, wts
 
 
+@_scoped("upsample")
 def upsample(B: Backend, image, factor: int):
     """phi_up(X, r) (Def. B.1), bicubic: output pixel (i, j) is the sum of 16
     products of a constant weight W(s - f) W(t - g) (rounded once to p bits)
@@ -110,6 +130,7 @@ def area_matrix(size: int, factor: int) -> np.ndarray:
     return phi
 
 
+@_scoped("downsample")
 def downsample(B: Backend, image, factor: int, matrix=None):
     """phi_down(X, r) = Phi_down X (Def. B.2): a matrix product with the area
     matrix (or ``matrix``) over the flattened pixels."""
@@ -120,11 +141,13 @@ def downsample(B: Backend, image, factor: int, matrix=None):
 
 
 # ------------------------------------------------------------------ flow matching
+@_scoped("interpolate")
 def interpolate(B: Backend, y_hat, noise, t: float):
     """F^t = t Y_hat + (1 - t) F^0 (Def. B.10)."""
     return B.add(B.mul(B.constant(t), y_hat), B.mul(B.constant(1.0 - t), noise))
 
 
+@_scoped("flow_matching")
 def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict):
     """NN(Y_hat, F, t) (Def. B.12) on token sequences (N, c):
     [a1, a2, b1, b2, g1, g2] = chunks of MLP(Y_hat + t, c, 6c);
@@ -138,6 +161,7 @@ def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict):
     return B.mul(mlp(B, inner, weights["mlp_out.W"], weights["mlp_out.b"]), a2)
 
 
+@_scoped("transformer")
 def transformer(B: Backend, z, weights: dict):
     """TF(Z) = FFN(Attn(Z)) on the flat sequence (Def. B.9)."""
     a = attention(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"])
@@ -166,15 +190,25 @@ def flowar(B: Backend, z_init, noises: list, times: list[float], weights: dict, 
     pieces = [B.reshape(z_init, (-1, c))]
     refined = None
     for i in range(1, scales.K + 1):
-        side = scales.side(i)
-        if i > 1:
-            pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
-        sequence = B.concat(pieces, axis=0)
-        scoped = {k[len(f"scale{i}.tf."):]: v for k, v in weights.items() if k.startswith(f"scale{i}.tf.")}
-        out = transformer(B, sequence, scoped)
-        y_hat = out[-side * side :]
-        noise = B.reshape(noises[i - 1], (side * side, c))
-        f_t = interpolate(B, y_hat, noise, times[i - 1])
-        nn = {k[len(f"scale{i}.fm."):]: v for k, v in weights.items() if k.startswith(f"scale{i}.fm.")}
-        refined = B.reshape(flow_matching(B, y_hat, f_t, times[i - 1], nn), (side, side, c))
+        with B.scope(f"scale{i}"):
+            refined = _flowar_scale(B, i, pieces, refined, noises[i - 1], times[i - 1], weights, scales)
     return refined
+
+
+def _flowar_scale(B: Backend, i: int, pieces: list, refined, noise, t: float, weights: dict, scales: Scales):
+    """Scale i of ``flowar``: appends up(Y~_(i-1)) to ``pieces`` (the token
+    sequence so far) and returns Y~_i."""
+    c = B.shape(pieces[0])[-1]
+    side = scales.side(i)
+    if i > 1:
+        pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
+    out = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."))
+    y_hat = out[-side * side :]
+    f_t = interpolate(B, y_hat, B.reshape(noise, (side * side, c)), t)
+    refined = flow_matching(B, y_hat, f_t, t, _weights_under(weights, f"scale{i}.fm."))
+    return B.reshape(refined, (side, side, c))
+
+
+def _weights_under(weights: dict, prefix: str) -> dict:
+    """The weights named ``prefix``+name, keyed by name."""
+    return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}

@@ -4,7 +4,7 @@ section 5 names), seeded weights, and one entry point per module."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -84,8 +84,19 @@ class ModuleSpec:
     inputs: Callable[[ModelConfig], dict[str, tuple]]
     weights: Callable[[ModelConfig], dict[str, tuple]]
     forward: Callable  # (B, inputs, weights, cfg) -> output tensor
-    multiscale: bool = False
-    extra: dict = field(default_factory=dict)
+    multiscale: bool = False  # takes --scales
+    uses_factor: bool = False  # takes --factor
+    divides_n: bool = False  # n must be divisible by the factor a (down-sampling)
+
+    def configure(self, cfg: ModelConfig) -> ModelConfig:
+        """``cfg`` if this module can run with it, else a ModelError."""
+        if not self.multiscale and cfg.scales != 1:
+            raise ModelError(f"{self.name} has one scale; --scales applies to flowar")
+        if self.divides_n and cfg.n % cfg.factor:
+            raise ModelError(f"{self.name}: --n {cfg.n} is not divisible by --factor {cfg.factor}")
+        if not self.uses_factor and cfg.factor != 2:
+            raise ModelError(f"{self.name} takes no --factor (it applies to upsample, downsample and flowar)")
+        return cfg
 
 
 def _image(cfg):
@@ -135,9 +146,9 @@ MODULES: dict[str, ModuleSpec] = {
         ModuleSpec("matmul", "Y = X W (Lemma 4.1)", _image, lambda cfg: {"W": (cfg.c, cfg.c)},
                    lambda B, x, w, cfg: _as_image(B, B.matmul(_tokens(B, x["X"], cfg), w["W"]), cfg)),
         ModuleSpec("upsample", "bicubic phi_up(X, a) (Lemma 4.2)", _image, lambda cfg: {},
-                   lambda B, x, w, cfg: M.upsample(B, x["X"], cfg.factor)),
+                   lambda B, x, w, cfg: M.upsample(B, x["X"], cfg.factor), uses_factor=True),
         ModuleSpec("downsample", "area phi_down(X, a) (Lemma 4.3)", _image, lambda cfg: {},
-                   lambda B, x, w, cfg: M.downsample(B, x["X"], cfg.factor)),
+                   lambda B, x, w, cfg: M.downsample(B, x["X"], cfg.factor), uses_factor=True, divides_n=True),
         ModuleSpec("mlp", "X W + b (Lemma 4.4)", _image, lambda cfg: {"W": (cfg.c, cfg.c), "b": (cfg.c,)},
                    lambda B, x, w, cfg: _as_image(B, M.mlp(B, _tokens(B, x["X"], cfg), w["W"], w["b"]), cfg)),
         ModuleSpec("ffn", "X + ReLU(X W1 + b1) W2 + b2 (Lemma 4.5)", _image, lambda cfg: _ffn(cfg.c, cfg.m),
@@ -154,7 +165,7 @@ MODULES: dict[str, ModuleSpec] = {
         ModuleSpec("transformer", "FFN(Attn(Z)) (Def. B.9)", _image, lambda cfg: _tf(cfg.c, cfg.m),
                    lambda B, x, w, cfg: _as_image(B, M.transformer(B, _tokens(B, x["X"], cfg), w), cfg)),
         ModuleSpec("flowar", "K-scale FlowAR inference (Theorem 4.9)", _flowar_inputs, _flowar_weights,
-                   _run_flowar, multiscale=True),
+                   _run_flowar, multiscale=True, uses_factor=True),
     )
 }
 
