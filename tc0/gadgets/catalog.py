@@ -11,6 +11,8 @@ j*W upward, W = p + e + 1 for floats); ``float:dot`` reads ports ``a`` and
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -146,6 +148,14 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
         raise GadgetError(f"{name}: --bits must be in 1..{spec.max_bits}, got {bits}")
     _check_m(name, m, spec.max_m if spec.uses_m else 0)
     return _build(name, lambda b: spec.build(b, bits, m or 1))
+
+
+@functools.lru_cache(maxsize=None)
+def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
+                 e: int | None = None) -> tuple[int, int, int]:
+    """(size, edges, depth) of ``compile_gadget(name, bits, m, p, e)``, cached per process."""
+    circuit = compile_gadget(name, bits, m, p, e)
+    return circuit.size, circuit.edges, circuit.depth
 
 
 def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> str:

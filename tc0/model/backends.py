@@ -77,6 +77,13 @@ class Backend:
         index = (Ellipsis, slice(start, stop)) + (slice(None),) * self.scalar_axes
         return x[index]
 
+    def take_last(self, x, index):
+        """Scalars ``index`` (an int array) of the last scalar axis."""
+        return np.asarray(x)[(Ellipsis, np.asarray(index)) + (slice(None),) * self.scalar_axes]
+
+    def require_positive(self, x, what: str) -> None:
+        """Refuse non-positive values where they can be seen (not in circuits)."""
+
     def expand(self, x, axis: int):
         """Insert a length-1 scalar axis."""
         nd = len(self.shape(x))
@@ -154,6 +161,9 @@ class Float64Backend(Backend):
     def relu(self, x):
         return np.maximum(x, 0.0)
 
+    def require_positive(self, x, what: str) -> None:
+        _refuse_non_positive(np.asarray(x) > 0, what)
+
     def sum(self, x, axis: int):
         return np.sum(x, axis=axis)
 
@@ -191,8 +201,22 @@ class PbitBackend(Backend):
     def relu(self, x):
         return ref.relu(self.fmt, x)
 
+    def require_positive(self, x, what: str) -> None:
+        _refuse_non_positive(self.fmt.decode(np.asarray(x)) > 0, what)
+
     def sum(self, x, axis: int):
         return ref.sum(self.fmt, np.moveaxis(np.asarray(x), axis, -1))
+
+
+def _refuse_non_positive(positive: np.ndarray, what: str) -> None:
+    if not positive.all():
+        from tc0.model.fast import FastAttentionError
+
+        bad = np.argwhere(~positive)[0]
+        raise FastAttentionError(
+            f"{what} is not positive at index {tuple(int(i) for i in bad)} "
+            f"({int((~positive).sum())} entries): inputs outside the range the polynomial was fitted on"
+        )
 
 
 class CircuitBackend(Backend):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tc0.model import fast
 from tc0.model.backends import Backend
 
 KEYS_A = -0.75  # the bicubic (Keys) kernel parameter, as PyTorch
@@ -66,6 +67,38 @@ def attention(B: Backend, x, w_q, w_k, w_v):
     weighted = B.matmul(scores, v)
     row_sums = B.sum(scores, axis=-1)
     return B.div(weighted, B.expand(row_sums, -1))
+
+
+def monomials(B: Backend, x, alphas: list[tuple[int, ...]]):
+    """(N, r) monomials x^alpha of the rows of x (N, c), one per multi-index
+    (``fast.multi_indices`` order, degree 0 first). A degree-d monomial is the
+    degree-(d-1) one without its first variable, times that variable, so
+    degree g takes g rounded products in sequence."""
+    n = B.shape(x)[0]
+    position = {alpha: i for i, alpha in enumerate(alphas)}
+    columns = B.constant(np.ones((n, 1)))
+    for d in range(1, max(sum(a) for a in alphas) + 1):
+        level = [a for a in alphas if sum(a) == d]
+        first = [next(i for i, v in enumerate(a) if v) for a in level]
+        parents = [position[tuple(v - (j == i) for j, v in enumerate(a))] for a, i in zip(level, first)]
+        new = B.mul(B.take_last(columns, np.array(parents)), B.take_last(x, np.array(first)))
+        columns = B.concat([columns, new], axis=-1)
+    return columns
+
+
+@_scoped("fast_attention")
+def fast_attention(B: Backend, x, w_q, w_k, w_v, poly: fast.PolyPlan):
+    """AAttC(X) = diag(U (V^T 1))^-1 U (V^T V_val) (Defs. 5.1, 5.3) with
+    U = phi(X W_Q), V = psi(X W_K), V_val = X W_V (see ``tc0.model.fast``);
+    the N x N matrix is never formed."""
+    q, k, v = B.matmul(x, w_q), B.matmul(x, w_k), B.matmul(x, w_v)
+    alphas = fast.multi_indices(B.shape(x)[-1], poly.degree)
+    coef = np.array([poly.coefficients[sum(a)] * fast.multinomial(a) for a in alphas])
+    u = B.mul(monomials(B, q, alphas), B.constant(coef))
+    key_features = B.swap_last(monomials(B, k, alphas))  # (r, N)
+    normaliser = B.matmul(u, B.expand(B.sum(key_features, axis=-1), -1))  # U (V^T 1), (N, 1)
+    B.require_positive(normaliser, "the AAttC normaliser U (V^T 1)")
+    return B.div(B.matmul(u, B.matmul(key_features, v)), normaliser)
 
 
 @_scoped("layernorm")
@@ -148,7 +181,7 @@ def interpolate(B: Backend, y_hat, noise, t: float):
 
 
 @_scoped("flow_matching")
-def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict):
+def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict, attend=attention):
     """NN(Y_hat, F, t) (Def. B.12) on token sequences (N, c):
     [a1, a2, b1, b2, g1, g2] = chunks of MLP(Y_hat + t, c, 6c);
     F' = Attn(g1 * LN(F) + b1) * a1; out = MLP(g2 * LN(F') + b2, c, c) * a2."""
@@ -156,15 +189,15 @@ def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict):
     cond = mlp(B, B.add(y_hat, B.constant(t)), weights["mlp_in.W"], weights["mlp_in.b"])
     a1, a2, b1, b2, g1, g2 = (B.slice_last(cond, k * c, (k + 1) * c) for k in range(6))
     modulated = B.add(B.mul(g1, layernorm(B, f_t)), b1)
-    f_prime = B.mul(attention(B, modulated, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"]), a1)
+    f_prime = B.mul(attend(B, modulated, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"]), a1)
     inner = B.add(B.mul(g2, layernorm(B, f_prime)), b2)
     return B.mul(mlp(B, inner, weights["mlp_out.W"], weights["mlp_out.b"]), a2)
 
 
 @_scoped("transformer")
-def transformer(B: Backend, z, weights: dict):
+def transformer(B: Backend, z, weights: dict, attend=attention):
     """TF(Z) = FFN(Attn(Z)) on the flat sequence (Def. B.9)."""
-    a = attention(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"])
+    a = attend(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"])
     return ffn(B, a, weights["ffn.W1"], weights["ffn.b1"], weights["ffn.W2"], weights["ffn.b2"])
 
 
@@ -181,31 +214,33 @@ class Scales:
         return self.n // self.a ** (self.K - i)
 
 
-def flowar(B: Backend, z_init, noises: list, times: list[float], weights: dict, scales: Scales):
+def flowar(B: Backend, z_init, noises: list, times: list[float], weights: dict, scales: Scales, attend=attention):
     """FlowAR inference (Def. B.13, index typos fixed): Y_hat_1 = TF_1(Z_init),
     Y~_i = NN_i(Y_hat_i, F^t_i, t_i); for i >= 2 the transformer reads
     Concat(Z_init, up(Y~_1), ..., up(Y~_(i-1))) and Y_hat_i is its last
-    (n/r_i)^2 tokens. Returns Y~_K (n x n x c)."""
+    (n/r_i)^2 tokens. Returns Y~_K (n x n x c). ``attend`` is the attention
+    used throughout (``fast_attention`` for the fast variant, Def. 5.4)."""
     c = B.shape(z_init)[-1]
     pieces = [B.reshape(z_init, (-1, c))]
     refined = None
     for i in range(1, scales.K + 1):
         with B.scope(f"scale{i}"):
-            refined = _flowar_scale(B, i, pieces, refined, noises[i - 1], times[i - 1], weights, scales)
+            refined = _flowar_scale(B, i, pieces, refined, noises[i - 1], times[i - 1], weights, scales, attend)
     return refined
 
 
-def _flowar_scale(B: Backend, i: int, pieces: list, refined, noise, t: float, weights: dict, scales: Scales):
+def _flowar_scale(B: Backend, i: int, pieces: list, refined, noise, t: float, weights: dict, scales: Scales,
+                  attend):
     """Scale i of ``flowar``: appends up(Y~_(i-1)) to ``pieces`` (the token
     sequence so far) and returns Y~_i."""
     c = B.shape(pieces[0])[-1]
     side = scales.side(i)
     if i > 1:
         pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
-    out = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."))
+    out = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."), attend)
     y_hat = out[-side * side :]
     f_t = interpolate(B, y_hat, B.reshape(noise, (side * side, c)), t)
-    refined = flow_matching(B, y_hat, f_t, t, _weights_under(weights, f"scale{i}.fm."))
+    refined = flow_matching(B, y_hat, f_t, t, _weights_under(weights, f"scale{i}.fm."), attend)
     return B.reshape(refined, (side, side, c))
 
 

@@ -11,7 +11,6 @@ holds the output tensor the same way.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ import numpy as np
 from tc0.builder import Builder
 from tc0.circuit import Circuit
 from tc0.floats import FloatFormat
+from tc0.gadgets.catalog import gadget_stats
 from tc0.model.backends import CircuitBackend, CostBackend, Float64Backend, PbitBackend
-from tc0.model.registry import ModelConfig, ModelError, ModuleSpec, random_inputs
+from tc0.model.registry import ModelConfig, ModelError, ModuleSpec, check_bound, prepare, random_inputs, random_weights
 from tc0.simulator import simulate
 
 #: default refusal threshold of ``build_circuit`` (about 8 GB of builder memory)
@@ -32,28 +32,19 @@ _LARGEST_PRICED_SUM = 64
 
 
 # ---------------------------------------------------------------- estimates
-@functools.lru_cache(maxsize=None)
+#: the catalog gadget behind each scalar operation of the backends
+_GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "relu", "sum")}
+
+
 def gadget_size(p: int, e: int, op: str, m: int = 0) -> int:
-    """Gates of one float gadget ``op`` on input ports (sums: of m terms).
+    """Gates of one float gadget ``op`` on variable inputs (sums: of m terms).
 
     Sums of more than 64 terms are extrapolated from m = 32 and 64 with a
     power law (their size grows a little faster than m)."""
     if op == "sum" and m > _LARGEST_PRICED_SUM:
         big, half = gadget_size(p, e, op, _LARGEST_PRICED_SUM), gadget_size(p, e, op, _LARGEST_PRICED_SUM // 2)
         return int(big * (m / _LARGEST_PRICED_SUM) ** np.log2(big / half))
-    fmt = FloatFormat(p, e)
-    b = Builder()
-    B = CircuitBackend(b, fmt)
-    shape = (m,) if op == "sum" else ()
-    x, y = B.input("a", shape), B.input("b", shape)
-    if op == "sum":
-        out = B.sum(x, axis=0)
-    elif op in ("add", "sub", "mul", "div"):
-        out = getattr(B, op)(x, y)
-    else:
-        out = getattr(B, op)(x)
-    b.output("y", out)
-    return b.build().size
+    return gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)[0]
 
 
 @dataclass(frozen=True)
@@ -76,11 +67,12 @@ class Estimate:
         return out
 
 
-def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat) -> Estimate:
+def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict | None = None) -> Estimate:
     """Count the module's scalar float operations (no gates built) and price
     each by its gadget's size: an upper bound on the circuit's size, since
-    constant operands fold away in the real circuit."""
-    cfg = spec.configure(cfg)
+    constant operands fold away in the real circuit. ``weights`` matter only
+    to fast modules (their polynomial degree); default: seeded ones."""
+    cfg = prepare(spec, cfg, random_weights(spec, cfg) if weights is None else weights)
     B = CostBackend()
     inputs = {name: B.constant(np.zeros(shape)) for name, shape in spec.inputs(cfg).items()}
     weights = {name: B.constant(np.zeros(shape)) for name, shape in spec.weights(cfg).items()}
@@ -107,7 +99,8 @@ def build_circuit(
     """
     if max_gates < 1:
         raise ModelError(f"--max-gates must be >= 1, got {max_gates}")
-    est = estimate(spec, cfg, fmt)
+    cfg = prepare(spec, cfg, weights)
+    est = estimate(spec, cfg, fmt, weights)
     if est.gates > max_gates:
         raise ModelError(
             f"{spec.name} at n={cfg.n} c={cfg.c} p={fmt.p} is estimated at {est.gates:,} gates "
@@ -145,14 +138,16 @@ def port_bits(fmt: FloatFormat, words_by_port: dict[str, np.ndarray]) -> dict[st
 # ---------------------------------------------------------------- backends
 def run_float64(spec: ModuleSpec, cfg: ModelConfig, inputs: dict, weights: dict) -> np.ndarray:
     """The module on float64 numpy."""
-    cfg = spec.configure(cfg)
+    cfg = prepare(spec, cfg, weights)
+    check_bound(cfg, inputs)
     return np.asarray(spec.forward(Float64Backend(), inputs, weights, cfg), dtype=np.float64)
 
 
 def run_pbit(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, inputs: dict, weights: dict) -> np.ndarray:
     """The module on the p-bit reference; inputs and weights are float64
     values, rounded to the format first. Returns words."""
-    cfg = spec.configure(cfg)
+    cfg = prepare(spec, cfg, weights)
+    check_bound(cfg, inputs)
     encode = {name: fmt.encode(arr) for name, arr in inputs.items()}
     enc_w = {name: fmt.encode(arr) for name, arr in weights.items()}
     return np.asarray(spec.forward(PbitBackend(fmt), encode, enc_w, cfg))
@@ -188,6 +183,7 @@ def check_module(
     """
     if samples < 1:
         raise ModelError(f"--samples must be >= 1, got {samples}")
+    cfg = prepare(spec, cfg, weights)
     start = time.perf_counter()
     circuit = build_circuit(
         spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs, max_gates=max_gates, progress=progress
@@ -207,7 +203,7 @@ def check_module(
     errors = np.abs(fmt.decode(reference) - float64)
     scale = np.abs(float64).max(axis=1)
     rel = np.where(scale > 0, errors.max(axis=1) / np.where(scale > 0, scale, 1.0), errors.max(axis=1))
-    return {
+    result = {
         "module": spec.name,
         "n": cfg.n,
         "c": cfg.c,
@@ -229,6 +225,15 @@ def check_module(
         "build_seconds": round(built - start, 3),
         "simulate_seconds": round(simulated - built, 3),
     }
+    if cfg.poly is not None:
+        result.update(fast_plan(cfg))
+    return result
+
+
+def fast_plan(cfg: ModelConfig) -> dict:
+    """The AAttC plan of a prepared fast-module config, JSON-ready."""
+    return {"degree": cfg.poly.degree, "rank": cfg.poly.rank(cfg.c), "score_bound": cfg.poly.score_bound,
+            "delta": cfg.poly.delta, "fit_rel_error": cfg.poly.rel_error}
 
 
 def check_summary(result: dict) -> str:

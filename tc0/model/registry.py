@@ -3,14 +3,16 @@ section 5 names), seeded weights, and one entry point per module."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tc0.errors import Tc0Error
 from tc0.model import modules as M
-from tc0.model.backends import Backend
+from tc0.model import fast
+from tc0.model.backends import Backend, Float64Backend
 
 
 class ModelError(Tc0Error):
@@ -27,6 +29,12 @@ class ModelConfig:
     factor: int = 2  # a
     times: tuple[float, ...] = ()  # t_1..t_K (default 0.5 each)
     hidden: int | None = None  # FFN width m (default c)
+    # fast (AAttC) modules
+    delta: float = 0.01  # target error, relative to max |V_val|
+    r_bound: float = 1.0  # R: bound on the input entries (random inputs are drawn in [-R, R])
+    degree: int | None = None  # polynomial degree (default: the smallest meeting delta)
+    strict: bool = False  # refuse inputs with entries beyond R
+    poly: fast.PolyPlan | None = None  # derived by ``prepare``
 
     def __post_init__(self):
         for name in ("n", "c", "scales", "factor"):
@@ -41,6 +49,10 @@ class ModelConfig:
             raise ModelError(f"--t gives {len(self.times)} timestep(s) for {self.scales} scale(s)")
         if self.hidden is not None and self.hidden < 1:
             raise ModelError(f"--hidden must be >= 1, got {self.hidden}")
+        for name in ("delta", "r_bound"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+                raise ModelError(f"--{name.replace('_', '-')} must be a positive number, got {value!r}")
 
     @property
     def t(self) -> tuple[float, ...]:
@@ -87,6 +99,7 @@ class ModuleSpec:
     multiscale: bool = False  # takes --scales
     uses_factor: bool = False  # takes --factor
     divides_n: bool = False  # n must be divisible by the factor a (down-sampling)
+    fast_of: str | None = None  # fast variants: the exact module whose attentions AAttC replaces
 
     def configure(self, cfg: ModelConfig) -> ModelConfig:
         """``cfg`` if this module can run with it, else a ModelError."""
@@ -129,15 +142,24 @@ def _flowar_weights(cfg):
     return shapes
 
 
-def _run_flowar(B, x, w, cfg):
+def _run_flowar(B, x, w, cfg, attend=M.attention):
     noises = [x[f"F0_{i}"] for i in range(1, cfg.scales + 1)]
-    return M.flowar(B, x["Z_init"], noises, list(cfg.t), w, M.Scales(cfg.n, cfg.scales, cfg.factor))
+    return M.flowar(B, x["Z_init"], noises, list(cfg.t), w, M.Scales(cfg.n, cfg.scales, cfg.factor), attend)
 
 
-def _run_fm(B, x, w, cfg):
+def _fm_inputs(cfg):
+    return {"Y_hat": (cfg.n, cfg.n, cfg.c), "F0": (cfg.n, cfg.n, cfg.c)}
+
+
+def _run_fm(B, x, w, cfg, attend=M.attention):
     y_hat, noise = _tokens(B, x["Y_hat"], cfg), _tokens(B, x["F0"], cfg)
     t = cfg.t[0]
-    return _as_image(B, M.flow_matching(B, y_hat, M.interpolate(B, y_hat, noise, t), t, w), cfg)
+    return _as_image(B, M.flow_matching(B, y_hat, M.interpolate(B, y_hat, noise, t), t, w, attend), cfg)
+
+
+def _fast(cfg):
+    """AAttC with the config's plan, as the ``attend`` of a composite."""
+    return functools.partial(M.fast_attention, poly=cfg.poly)
 
 
 MODULES: dict[str, ModuleSpec] = {
@@ -159,13 +181,21 @@ MODULES: dict[str, ModuleSpec] = {
                        B, M.attention(B, _tokens(B, x["X"], cfg), w["W_Q"], w["W_K"], w["W_V"]), cfg)),
         ModuleSpec("layernorm", "(x - mu) / sqrt(sigma^2) per token (Lemma 4.7)", _image, lambda cfg: {},
                    lambda B, x, w, cfg: _as_image(B, M.layernorm(B, _tokens(B, x["X"], cfg)), cfg)),
-        ModuleSpec("flow-matching", "NN(Y_hat, F^t, t) (Lemma 4.8)",
-                   lambda cfg: {"Y_hat": (cfg.n, cfg.n, cfg.c), "F0": (cfg.n, cfg.n, cfg.c)},
-                   lambda cfg: _fm(cfg.c), _run_fm),
+        ModuleSpec("flow-matching", "NN(Y_hat, F^t, t) (Lemma 4.8)", _fm_inputs, lambda cfg: _fm(cfg.c), _run_fm),
         ModuleSpec("transformer", "FFN(Attn(Z)) (Def. B.9)", _image, lambda cfg: _tf(cfg.c, cfg.m),
                    lambda B, x, w, cfg: _as_image(B, M.transformer(B, _tokens(B, x["X"], cfg), w), cfg)),
         ModuleSpec("flowar", "K-scale FlowAR inference (Theorem 4.9)", _flowar_inputs, _flowar_weights,
                    _run_flowar, multiscale=True, uses_factor=True),
+        ModuleSpec("fast-attention", "AAttC: low-rank polynomial attention (Defs. 5.1, 5.3)", _image,
+                   lambda cfg: _attn(cfg.c),
+                   lambda B, x, w, cfg: _as_image(B, M.fast_attention(
+                       B, _tokens(B, x["X"], cfg), w["W_Q"], w["W_K"], w["W_V"], cfg.poly), cfg),
+                   fast_of="attention"),
+        ModuleSpec("fast-flow-matching", "NN with AAttC in place of Attn", _fm_inputs, lambda cfg: _fm(cfg.c),
+                   lambda B, x, w, cfg: _run_fm(B, x, w, cfg, _fast(cfg)), fast_of="flow-matching"),
+        ModuleSpec("fast-flowar", "FlowAR with every Attn replaced by AAttC (Def. 5.4, Theorem 5.8)",
+                   _flowar_inputs, _flowar_weights, lambda B, x, w, cfg: _run_flowar(B, x, w, cfg, _fast(cfg)),
+                   multiscale=True, uses_factor=True, fast_of="flowar"),
     )
 }
 
@@ -188,10 +218,61 @@ def random_weights(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, bound: flo
     return out
 
 
-def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0) -> dict:
-    """Seeded inputs, uniform in [-1, 1]."""
+def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed=0) -> dict:
+    """Seeded inputs, uniform in [-R, R] (R = ``cfg.r_bound``, default 1)."""
     rng = np.random.default_rng(seed)
-    return {name: rng.uniform(-1.0, 1.0, size=shape) for name, shape in spec.inputs(cfg).items()}
+    r = cfg.r_bound
+    return {name: rng.uniform(-r, r, size=shape) for name, shape in spec.inputs(cfg).items()}
+
+
+#: random input sets on which the exact model's scores are measured for a fast composite
+CALIBRATION_SAMPLES = 8
+#: the fitted range is this much wider than the largest score measured there
+CALIBRATION_MARGIN = 1.25
+
+
+class _ScoreRecorder(Float64Backend):
+    """float64, recording the largest |argument| of exp (in FlowAR: the attention scores)."""
+
+    largest = 0.0
+
+    def exp(self, x):
+        self.largest = max(self.largest, float(np.max(np.abs(x), initial=0.0)))
+        return super().exp(x)
+
+
+def score_bound(spec: ModuleSpec, cfg: ModelConfig, weights: dict) -> float:
+    """The score range B AAttC is fitted on. fast-attention: the bound
+    implied by |X entries| <= R and the weights (``fast.score_bound``, a
+    guarantee). Composites, whose attentions read data-dependent inputs: 1.25
+    times the largest score of the exact model over 8 seeded input sets in
+    [-R, R] (a calibration, not a guarantee)."""
+    if spec.name == "fast-attention":
+        return fast.score_bound(cfg.r_bound, weights["W_Q"], weights["W_K"])
+    exact = get_module(spec.fast_of)
+    recorder = _ScoreRecorder()
+    for k in range(CALIBRATION_SAMPLES):
+        exact.forward(recorder, random_inputs(exact, cfg, seed=[1 << 30, k]), weights, cfg)
+    return CALIBRATION_MARGIN * recorder.largest
+
+
+def prepare(spec: ModuleSpec, cfg: ModelConfig, weights: dict) -> ModelConfig:
+    """``spec.configure(cfg)``, plus, for a fast module, its polynomial plan
+    (fitted to the weights' score range) unless ``cfg.poly`` is set."""
+    cfg = spec.configure(cfg)
+    if spec.fast_of is None or cfg.poly is not None:
+        return cfg
+    return replace(cfg, poly=fast.plan(score_bound(spec, cfg, weights), cfg.delta, cfg.c, cfg.degree))
+
+
+def check_bound(cfg: ModelConfig, inputs: dict) -> None:
+    """With ``cfg.strict``: refuse input entries beyond R."""
+    if not cfg.strict:
+        return
+    for name, arr in inputs.items():
+        worst = float(np.max(np.abs(arr), initial=0.0))
+        if worst > cfg.r_bound:
+            raise fast.FastAttentionError(f"input array {name!r} has an entry of magnitude {worst:.4g} > --r-bound {cfg.r_bound}")
 
 
 def check_arrays(kind: str, arrays: dict, shapes: dict[str, tuple]) -> dict:

@@ -1,0 +1,267 @@
+"""``tc0 report``: build every FlowAR module over a sweep of n (and of p),
+and set the measured depth and size against the paper's lemmas.
+
+The report holds:
+
+* ``rows``: one lemma row per built point (``tc0.lemmas``): measured depth
+  and size, the paper's formula and bound, the corrected formula and bound
+  where the paper leaves an operation out, ``ok`` = depth <= bound;
+* ``modules``: per module the n sweep at the main p: depth and size per n,
+  whether depth is constant from some n on, and the least-squares exponent of
+  log size against log n beside the exponent the paper's runtime implies;
+* ``p_sweep``: per module, depth and size over p at one small n;
+* ``breakdown``: per module (largest n built), gates and critical-path depth
+  by float gadget;
+* ``gadget_depths``: d_std, d_⊕(m), d_exp, d_sqrt, d_div per p.
+
+Points whose estimated size exceeds the budget, or whose shape a module
+refuses (flowar needs n divisible by a^(K-1)), are listed as skipped with the
+reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tc0 import analysis
+from tc0.floats import FloatFormat
+from tc0.gadgets.catalog import float_format
+from tc0.lemmas import GadgetDepths, lemma_row
+from tc0.model import pipeline
+from tc0.model.registry import MODULES, ModelConfig, ModelError, get_module, random_weights
+from tc0.report import Sweep
+
+#: size exponent in n implied by the paper's running time (n^2 tokens; attention-like pairs n^4;
+#: down-sampling as a dense (n/a)^2 x n^2 matrix product)
+PAPER_EXPONENT = {
+    "matmul": 2, "upsample": 2, "downsample": 4, "mlp": 2, "ffn": 2, "attention": 4, "layernorm": 2,
+    "flow-matching": 4, "transformer": 4, "flowar": 4,
+}
+#: the float gadget scopes (tc0/floats/gadgets.py) a breakdown groups gates under
+GADGET_SCOPES = ("fadd", "fsub", "fmul", "fdiv", "fexp", "fsqrt", "fsum", "fdot", "frelu", "flt", "feq", "fmax", "fprod")
+
+
+class ReportError(ModelError):
+    """Bad report options."""
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """What ``tc0 report`` builds."""
+
+    modules: tuple[str, ...] = tuple(MODULES)
+    n_values: tuple[int, ...] = (1, 2, 4, 8)
+    p_values: tuple[int, ...] = (4, 8, 12)
+    c: int = 2
+    scales: int = 2
+    factor: int = 2
+    max_gates: int = 12_000_000
+    seed: int = 0
+
+    def __post_init__(self):
+        if not self.modules:
+            raise ReportError("no modules to report")
+        for name in self.modules:
+            get_module(name)
+        for flag, values in (("--n", self.n_values), ("--p", self.p_values)):
+            if not values:
+                raise ReportError(f"{flag} is empty")
+            if any(not isinstance(v, int) or v < 1 for v in values):
+                raise ReportError(f"{flag} values must be positive integers, got {list(values)}")
+        for p in self.p_values:
+            float_format(p, None)
+        if self.max_gates < 1:
+            raise ReportError(f"--max-gates must be >= 1, got {self.max_gates}")
+
+    @property
+    def main_p(self) -> int:
+        """The p of the n sweep: 8 if listed, else the first."""
+        return 8 if 8 in self.p_values else self.p_values[0]
+
+    def p_sweep_n(self, module: str) -> int:
+        """The n of the p sweep: the smallest listed n >= 2 the module accepts (else the smallest)."""
+        valid = [n for n in sorted(self.n_values) if self.config(module, n, check=False) is not None]
+        larger = [n for n in valid if n >= 2]
+        return (larger or valid or sorted(self.n_values))[0]
+
+    def config(self, module: str, n: int, check: bool = True) -> ModelConfig | None:
+        """The module's config at n, or None (check=False) / ModelError if it refuses n."""
+        spec = get_module(module)
+        try:
+            return spec.configure(ModelConfig(n=n, c=self.c, scales=self.scales if spec.multiscale else 1,
+                                              factor=self.factor))
+        except ModelError:
+            if check:
+                raise
+            return None
+
+    def points(self) -> list[tuple[str, int, int]]:
+        """(module, n, p) of every point: the n sweep at main p, then the p sweep."""
+        out = [(m, n, self.main_p) for m in self.modules for n in sorted(self.n_values)]
+        for m in self.modules:
+            out += [(m, self.p_sweep_n(m), p) for p in sorted(self.p_values) if p != self.main_p]
+        return out
+
+
+@dataclass
+class Point:
+    """One (module, n, p): built, or skipped with a reason."""
+
+    module: str
+    n: int
+    p: int
+    e: int
+    estimate: int | None = None
+    size: int | None = None
+    edges: int | None = None
+    depth: int | None = None
+    seconds: float | None = None
+    skipped: str | None = None
+    row: dict | None = None
+    breakdown: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        keys = ("module", "n", "p", "e", "estimate", "size", "edges", "depth", "seconds", "skipped")
+        return {k: getattr(self, k) for k in keys}
+
+
+def gadget_of(scope: str) -> str:
+    """The outermost float gadget in a scope path ("other" outside any)."""
+    return next((part for part in scope.split("/") if part in GADGET_SCOPES), "other")
+
+
+def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths) -> Point:
+    """Build one point (or say why not) and evaluate its lemma row."""
+    fmt = FloatFormat(p)
+    point = Point(module, n, p, fmt.e)
+    spec = get_module(module)
+    try:
+        cfg = plan.config(module, n)
+    except ModelError as exc:
+        point.skipped = str(exc)
+        return point
+    point.estimate = pipeline.estimate(spec, cfg, fmt).gates
+    if point.estimate > plan.max_gates:
+        point.skipped = f"estimated {point.estimate:,} gates > budget {plan.max_gates:,} (--max-gates)"
+        return point
+    start = time.perf_counter()
+    circuit = pipeline.build_circuit(spec, cfg, fmt, random_weights(spec, cfg, seed=plan.seed),
+                                     max_gates=plan.max_gates)
+    point.seconds = round(time.perf_counter() - start, 2)
+    point.size, point.edges, point.depth = circuit.size, circuit.edges, circuit.depth
+    point.breakdown = analysis.scope_breakdown(circuit, group=gadget_of)
+    point.row = lemma_row(module, cfg, depths, circuit.size, circuit.depth)
+    return point
+
+
+def module_sweep(module: str, points: list[Point]) -> dict:
+    """The n sweep of one module: measures per built n, constancy of depth, fitted size exponent."""
+    built = [pt for pt in points if pt.skipped is None]
+    sweep = Sweep(module, "n", [pt.n for pt in built], [pt.size for pt in built], [pt.edges for pt in built],
+                  [pt.depth for pt in built])
+    data = sweep.as_dict()
+    fit = [n for n in sweep.values if sweep.constant_from is None or n >= sweep.constant_from]
+    for key in ("size_exponent", "edges_exponent"):
+        if data[key] != data[key]:  # NaN: fewer than two points to fit
+            data[key] = None
+    data.update({
+        "skipped": {pt.n: pt.skipped for pt in points if pt.skipped is not None},
+        "paper_exponent": PAPER_EXPONENT[module],
+        "fitted_on_n": fit,
+    })
+    if len(built) < 2:
+        data["depth_constant"] = False
+        data["note"] = "fewer than two points built: constancy and exponent not measurable"
+    return data
+
+
+def run_report(plan: ReportPlan, progress=None) -> dict:
+    """Build every point of the plan and assemble the report (see the module docstring).
+    ``progress`` (a tqdm bar) is advanced per point."""
+    depths = {p: GadgetDepths(p, FloatFormat(p).e) for p in plan.p_values}
+    points = []
+    for module, n, p in plan.points():
+        if progress is not None:
+            progress.set_postfix_str(f"{module} n={n} p={p}", refresh=True)
+        points.append(measure(plan, module, n, p, depths[p]))
+        if progress is not None:
+            progress.update(1)
+    main = [pt for pt in points if pt.p == plan.main_p]
+    modules = {m: module_sweep(m, [pt for pt in main if pt.module == m]) for m in plan.modules}
+    rows = [pt.row for pt in points if pt.row is not None]
+    breakdown = {}
+    for m in plan.modules:
+        built = [pt for pt in main if pt.module == m and pt.skipped is None]
+        if built:
+            top = max(built, key=lambda pt: pt.n)
+            breakdown[m] = {"n": top.n, "p": top.p, "gadgets": top.breakdown}
+    return {
+        "plan": {"modules": list(plan.modules), "n": list(plan.n_values), "p": list(plan.p_values),
+                 "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
+                 "max_gates": plan.max_gates, "seed": plan.seed},
+        "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
+                          for p, d in depths.items()},
+        "rows": rows,
+        "all_ok": all(r["ok"] for r in rows),
+        "not_ok": [f"{r['module']} n={r['n']} p={r['p']}" for r in rows if not r["ok"]],
+        "modules": modules,
+        "p_sweep": {m: sorted((pt.as_dict() for pt in points if pt.module == m and pt.n == plan.p_sweep_n(m)),
+                              key=lambda pt: pt["p"])
+                    for m in plan.modules},
+        "points": [pt.as_dict() for pt in points],
+        "breakdown": breakdown,
+    }
+
+
+def markdown(report: dict) -> str:
+    """The report as Markdown: verdict, lemma table, n sweeps, p sweep, breakdown."""
+    plan = report["plan"]
+    out = [f"# tc0 report: FlowAR modules against the TC0 lemmas (c = {plan['c']}, K = {plan['scales']}, "
+           f"a = {plan['factor']}, main p = {plan['main_p']})", ""]
+    if report["all_ok"]:
+        out.append(f"**Every lemma row is OK** ({len(report['rows'])} rows: measured depth <= bound).")
+    else:
+        out.append(f"**NOT OK: {len(report['not_ok'])} row(s) exceed their bound: {', '.join(report['not_ok'])}.**")
+    out += ["", "## Gadget depths", "", "| p | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |", "|---|---|---|---|---|---|"]
+    for p, d in report["gadget_depths"].items():
+        out.append(f"| {p} | {d['d_std']} | {d['d_sum(4)']} | {d['d_exp']} | {d['d_sqrt']} | {d['d_div']} |")
+    out += ["", "## Lemma table", "",
+            "| module | lemma | n | p | m | size | depth | paper formula | paper bound | corrected formula | bound | ok |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        corrected = r["formula"] if r["omits"] else "(same)"
+        out.append(f"| {r['module']} | {r['lemma']} | {r['n']} | {r['p']} | {r['m']} | {r['size']:,} | {r['depth']} | "
+                   f"{r['paper_formula']} | {r['paper_bound']} | {corrected} | {r['bound']} | "
+                   f"{'OK' if r['ok'] else 'NOT OK'} |")
+    notes = {r["module"]: r["omits"] for r in report["rows"] if r["omits"]}
+    if notes:
+        out += ["", "Corrections to the paper's formulas:"]
+        out += [f"- {m}: {note}" for m, note in notes.items()]
+    out += ["", f"## Sweep over n (p = {plan['main_p']})", "",
+            "| module | n | depth | size | depth constant from n | size exponent (fit) | paper exponent | skipped |",
+            "|---|---|---|---|---|---|---|---|"]
+    for m, s in report["modules"].items():
+        ns = [pt["n"] for pt in s["points"]]
+        exp = s["size_exponent"]
+        exp_text = "n/a" if exp is None else f"{exp:.2f} (n = {', '.join(map(str, s['fitted_on_n']))})"
+        skipped = "; ".join(f"n={n}: {why}" for n, why in s["skipped"].items()) or "-"
+        const = s["depth_constant_from"] if s["depth_constant"] else f"NOT constant{' (' + s['note'] + ')' if 'note' in s else ''}"
+        depths = ", ".join(str(pt["depth"]) for pt in s["points"])
+        sizes = ", ".join(f"{pt['size']:,}" for pt in s["points"])
+        out.append(f"| {m} | {', '.join(map(str, ns))} | {depths} | {sizes} | {const} | {exp_text} | "
+                   f"{s['paper_exponent']} | {skipped} |")
+    out += ["", "## Sweep over p", "", "| module | n | p | depth | size | skipped |", "|---|---|---|---|---|---|"]
+    for m, pts in report["p_sweep"].items():
+        for pt in pts:
+            size = "-" if pt["size"] is None else f"{pt['size']:,}"
+            depth = "-" if pt["depth"] is None else pt["depth"]
+            out.append(f"| {m} | {pt['n']} | {pt['p']} | {depth} | {size} | {pt['skipped'] or '-'} |")
+    out += ["", "## Where gates and depth go (largest n built, by float gadget)", "",
+            "| module | n | gadget | gates | share | depth on critical path |", "|---|---|---|---|---|---|"]
+    for m, b in report["breakdown"].items():
+        total = sum(g["size"] for g in b["gadgets"]) or 1
+        for g in b["gadgets"][:4]:
+            out.append(f"| {m} | {b['n']} | {g['scope']} | {g['size']:,} | {100 * g['size'] / total:.0f}% | "
+                       f"{g['depth_on_critical_path']} |")
+    return "\n".join(out)
