@@ -97,6 +97,14 @@ def _module_options(fn):
                      help="Seeded weights uniform in [-R, R] [default: 1/sqrt(fan-in) for matrices, 1/2 for vectors]."),
         click.option("--weights", "weights_file", type=click.Path(dir_okay=False), default=None,
                      help="Weights .npz (DESIGN section 5 names) instead of seeded ones."),
+        click.option("--delta", type=float, default=None,
+                     help="Fast modules: AAttC target error, relative to max |V| [default: 0.01]."),
+        click.option("--degree", type=int, default=None,
+                     help="Fast modules: polynomial degree g [default: the smallest meeting --delta]."),
+        click.option("--r-bound", "r_bound", type=float, default=None,
+                     help="Bound R on input entries: random inputs are drawn in [-R, R]; fast modules fit "
+                          "their score range to it [default: 1]."),
+        click.option("--strict", is_flag=True, help="Refuse input entries beyond --r-bound."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -108,16 +116,21 @@ def _format_options(fn):
     return click.option("--p", "p", type=int, default=None, help="Float significand bits p [default for modules: 8].")(fn)
 
 
-def _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file):
-    """(spec, config, weights) for a module command."""
+def _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                  delta=None, degree=None, r_bound=None, strict=False):
+    """(spec, config, weights) for a module command; a fast module's config
+    carries its fitted polynomial plan."""
     from tc0.model import registry
 
     spec = registry.get_module(name)
     if scales is None:
         scales = 2 if spec.multiscale else 1
-    cfg = spec.configure(
-        registry.ModelConfig(n=n, c=c, scales=scales, factor=factor, times=_parse_times(times), hidden=hidden)
-    )
+    if spec.fast_of is None and (delta is not None or degree is not None):
+        raise click.UsageError(f"--delta/--degree apply to the fast modules, not to {name}")
+    fast_options = {k: v for k, v in (("delta", delta), ("degree", degree), ("r_bound", r_bound)) if v is not None}
+    cfg = spec.configure(registry.ModelConfig(
+        n=n, c=c, scales=scales, factor=factor, times=_parse_times(times), hidden=hidden, strict=strict,
+        **fast_options))
     if weights_file is not None:
         from tc0.model.arrays_io import read_arrays
 
@@ -126,7 +139,7 @@ def _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weight
         if bound is not None and not (np.isfinite(bound) and bound > 0):
             raise click.BadParameter(f"must be a positive finite number, got {bound}", param_hint="'--bound'")
         weights = registry.random_weights(spec, cfg, seed=seed, bound=bound)
-    return spec, cfg, weights
+    return spec, registry.prepare(spec, cfg, weights), weights
 
 
 def _parse_times(text):
@@ -143,7 +156,7 @@ def _parse_times(text):
 
 
 MODULE_PARAMS = ("n", "c", "scales", "factor", "hidden", "times", "seed", "bound", "weights_file",
-                 "weights_as_inputs", "max_gates")
+                 "weights_as_inputs", "max_gates", "delta", "degree", "r_bound", "strict")
 GADGET_PARAMS = ("bits", "m")
 
 
@@ -188,7 +201,7 @@ def _gate_progress(total: int, desc: str):
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @click.pass_context
 @_reports_errors
-def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e,
+def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict, p, e,
                 weights_as_inputs, max_gates, bits, m, out):
     _check_known(name)
     _writable(out)
@@ -199,7 +212,8 @@ def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, wei
         from tc0.model import pipeline
 
         _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                                            delta, degree, r_bound, strict)
         fmt = float_format(8 if p is None else p, e)
         bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
         with bar:
@@ -209,6 +223,8 @@ def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, wei
             )
     circuit.save(out)
     click.echo(analysis.summary_line(circuit, name))
+    if name in MODULES and cfg.poly is not None:
+        click.echo(pipeline.plan_summary(pipeline.fast_plan(cfg)))
 
 
 @main.command()
@@ -412,7 +428,7 @@ def _json_ready(value):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @_reports_errors
-def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e,
+def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict, p, e,
               weights_as_inputs, max_gates, m, bits, samples, case_seed, as_json):
     """Compile a module or gadget, run its circuit on many inputs, and compare.
 
@@ -444,7 +460,8 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
         from tc0.model import pipeline
 
         _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                                            delta, degree, r_bound, strict)
         fmt = float_format(8 if p is None else p, e)
         bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
         with bar:
@@ -477,14 +494,16 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
 @_module_options
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
 @_reports_errors
-def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, out):
+def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound,
+                strict, out):
     """Write the weights a module compile with the same options uses (seeded
     by --seed, or re-checked from --weights) as .npz with DESIGN section 5
     names (e.g. scale1.tf.attn.W_Q)."""
     from tc0.model.arrays_io import write_arrays
 
     _writable(out)
-    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                                            delta, degree, r_bound, strict)
     write_arrays(out, weights)
     click.echo(f"wrote {out}: {len(weights)} array(s): " + ", ".join(f"{k} {v.shape}" for k, v in weights.items()))
 
@@ -494,14 +513,16 @@ def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_
 @_module_options
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
 @_reports_errors
-def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, out):
+def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound,
+               strict, out):
     """Write random module inputs (uniform in [-1, 1], seeded by --seed) as
     .npz with DESIGN section 5 names, e.g. for tc0 run."""
     from tc0.model import registry
     from tc0.model.arrays_io import write_arrays
 
     _writable(out)
-    spec, cfg, _ = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    spec, cfg, _ = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                                            delta, degree, r_bound, strict)
     arrays = registry.random_inputs(spec, cfg, seed=seed)
     write_arrays(out, arrays)
     click.echo(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
@@ -516,7 +537,8 @@ def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_f
 @click.option("--backend", type=click.Choice(["float64", "pbit"]), default="float64", show_default=True)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write (array Y).")
 @_reports_errors
-def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, p, e, inputs_file, backend, out):
+def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
+            p, e, inputs_file, backend, out):
     """Run a module on a backend directly: float64 (the math) or pbit (the
     exact p-bit emulation, inputs and weights rounded to the format first).
     Writes the output as one float64 array named Y."""
@@ -524,7 +546,8 @@ def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file
     from tc0.model.arrays_io import read_arrays, write_arrays
 
     _writable(out)
-    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file)
+    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
+                                            delta, degree, r_bound, strict)
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     if backend == "float64":
         if p is not None or e is not None:

@@ -463,20 +463,24 @@ EXHAUSTIVE_MAX = [(w, m) for w in SMALL_WIDTHS for m in range(1, 13) if (1 << w)
 RANDOM_MAX = [(w, m) for w in WIDE_WIDTHS for m in (1, 2, 3, 5, 16)] + [(8, 33), (2, 20)]
 
 
-def _check_max(w, m, rnd):
+MAXIMA = {"all_pairs": integer.maximum, "thresholds": integer.maximum_by_thresholds}
+
+
+def _check_max(w, m, rnd, maximum=integer.maximum):
     lists = _number_lists(w, m, rnd)
     if (1 << w) ** m > 5000:  # ties: draw from a tiny pool so equal maxima are common
         pool = [rand_value(rnd, w) for _ in range(3)]
         lists += [[rnd.choice(pool) for _ in range(m)] for _ in range(100)]
-    out, c = run(lambda b, x: {"y": integer.maximum(b, x.reshape(m, w))},
+    out, c = run(lambda b, x: {"y": maximum(b, x.reshape(m, w))},
                  {"x": (m * w, [concat(ns, w) for ns in lists])})
-    assert out_width(c, "y") == w
+    assert out_width(c, "y") == w and c.depth <= 6
     assert_all_equal(out["y"], [max(ns) for ns in lists], f"maximum W={w} m={m}", lists)
 
 
+@pytest.mark.parametrize("kind", MAXIMA)
 @pytest.mark.parametrize("w,m", EXHAUSTIVE_MAX)
-def test_maximum_exhaustive(w, m, rnd):
-    _check_max(w, m, rnd)
+def test_maximum_exhaustive(w, m, rnd, kind):
+    _check_max(w, m, rnd, MAXIMA[kind])
 
 
 @pytest.mark.parametrize("w,m", RANDOM_MAX)
@@ -484,10 +488,16 @@ def test_maximum_random(w, m, rnd):
     _check_max(w, m, rnd)
 
 
-def test_maximum_batched(rnd):
+@pytest.mark.parametrize("w,m", [(1, 40), (4, 100), (9, 70), (12, 3)])
+def test_maximum_by_thresholds_random(w, m, rnd):
+    _check_max(w, m, rnd, integer.maximum_by_thresholds)
+
+
+@pytest.mark.parametrize("kind", MAXIMA)
+def test_maximum_batched(rnd, kind):
     lanes, m, w = 2, 4, 7
     lists = [[[rand_value(rnd, w) for _ in range(m)] for _ in range(lanes)] for _ in range(300)]
-    out, _ = run(lambda b, x: {"y": integer.maximum(b, x.reshape(lanes, m, w))},
+    out, _ = run(lambda b, x: {"y": MAXIMA[kind](b, x.reshape(lanes, m, w))},
                  {"x": (lanes * m * w, [concat([concat(ns, w) for ns in row], m * w) for row in lists])})
     assert out["y"] == [concat([max(ns) for ns in row], w) for row in lists]
 

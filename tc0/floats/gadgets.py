@@ -119,6 +119,11 @@ def mul(b: Builder, fmt, x, y) -> np.ndarray:
         return round_pack(b, fmt, sign, product, [fx.biased, fy.biased], 2**fmt.e)
 
 
+#: sums of more terms than this find their largest exponent with O(m 2^e) gates
+#: (``integer.maximum_by_thresholds``) instead of all pairs, O(m^2 e); both have depth 6
+THRESHOLD_MAX_FROM_M = 64
+
+
 def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.ndarray:
     """Sum of the floats words (..., m, width) over axis -2.
 
@@ -137,7 +142,12 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
     w = p + extra_bits
     with b.scope("align"):
         masked = b.and_(f.biased, f.nonzero[..., None])
-        top = integer.maximum(b, masked) if m > 1 else masked[..., 0, :]
+        if m == 1:
+            top = masked[..., 0, :]
+        elif m > THRESHOLD_MAX_FROM_M:
+            top = integer.maximum_by_thresholds(b, masked)
+        else:
+            top = integer.maximum(b, masked)
         shift = integer.sub(b, top[..., None, :], f.biased)[..., :e]  # >= 0 for non-zero terms
         placed = cat_bits(const_bits(0, w - p, lead + (m,)), f.m)
         aligned = integer.shift_right(b, placed, shift)

@@ -352,6 +352,50 @@ def maximum(b: Builder, xs) -> np.ndarray:
         return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
 
 
+def maximum_by_thresholds(b: Builder, xs) -> np.ndarray:
+    """Maximum of m W-bit numbers xs (..., m, W) in O(m 2^W) gates (all-pairs
+    ``maximum`` takes O(m^2 W)), depth 6: worth it for many short numbers
+    (e.g. the exponents of a long float sum).
+
+    For each u < 2^W - 1, "some x_i > u" is one OR over i and over the bit
+    positions j with u_j = 0 of the prefix term AND(x_ij, x_ik = u_k for k > j)
+    (terms shared between the u with the same prefix). These thermometer flags
+    a_v = [max >= v] give bit t of the max as the OR, over v with bit t set,
+    of a_v AND NOT a_(v+1).
+    """
+    xs = _ids(xs)
+    m, w = xs.shape[-2:]
+    lead = xs.shape[:-2]
+    with b.scope("maximum_by_thresholds"):
+        if m == 1:
+            return xs[..., 0, :]
+        literals = np.stack([b.not_(xs), xs], axis=-1)  # (..., m, W, 2): [x_k = 0], [x_k = 1]
+        terms, start = [], {}
+        for j in range(w):  # term (j, P): x_j = 1 and bits above j spell P
+            prefixes = np.arange(1 << (w - 1 - j))
+            above = (prefixes[:, None] >> np.arange(w - 1 - j)[None, :]) & 1  # bit k - j - 1 of P
+            ks = np.arange(j + 1, w)[None, :]
+            fanin = cat_bits(
+                np.broadcast_to(xs[..., None, j : j + 1], lead + (m, len(prefixes), 1)),
+                literals[..., ks, above],  # (..., m, P, W - 1 - j)
+            )
+            start[j] = sum(t.shape[-1] for t in terms)
+            terms.append(b.gate(Kind.AND, fanin))
+        terms.append(np.full(lead + (m, 1), ZERO, dtype=np.int64))  # padding, neutral for OR
+        pad = sum(t.shape[-1] for t in terms) - 1
+        table = np.concatenate(terms, axis=-1)  # (..., m, 2^W)
+        us = np.arange((1 << w) - 1)
+        pick = np.array([[start[j] + (u >> (j + 1)) if not (u >> j) & 1 else pad for j in range(w)] for u in us])
+        chosen = table[..., pick]  # (..., m, U, W)
+        flags = b.gate(Kind.OR, np.moveaxis(chosen, -3, -2).reshape(lead + (len(us), m * w)))  # a_(u+1)
+        above = cat_bits(flags[..., 1:], np.full(lead + (1,), ZERO, dtype=np.int64))
+        top = b.and_(flags, b.not_(above))  # max == u + 1
+        values = us + 1
+        bit_set = ((values[None, :] >> np.arange(w)[:, None]) & 1) == 1  # (W, U)
+        fanins = np.where(bit_set, top[..., None, :], ZERO)
+        return b.gate(Kind.OR, fanins)
+
+
 def decode(b: Builder, x, count: int | None = None) -> np.ndarray:
     """One-hot decoder: [x == v] for v = 0 .. count-1 (default 2^W), depth 2
     (an AND of literals per value)."""

@@ -28,7 +28,7 @@ from tc0.simulator import simulate
 #: default refusal threshold of ``build_circuit`` (about 8 GB of builder memory)
 DEFAULT_MAX_GATES = 40_000_000
 #: sums with more terms than this are priced by extrapolating a power law (see ``gadget_size``)
-_LARGEST_PRICED_SUM = 64
+_LARGEST_PRICED_SUM = 256
 
 
 # ---------------------------------------------------------------- estimates
@@ -39,8 +39,8 @@ _GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "s
 def gadget_size(p: int, e: int, op: str, m: int = 0) -> int:
     """Gates of one float gadget ``op`` on variable inputs (sums: of m terms).
 
-    Sums of more than 64 terms are extrapolated from m = 32 and 64 with a
-    power law (their size grows a little faster than m)."""
+    Sums of more than 256 terms are extrapolated from m = 128 and 256 with a
+    power law (their size grows about linearly in m there)."""
     if op == "sum" and m > _LARGEST_PRICED_SUM:
         big, half = gadget_size(p, e, op, _LARGEST_PRICED_SUM), gadget_size(p, e, op, _LARGEST_PRICED_SUM // 2)
         return int(big * (m / _LARGEST_PRICED_SUM) ** np.log2(big / half))
@@ -236,6 +236,12 @@ def fast_plan(cfg: ModelConfig) -> dict:
             "delta": cfg.poly.delta, "fit_rel_error": cfg.poly.rel_error}
 
 
+def plan_summary(plan: dict) -> str:
+    """``fast_plan``'s dict as a phrase."""
+    return (f"AAttC degree {plan['degree']}, rank {plan['rank']}, scores fitted on +-{plan['score_bound']:.3g} "
+            f"(exp fit rel. error {plan['fit_rel_error']:.2g}, delta {plan['delta']:g})")
+
+
 def check_summary(result: dict) -> str:
     """One line for the terminal."""
     verdict = "bit-exact" if result["bit_exact"] else f"MISMATCH in {result['mismatches']} output word(s)"
@@ -244,4 +250,5 @@ def check_summary(result: dict) -> str:
         f"{verdict} over {result['samples']} sample(s); size {result['size']:,}, depth {result['depth']}, "
         f"edges {result['edges']:,}; p-bit vs float64: max abs err {result['max_abs_err']:.3g}, "
         f"max rel err {result['max_rel_err']:.3g}; built in {result['build_seconds']:.1f} s"
+        + (f"; {plan_summary(result)}" if "degree" in result else "")
     )

@@ -1,0 +1,162 @@
+"""AAttC (fast attention, tc0/model/fast.py) and the fast modules.
+
+Oracles: exact softmax attention written here in numpy; the polynomial
+identity P(<q, k>) = <phi(q), psi(k)> checked against numpy.polyval; the
+fit's error measured on a grid of its own. Circuits must equal the p-bit
+reference bit for bit (fast-attention, fast-flow-matching, fast-flowar).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cli_helpers import fails, ok, run
+from tc0.floats import FloatFormat
+from tc0.model import fast, pipeline, registry
+from tc0.model.backends import Float64Backend
+from tc0.model.modules import monomials
+from tc0.model.registry import ModelConfig
+
+
+def softmax_attention(x, w_q, w_k, w_v):
+    """Exact attention, no scaling (DESIGN 4), on tokens (N, c)."""
+    s = (x @ w_q) @ (x @ w_k).T
+    a = np.exp(s - s.max(axis=1, keepdims=True))
+    return (a / a.sum(axis=1, keepdims=True)) @ (x @ w_v)
+
+
+@pytest.mark.parametrize("bound", [0.05, 0.5, 1.0, 2.0, 4.0])
+@pytest.mark.parametrize("delta", [0.1, 1e-2, 1e-4])
+def test_fit_meets_delta(bound, delta):
+    plan = fast.plan(bound, delta, c=2)
+    grid = np.linspace(-bound, bound, 10_007)
+    rel = np.abs(np.polynomial.polynomial.polyval(grid, plan.coefficients) - np.exp(grid)) / np.exp(grid)
+    eps = rel.max()
+    assert 2 * eps / (1 - eps) <= delta * 1.001, (plan.degree, eps)
+    if plan.degree > 0:  # the smallest such degree
+        _, smaller = fast.fit_exp(plan.degree - 1, bound)
+        assert 2 * smaller / (1 - smaller) > delta
+
+
+@pytest.mark.parametrize("c,degree", [(1, 3), (2, 4), (3, 2), (4, 3)])
+def test_features_reproduce_the_polynomial(c, degree):
+    """<phi(q), psi(k)> = P(<q, k>) with phi, psi from ``monomials``."""
+    rng = np.random.default_rng(c * 10 + degree)
+    coefs = rng.uniform(0.5, 1.5, degree + 1)
+    alphas = fast.multi_indices(c, degree)
+    assert len(alphas) == math.comb(c + degree, degree)
+    q, k = rng.uniform(-1, 1, (5, c)), rng.uniform(-1, 1, (7, c))
+    B = Float64Backend()
+    weight = np.array([coefs[sum(a)] * fast.multinomial(a) for a in alphas])
+    got = (monomials(B, q, alphas) * weight) @ monomials(B, k, alphas).T
+    np.testing.assert_allclose(got, np.polynomial.polynomial.polyval(q @ k.T, coefs), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n,c,r_bound", [(2, 1, 1.0), (4, 2, 1.0), (8, 2, 0.5), (8, 4, 0.5), (16, 3, 0.4)])
+@pytest.mark.parametrize("delta", [0.05, 1e-3])
+def test_float64_fast_attention_within_delta(n, c, r_bound, delta):
+    spec = registry.get_module("fast-attention")
+    cfg = ModelConfig(n=n, c=c, delta=delta, r_bound=r_bound)
+    for seed in range(3):
+        w = registry.random_weights(spec, cfg, seed=seed)
+        x = registry.random_inputs(spec, cfg, seed=100 + seed)
+        assert np.abs(x["X"]).max() <= r_bound
+        got = pipeline.run_float64(spec, cfg, x, w).reshape(-1, c)
+        tokens = x["X"].reshape(-1, c)
+        exact = softmax_attention(tokens, w["W_Q"], w["W_K"], w["W_V"])
+        v_max = np.abs(tokens @ w["W_V"]).max()
+        assert np.abs(got - exact).max() <= delta * v_max, (seed, np.abs(got - exact).max(), delta * v_max)
+
+
+def test_score_bound_is_a_guarantee():
+    rng = np.random.default_rng(3)
+    w_q, w_k = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, 3))
+    bound = fast.score_bound(0.7, w_q, w_k)
+    x = rng.choice([-0.7, 0.7], size=(4000, 3))  # corners reach the extremes
+    scores = (x @ w_q) @ (x @ w_k).T
+    assert np.abs(scores).max() <= bound + 1e-12
+
+
+@pytest.mark.parametrize(
+    "module,n,c,K",
+    [("fast-attention", 1, 1, 1), ("fast-attention", 2, 2, 1), ("fast-attention", 1, 3, 1),
+     ("fast-flow-matching", 1, 2, 1), ("fast-flowar", 2, 1, 2)],
+)
+def test_fast_circuits_bit_exact(module, n, c, K):
+    spec = registry.get_module(module)
+    cfg = ModelConfig(n=n, c=c, scales=K, delta=0.05)
+    weights = registry.random_weights(spec, cfg, seed=7)
+    result = pipeline.check_module(spec, cfg, FloatFormat(8), weights, samples=2)
+    assert result["bit_exact"] and result["mismatches"] == 0, result
+    assert result["degree"] >= 1 and result["rank"] == math.comb(c + result["degree"], result["degree"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module,n,c,K", [("fast-attention", 4, 2, 1), ("fast-flowar", 4, 1, 2)])
+def test_fast_circuits_bit_exact_large(module, n, c, K):
+    test_fast_circuits_bit_exact(module, n, c, K)
+
+
+def test_cli_check_fast_attention_json():
+    data = json.loads(ok("check", "fast-attention", "--n", 2, "--c", 1, "--delta", "0.1", "--json").output)
+    assert data["bit_exact"] is True and data["module"] == "fast-attention"
+    assert {"degree", "rank", "score_bound", "delta"} <= set(data)
+
+
+def _fitted_exponent(module, ns, c=2):
+    spec = registry.get_module(module)
+    sizes = []
+    for n in ns:
+        cfg = ModelConfig(n=n, c=c, delta=0.05, degree=2)
+        sizes.append(pipeline.estimate(spec, cfg, FloatFormat(8), registry.random_weights(spec, cfg)).gates)
+    return np.polyfit(np.log(ns), np.log(sizes), 1)[0]
+
+
+def test_fast_attention_size_grows_like_n2_exact_like_n4():
+    """Counted operations (no gates built) at a fixed degree: n^2 against n^4."""
+    ns = [8, 16, 32]
+    fast_exp, exact_exp = _fitted_exponent("fast-attention", ns), _fitted_exponent("attention", ns)
+    assert 1.9 < fast_exp < 2.3, fast_exp
+    assert 3.7 < exact_exp < 4.3, exact_exp
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    "args,needles",
+    [
+        (["--delta", "0"], ["--delta"]),
+        (["--delta", "-0.5"], ["--delta"]),
+        (["--degree", "25"], ["--degree", "0..24"]),
+        (["--degree", "-1"], ["--degree"]),
+        (["--c", "8", "--delta", "1e-9", "--r-bound", "0.2"], ["rank", "limit"]),
+        (["--r-bound", "5", "--delta", "1e-6"], ["no degree"]),
+        (["--r-bound", "0"], ["--r-bound"]),
+    ],
+)
+def test_bad_fast_options(tmp_path, args, needles):
+    fails("compile", "fast-attention", *args, "-o", tmp_path / "x.tc0", needles=needles)
+    assert not (tmp_path / "x.tc0").exists()
+
+
+def test_delta_only_for_fast_modules(tmp_path):
+    fails("compile", "attention", "--delta", "0.1", "-o", tmp_path / "x.tc0", needles=("--delta", "fast"))
+
+
+def test_strict_refuses_entries_beyond_r(tmp_path):
+    np.savez(tmp_path / "in.npz", X=np.full((2, 2, 2), 1.5))
+    fails("run", "fast-attention", "--inputs", tmp_path / "in.npz", "--strict", "-o", tmp_path / "y.npz",
+          needles=("'X'", "1.5", "--r-bound"))
+    ok("run", "fast-attention", "--inputs", tmp_path / "in.npz", "--r-bound", "1.5", "--strict", "-o", tmp_path / "y.npz")
+
+
+def test_non_positive_normaliser_is_refused(tmp_path):
+    """Degree 1 fitted on small scores: far outside the range P(s) < 0."""
+    np.savez(tmp_path / "in.npz", X=np.stack([np.full((2, 2), 30.0), np.full((2, 2), -30.0)], axis=-1))
+    result = run("run", "fast-attention", "--inputs", tmp_path / "in.npz", "--degree", "1", "--seed", "1",
+                 "-o", tmp_path / "y.npz")
+    assert result.exit_code != 0 and "normaliser" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "y.npz").exists()
