@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -52,6 +53,26 @@ def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     shift = starts - (np.cumsum(counts) - counts)  # edge id minus its position in the output
     edges = np.arange(len(row)) + shift[row]
     return row, edges
+
+
+def topological_blocks(offsets: np.ndarray, fanins: np.ndarray, first: int) -> list[int]:
+    """Bounds ``first = b0 < b1 < ... = n_nodes`` of blocks of gates whose fan-ins
+    all lie below the block's start (so a block can be evaluated at once).
+
+    Fan-ins precede their gates, so block ``[b, e)`` greedily ends at the first
+    gate with a fan-in at or above ``b``: a search in the running maximum of
+    each gate's highest fan-in.
+    """
+    n = len(offsets) - 1
+    top = np.zeros(n, dtype=np.int64)
+    has = np.flatnonzero(np.diff(offsets))
+    if len(has):
+        top[has] = np.maximum.reduceat(fanins, offsets[has])
+    reach = np.maximum.accumulate(top)
+    bounds = [first]
+    while bounds[-1] < n:
+        bounds.append(int(np.searchsorted(reach, bounds[-1])))
+    return bounds
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,31 +134,16 @@ class Circuit:
     def level(self) -> np.ndarray:
         """Depth of every node: sources 0, a gate 1 + the max over its fan-ins.
 
-        Kahn's algorithm by wavefronts: each round settles every gate whose
-        gate fan-ins are all settled, so the loop runs ``depth`` times, each
-        round vectorized over its frontier.
+        One vectorized step per block of ``topological_blocks``.
         """
         level = np.zeros(self.n_nodes, dtype=np.int32)
-        if self.size == 0:
-            return level
-        edge_gate = np.repeat(np.arange(self.n_nodes), self.fanin_counts())
-        from_gate = self.fanins >= self.first_gate
-        pending = np.bincount(edge_gate[from_gate], minlength=self.n_nodes)
-        fanout_src = self.fanins[from_gate]
-        order = np.argsort(fanout_src, kind="stable")
-        fanout_dst = edge_gate[from_gate][order]
-        fanout_off = np.zeros(self.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(fanout_src, minlength=self.n_nodes), out=fanout_off[1:])
-        gates = np.arange(self.first_gate, self.n_nodes)
-        frontier = gates[pending[gates] == 0]
-        depth = 0
-        while len(frontier):
-            depth += 1
-            level[frontier] = depth
-            _, edges = ragged_rows(fanout_off, fanout_dst, frontier)
-            dst = fanout_dst[edges]
-            np.subtract.at(pending, dst, 1)
-            frontier = np.unique(dst[pending[dst] == 0])
+        offsets, count = self.offsets, self.fanin_counts()
+        bounds = topological_blocks(offsets, self.fanins, self.first_gate)
+        for b, e in pairwise(bounds):
+            lo, hi = offsets[b], offsets[e]
+            edge_levels = np.append(level[self.fanins[lo:hi]], 0)  # the sentinel ends empty rows
+            highest = np.maximum.reduceat(edge_levels, offsets[b:e] - lo)
+            level[b:e] = np.where(count[b:e] > 0, highest, 0) + 1
         return level
 
     @property

@@ -43,7 +43,15 @@ from itertools import pairwise
 
 import numpy as np
 
-from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
+from tc0.circuit import (
+    FIRST_INPUT,
+    ONE,
+    ZERO,
+    Circuit,
+    Kind,
+    ragged_rows,
+    topological_blocks,
+)
 from tc0.errors import SimulationInputError
 
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -236,9 +244,12 @@ class _Grouper:
         op = self.kind[nodes].astype(np.int64)
         row, edges = ragged_rows(offsets, self.fanins, nodes)
         src = virtual[self.fanins[edges]]
-        total = np.bincount(row, minlength=n)
-        zeros = np.bincount(row[src == ZERO], minlength=n)
-        ones = np.bincount(row[src == ONE], minlength=n)
+        total = offsets[nodes + 1] - offsets[nodes]
+        zeros, ones = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        constant = src <= ONE
+        if constant.any():
+            zeros = np.bincount(row[src == ZERO], minlength=n)
+            ones = np.bincount(row[constant], minlength=n) - zeros
         var = total - zeros - ones
         # constant folding: const >= 0 is the constant row a gate folds to
         const = np.full(n, -1, dtype=np.int64)
@@ -258,20 +269,20 @@ class _Grouper:
         k[op != Kind.MAJ] = 0
         is_xor = op == _XOR_GATE  # XOR keeps constant fan-ins: they are rows like any other
         var[is_xor] = 2
-        keep = live[row] & ((src > ONE) | is_xor[row])
-        row, src = row[keep], src[keep]
+        var[~live] = 0
+        if not live.all() or constant.any():
+            keep = live[row] & (~constant | is_xor[row])
+            row, src = row[keep], src[keep]
+        starts = np.cumsum(var) - var  # of each gate's kept fan-ins in src
         # a single variable fan-in left: the gate is a copy of it (unless a NOT)
-        copy = live & (var == 1) & ~is_not
-        single = np.zeros(n, dtype=np.int64)
-        single[row] = src
+        copy = (var == 1) & ~is_not
         virtual[nodes[~live]] = const[~live]
-        virtual[nodes[copy]] = single[copy]
+        virtual[nodes[copy]] = src[starts[copy]]
         todo = np.flatnonzero(live & ~copy)
         f = _bucket(var)
         todo = todo[np.lexsort((f[todo], op[todo]))]
         key = np.stack([op[todo], f[todo]], axis=1)
         cut = np.flatnonzero(np.any(key[1:] != key[:-1], axis=1)) + 1
-        starts = np.searchsorted(row, np.arange(n))
         for group in np.split(todo, cut) if len(todo) else []:
             g = group[0]
             mat = _fanin_matrix(src, starts[group], var[group], int(f[g]), ONE if op[g] == Kind.AND else ZERO)
@@ -324,7 +335,7 @@ def _evaluation_graph(circuit: Circuit):
     ``order[bounds[L-1]:bounds[L]]``.
     """
     kind, offsets = circuit.kind.copy(), circuit.offsets
-    fanins = circuit.fanins.astype(np.int64)
+    fanins = circuit.fanins.copy()
     count = np.diff(offsets)
     last = max(len(fanins) - 1, 0)
 
@@ -352,9 +363,10 @@ def _evaluation_graph(circuit: Circuit):
     bounds = np.searchsorted(level[order - first], np.arange(int(level.max(initial=0)) + 1), side="right")
     needed = np.zeros(circuit.n_nodes, dtype=bool)
     needed[circuit.output_ids()] = True
-    for lo, hi in zip(bounds[-2::-1], bounds[:0:-1]):
-        nodes = order[lo:hi][needed[order[lo:hi]]]
-        needed[fanins[ragged_rows(offsets, fanins, nodes)[1]]] = True
+    blocks = topological_blocks(offsets, fanins, first)  # a block's fan-ins precede it
+    for b, e in zip(blocks[-2::-1], blocks[:0:-1]):
+        fanin_of_needed = np.repeat(needed[b:e], count[b:e])
+        needed[fanins[offsets[b] : offsets[e]][fanin_of_needed]] = True
     keep = needed[order]
     return kind, fanins, order[keep], np.concatenate([[0], np.cumsum(keep)])[bounds]
 
@@ -368,6 +380,8 @@ def _bucket(f: np.ndarray) -> np.ndarray:
 
 def _fanin_matrix(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray, f: int, pad: int) -> np.ndarray:
     """(gates, f) fan-in rows; rows shorter than f are padded with ``pad``."""
+    if np.all(lengths == f):
+        return src[starts[:, None] + np.arange(f)]
     mat = np.full((len(starts), f), pad, dtype=np.int64)
     row = np.repeat(np.arange(len(starts)), lengths)
     within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -397,21 +411,20 @@ class _Layout:
         n_steps = len(steps)
         sizes = np.array([len(p.fanins) for step in steps for p in step], dtype=np.int64)
         step_of_piece = np.repeat(np.arange(n_steps), [len(step) for step in steps])
-        born = np.repeat(step_of_piece, sizes)  # step writing each virtual gate row
-        last_read = np.full(n_virtual - first, -1, dtype=np.int64)
+        last_read = np.full(n_virtual, -1, dtype=np.int64)
         for s, step in enumerate(steps):
             for piece in step:
-                read = piece.fanins[piece.fanins >= first]
-                last_read[read - first] = s
+                last_read[piece.fanins] = s
         for v in outputs.values():
-            last_read[v[v >= first] - first] = n_steps
+            last_read[v] = n_steps
+        last_read = last_read[first:]
         step_write = np.bincount(step_of_piece, weights=sizes, minlength=n_steps)
         row_cost = (len(sizes) + n_steps) / _RING_ROWS_PER_CALL  # about a call per piece and a gather per step
         best, best_cost = None, float("inf")
         for capacity in 2 * int(step_write.max(initial=1)) << np.arange(64):
             if (first + capacity) * row_cost >= best_cost:
                 break  # larger rings only cost more
-            plan = _plan(int(capacity), sizes, step_of_piece, born, last_read, n_steps)
+            plan = _plan(int(capacity), sizes, step_of_piece, last_read, n_steps)
             copies = _SPILL_COST * int(plan.spilled.sum())
             if (first + capacity) * row_cost + copies >= best_cost:
                 continue
@@ -423,27 +436,30 @@ class _Layout:
         slot, spill_rows = best.assign_slots(last_read)
         self.capacity, self.spill_rows, self.tau, self.step_end = best.capacity, spill_rows, best.tau, best.step_end
         spilled = np.flatnonzero(best.spilled)  # in write order, so by move step
-        self.spill_row = np.full(n_virtual - first, -1, dtype=np.int64)
-        self.spill_row[spilled] = first + self.capacity + slot
+        # ring and spill row of every virtual row (a source is its own ring row and has no spill row)
+        self._ring_row = np.concatenate([np.arange(first), first + self.tau % self.capacity])
+        self._spill_row = np.full(n_virtual, -1, dtype=np.int64)
+        self._spill_row[first + spilled] = first + self.capacity + slot
         self.n_rows = first + self.capacity + self.spill_rows
         moved = best.moved[spilled]
         self._moves = {
-            int(moved[part[0]]): (_MOVE, first + self.tau[spilled[part]] % self.capacity, self.spill_row[spilled[part]])
+            int(moved[part[0]]): (_MOVE, self._ring_row[first + spilled[part]], self._spill_row[first + spilled[part]])
             for part in np.split(np.arange(len(spilled)), np.flatnonzero(np.diff(moved)) + 1)
             if len(part)
         }
 
     def write_row(self, v: int) -> int:
-        return self.first + int(self.tau[v - self.first]) % self.capacity
+        return int(self._ring_row[v])
 
     def read_rows(self, v: np.ndarray, step: int) -> np.ndarray:
-        """Rows to read virtual rows ``v`` from during ``step``."""
-        rows = v.copy()
-        gate = v >= self.first
-        g = v[gate] - self.first
-        tau = self.tau[g]
-        in_ring = self.step_end[step] <= tau + self.capacity
-        rows[gate] = np.where(in_ring, self.first + tau % self.capacity, self.spill_row[g])
+        """Rows to read virtual rows ``v`` from during ``step``: the ring row,
+        or the spill row once the ring has come round over it."""
+        rows = self._ring_row[v]
+        spill = self._spill_row[v]
+        late = spill >= 0
+        if late.any():
+            late[late] = self.step_end[step] > self.tau[v[late] - self.first] + self.capacity
+            rows[late] = spill[late]
         return rows
 
     def spills(self, step: int) -> list[tuple]:
@@ -493,26 +509,26 @@ class _Plan:
         return slot, used
 
 
-def _plan(capacity, sizes, step_of_piece, born, last_read, n_steps) -> _Plan:
+def _plan(capacity, sizes, step_of_piece, last_read, n_steps) -> _Plan:
     """Ring positions and move steps for one ring capacity."""
-    starts = np.empty(len(sizes), dtype=np.int64)
-    step_end = np.zeros(n_steps + 1, dtype=np.int64)
-    position = 0
-    for i, (size, s) in enumerate(zip(sizes.tolist(), step_of_piece.tolist())):
+    starts, position = [], 0
+    for size in sizes.tolist():
         if position % capacity + size > capacity:
             position += capacity - position % capacity
-        starts[i] = position
+        starts.append(position)
         position += size
-        step_end[s] = position
-    step_end[n_steps] = position
-    tau = np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    starts = np.array(starts, dtype=np.int64)
+    last_piece = np.searchsorted(step_of_piece, np.arange(n_steps), side="right") - 1
+    step_end = np.append((starts + sizes)[last_piece], position)
+    tau = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
     # move steps: each is the last step ending within one capacity of the previous one's end,
     # so a value made after one move step is still in the ring at the next
     points, s = [], -1
     while s < n_steps - 1:
         s = int(np.searchsorted(step_end[:n_steps], (step_end[s] if s >= 0 else 0) + capacity, side="right")) - 1
         points.append(s)
-    moved = np.asarray(points, dtype=np.int64)[np.searchsorted(points, born)] if points else born
+    move_of_step = np.asarray(points, dtype=np.int64)[np.searchsorted(points, step_of_piece)]
+    moved = np.repeat(move_of_step, sizes)  # of each gate row, by the step writing it
     spilled = (last_read >= 0) & (step_end[np.maximum(last_read, 0)] > tau + capacity)
     return _Plan(capacity, tau, step_end, spilled, moved)
 
@@ -544,7 +560,7 @@ class _Compiler:
     def shuffle(self, rows: np.ndarray) -> int:
         """Scratch address of a copy of scratch rows ``rows`` (made when the calls run)."""
         addr = self.work(len(rows))
-        self.emit(_SHUFFLE, rows.astype(np.intp), addr)
+        self.emit(_SHUFFLE, rows.astype(np.intp, copy=False), addr)
         return addr
 
     def work(self, rows: int) -> int:
@@ -559,7 +575,7 @@ class _Compiler:
     def flush(self) -> None:
         """Close the step: its gather first, then its calls."""
         if self._gathered:
-            self.calls.append((_TAKE, np.concatenate(self._gathered).astype(np.intp), ~0))
+            self.calls.append((_TAKE, np.concatenate(self._gathered).astype(np.intp, copy=False), ~0))
         self.calls.extend(self._pending)
         self.scratch_rows = max(self.scratch_rows, self._gather_rows + self._work)
         self._gathered, self._gather_rows, self._work, self._pending = [], 0, 0, []
