@@ -334,7 +334,8 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 
 
 @main.command()
-@click.option("--modules", default=",".join(MODULES), show_default=True, help="Comma-separated modules to report.")
+@click.option("--modules", default=",".join(m for m, spec in MODULES.items() if spec.fast_of is None), show_default=True,
+              help="Comma-separated exact modules to report (attention, flow-matching and flowar bring their fast variants).")
 @click.option("--n", "n_list", default="1,2,4,8", show_default=True, help="Image sides n of the sweep.")
 @click.option("--p", "p_list", default="4,8,12", show_default=True,
               help="Significand widths p: the n sweep runs at p = 8 (or the first), the p sweep at a small n.")
@@ -383,7 +384,7 @@ def report(modules, n_list, p_list, c, scales, factor, max_gates, seed, fmt, out
             n_values=_int_list(n_list, "--n"), p_values=_int_list(p_list, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, seed=seed,
         )
-        with tqdm(total=len(plan.points()), desc="building", unit="point", disable=None, leave=False) as bar:
+        with tqdm(total=plan.steps(), desc="building", unit="point", disable=None, leave=False) as bar:
             result = flowar_report.run_report(plan, progress=bar)
         if fmt == "json":
             text = json.dumps(_json_ready(result), indent=2)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tc0 import analysis
 from tc0.floats import FloatFormat
 from tc0.gadgets.catalog import float_format
@@ -42,6 +44,10 @@ PAPER_EXPONENT = {
 GADGET_SCOPES = ("fadd", "fsub", "fmul", "fdiv", "fexp", "fsqrt", "fsum", "fdot", "frelu", "flt", "feq", "fmax", "fprod")
 
 
+#: exact modules reported beside their AAttC variants
+FAST_PAIRS = ("attention", "flow-matching", "flowar")
+
+
 class ReportError(ModelError):
     """Bad report options."""
 
@@ -50,7 +56,7 @@ class ReportError(ModelError):
 class ReportPlan:
     """What ``tc0 report`` builds."""
 
-    modules: tuple[str, ...] = tuple(MODULES)
+    modules: tuple[str, ...] = tuple(m for m, spec in MODULES.items() if spec.fast_of is None)
     n_values: tuple[int, ...] = (1, 2, 4, 8)
     p_values: tuple[int, ...] = (4, 8, 12)
     c: int = 2
@@ -58,12 +64,14 @@ class ReportPlan:
     factor: int = 2
     max_gates: int = 12_000_000
     seed: int = 0
+    fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
 
     def __post_init__(self):
         if not self.modules:
             raise ReportError("no modules to report")
         for name in self.modules:
-            get_module(name)
+            if get_module(name).fast_of is not None:
+                raise ReportError(f"{name} is a fast variant: it is reported beside its exact module")
         for flag, values in (("--n", self.n_values), ("--p", self.p_values)):
             if not values:
                 raise ReportError(f"{flag} is empty")
@@ -95,6 +103,10 @@ class ReportPlan:
             if check:
                 raise
             return None
+
+    def steps(self) -> int:
+        """Progress steps of ``run_report``: points, then comparison rows."""
+        return len(self.points()) + (len(self.fast_n) + 1) * sum(m in self.modules for m in FAST_PAIRS)
 
     def points(self) -> list[tuple[str, int, int]]:
         """(module, n, p) of every point: the n sweep at main p, then the p sweep."""
@@ -141,17 +153,18 @@ def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths)
     except ModelError as exc:
         point.skipped = str(exc)
         return point
-    point.estimate = pipeline.estimate(spec, cfg, fmt).gates
+    weights = random_weights(spec, cfg, seed=plan.seed)
+    point.estimate = pipeline.estimate(spec, cfg, fmt, weights).gates
     if point.estimate > plan.max_gates:
         point.skipped = f"estimated {point.estimate:,} gates > budget {plan.max_gates:,} (--max-gates)"
         return point
     start = time.perf_counter()
-    circuit = pipeline.build_circuit(spec, cfg, fmt, random_weights(spec, cfg, seed=plan.seed),
-                                     max_gates=plan.max_gates)
+    circuit = pipeline.build_circuit(spec, cfg, fmt, weights, max_gates=plan.max_gates)
     point.seconds = round(time.perf_counter() - start, 2)
     point.size, point.edges, point.depth = circuit.size, circuit.edges, circuit.depth
     point.breakdown = analysis.scope_breakdown(circuit, group=gadget_of)
-    point.row = lemma_row(module, cfg, depths, circuit.size, circuit.depth)
+    if spec.fast_of is None:
+        point.row = lemma_row(module, cfg, depths, circuit.size, circuit.depth)
     return point
 
 
@@ -174,6 +187,49 @@ def module_sweep(module: str, points: list[Point]) -> dict:
         data["depth_constant"] = False
         data["note"] = "fewer than two points built: constancy and exponent not measurable"
     return data
+
+
+def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress=None) -> dict:
+    """Exact module against its AAttC variant: the fast circuit built at the
+    p-sweep's n (size, depth), estimated sizes over ``plan.fast_n`` (no gates
+    built; upper bounds) with fitted exponents, and the float64 l-inf error of
+    fast against exact on seeded inputs."""
+    fast_name = next(m for m, spec in MODULES.items() if spec.fast_of == exact)
+    fmt = FloatFormat(plan.main_p)
+    built = measure(plan, fast_name, plan.p_sweep_n(exact), plan.main_p, depths).as_dict()
+    if progress is not None:
+        progress.update(1)
+    rows = []
+    for n in plan.fast_n:
+        row = {"n": n}
+        for name in (exact, fast_name):
+            spec, cfg = get_module(name), plan.config(name, n, check=False)
+            if cfg is None:
+                row["skipped"] = f"{name} refuses n = {n}"
+                break
+            weights = random_weights(spec, cfg, seed=plan.seed)
+            prepared = pipeline.prepare(spec, cfg, weights)
+            row[f"{name}_estimate"] = pipeline.estimate(spec, prepared, fmt, weights).gates
+            x = pipeline.random_inputs(spec, prepared, seed=plan.seed + 1)
+            start = time.perf_counter()
+            row[f"{name}_output"] = pipeline.run_float64(spec, prepared, x, weights)
+            row[f"{name}_float64_seconds"] = round(time.perf_counter() - start, 4)
+            if prepared.poly is not None:
+                row.update(pipeline.fast_plan(prepared))
+        if "skipped" not in row:
+            row["linf_error"] = float(np.max(np.abs(row.pop(f"{exact}_output") - row.pop(f"{fast_name}_output"))))
+        else:
+            row.pop(f"{exact}_output", None)
+        rows.append(row)
+        if progress is not None:
+            progress.update(1)
+    fitted = [r for r in rows if "skipped" not in r]
+    exponents = {}
+    for name in (exact, fast_name):
+        if len(fitted) >= 2:
+            ns = np.log([r["n"] for r in fitted])
+            exponents[name] = float(np.polyfit(ns, np.log([r[f"{name}_estimate"] for r in fitted]), 1)[0])
+    return {"exact": exact, "fast": fast_name, "built": built, "points": rows, "size_exponent_estimated": exponents}
 
 
 def run_report(plan: ReportPlan, progress=None) -> dict:
@@ -211,7 +267,21 @@ def run_report(plan: ReportPlan, progress=None) -> dict:
                     for m in plan.modules},
         "points": [pt.as_dict() for pt in points],
         "breakdown": breakdown,
+        "fast": [fast_comparison(plan, m, depths[plan.main_p], progress) for m in FAST_PAIRS if m in plan.modules],
     }
+
+
+def _built_line(report: dict, comp: dict) -> str:
+    """The fast circuit as built, beside the exact one at the same n."""
+    fast_pt = comp["built"]
+    exact_pt = next((pt for pt in report["points"] if pt["module"] == comp["exact"] and pt["n"] == fast_pt["n"]
+                     and pt["p"] == fast_pt["p"] and pt["size"] is not None), None)
+    if fast_pt["size"] is None:
+        return f"{comp['fast']} at n = {fast_pt['n']} not built: {fast_pt['skipped']}"
+    line = f"Built at n = {fast_pt['n']}: {comp['fast']} size {fast_pt['size']:,}, depth {fast_pt['depth']}"
+    if exact_pt is not None:
+        line += f"; {comp['exact']} size {exact_pt['size']:,}, depth {exact_pt['depth']}"
+    return line + "."
 
 
 def markdown(report: dict) -> str:
@@ -257,6 +327,24 @@ def markdown(report: dict) -> str:
             size = "-" if pt["size"] is None else f"{pt['size']:,}"
             depth = "-" if pt["depth"] is None else pt["depth"]
             out.append(f"| {m} | {pt['n']} | {pt['p']} | {depth} | {size} | {pt['skipped'] or '-'} |")
+    for comp in report.get("fast", []):
+        exact, fast_name = comp["exact"], comp["fast"]
+        exps = comp["size_exponent_estimated"]
+        out += ["", f"## Exact {exact} against {fast_name} (AAttC)", "",
+                f"Estimated circuit size (upper bound, no gates built) and float64 time and error at p = "
+                f"{plan['main_p']}; fitted size exponent in n: {exact} "
+                f"{exps.get(exact, float('nan')):.2f}, {fast_name} {exps.get(fast_name, float('nan')):.2f}.", "",
+                _built_line(report, comp), "",
+                f"| n | {exact} est. gates | {fast_name} est. gates | degree | rank | score bound | delta | "
+                f"l-inf error (float64) | {exact} s | {fast_name} s |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in comp["points"]:
+            if "skipped" in r:
+                out.append(f"| {r['n']} | skipped: {r['skipped']} |||||||||")
+                continue
+            out.append(f"| {r['n']} | {r[exact + '_estimate']:,} | {r[fast_name + '_estimate']:,} | {r['degree']} | "
+                       f"{r['rank']} | {r['score_bound']:.3g} | {r['delta']:g} | {r['linf_error']:.3g} | "
+                       f"{r[exact + '_float64_seconds']:.3g} | {r[fast_name + '_float64_seconds']:.3g} |")
     out += ["", "## Where gates and depth go (largest n built, by float gadget)", "",
             "| module | n | gadget | gates | share | depth on critical path |", "|---|---|---|---|---|---|"]
     for m, b in report["breakdown"].items():
