@@ -189,6 +189,19 @@ def _gate_progress(total: int, desc: str):
     return bar, update
 
 
+def _module_build_setup(ctx, name, *options_then_p_e):
+    """For compile/check of a module: refuse gadget options, then (spec,
+    config, weights, format, progress bar, its update callback)."""
+    from tc0.model import pipeline
+
+    *options, p, e = options_then_p_e
+    _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
+    spec, cfg, weights = _module_setup(name, *options)
+    fmt = float_format(8 if p is None else p, e)
+    bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt, weights).gates, f"compiling {name}")
+    return spec, cfg, weights, fmt, bar, update
+
+
 @main.command("compile", help=_COMPILE_HELP)
 @click.argument("name", metavar="MODULE|GADGET")
 @_module_options
@@ -211,11 +224,9 @@ def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, wei
     else:
         from tc0.model import pipeline
 
-        _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                                            delta, degree, r_bound, strict)
-        fmt = float_format(8 if p is None else p, e)
-        bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
+        spec, cfg, weights, fmt, bar, update = _module_build_setup(
+            ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
+            p, e)
         with bar:
             circuit = pipeline.build_circuit(
                 spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs,
@@ -460,11 +471,9 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
     if name in MODULES:
         from tc0.model import pipeline
 
-        _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-        spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                                            delta, degree, r_bound, strict)
-        fmt = float_format(8 if p is None else p, e)
-        bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt).gates, f"compiling {name}")
+        spec, cfg, weights, fmt, bar, update = _module_build_setup(
+            ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
+            p, e)
         with bar:
             result = pipeline.check_module(
                 spec, cfg, fmt, weights, samples=8 if samples is None else samples, seed=case_seed,
@@ -516,7 +525,7 @@ def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_
 @_reports_errors
 def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound,
                strict, out):
-    """Write random module inputs (uniform in [-1, 1], seeded by --seed) as
+    """Write random module inputs (uniform in [-R, R], R = --r-bound, seeded by --seed) as
     .npz with DESIGN section 5 names, e.g. for tc0 run."""
     from tc0.model import registry
     from tc0.model.arrays_io import write_arrays

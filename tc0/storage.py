@@ -62,20 +62,27 @@ def save(circuit: Circuit, path) -> None:
     atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
 
-def load(path) -> Circuit:
-    """Read and validate a circuit written by ``save``."""
+def read_npz(path, error: type[Exception], what: str) -> dict[str, np.ndarray]:
+    """Every array of the .npz at ``path``, read without pickle. A missing,
+    bare-.npy or unreadable file raises ``error`` naming ``path`` and ``what``
+    the file should have been."""
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
-            raise CircuitFileError(f"{path}: not a tc0 circuit file (a bare .npy array, not an npz archive)")
+            raise error(f"{path}: not a {what} (a bare .npy array, not an npz archive)")
         with data:
-            arrays = {name: data[name] for name in data.files}
+            return {name: data[name] for name in data.files}
     except FileNotFoundError:
-        raise CircuitFileError(f"{path}: no such file") from None
-    except CircuitFileError:
+        raise error(f"{path}: no such file") from None
+    except error:
         raise
     except Exception as exc:  # zip/zlib/npy readers raise many types on hostile bytes
-        raise CircuitFileError(f"{path}: not a readable tc0 circuit file ({type(exc).__name__}: {exc})") from None
+        raise error(f"{path}: not a readable {what} ({type(exc).__name__}: {exc})") from None
+
+
+def load(path) -> Circuit:
+    """Read and validate a circuit written by ``save``."""
+    arrays = read_npz(path, CircuitFileError, "tc0 circuit file")
     try:
         return _from_arrays(arrays)
     except CircuitFileError as exc:
