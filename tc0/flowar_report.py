@@ -183,9 +183,10 @@ def module_sweep(module: str, points: list[Point]) -> dict:
         "paper_exponent": PAPER_EXPONENT[module],
         "fitted_on_n": fit,
     })
+    data["depth_constant_measured"] = len(built) >= 2
     if len(built) < 2:
         data["depth_constant"] = False
-        data["note"] = "fewer than two points built: constancy and exponent not measurable"
+        data["note"] = "fewer than two points built"
     return data
 
 
@@ -316,7 +317,10 @@ def markdown(report: dict) -> str:
         exp = s["size_exponent"]
         exp_text = "n/a" if exp is None else f"{exp:.2f} (n = {', '.join(map(str, s['fitted_on_n']))})"
         skipped = "; ".join(f"n={n}: {why}" for n, why in s["skipped"].items()) or "-"
-        const = s["depth_constant_from"] if s["depth_constant"] else f"NOT constant{' (' + s['note'] + ')' if 'note' in s else ''}"
+        if not s["depth_constant_measured"]:
+            const = f"not measured ({s['note']})"
+        else:
+            const = s["depth_constant_from"] if s["depth_constant"] else "NOT constant"
         depths = ", ".join(str(pt["depth"]) for pt in s["points"])
         sizes = ", ".join(f"{pt['size']:,}" for pt in s["points"])
         out.append(f"| {m} | {', '.join(map(str, ns))} | {depths} | {sizes} | {const} | {exp_text} | "

@@ -33,6 +33,7 @@ def plots(report: dict) -> dict[str, str]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     out = {}
     fig, (ax_size, ax_depth) = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -50,9 +51,9 @@ def plots(report: dict) -> dict[str, str]:
     all_n = sorted({pt["n"] for sweep in report["modules"].values() for pt in sweep["points"]})
     for ax in (ax_size, ax_depth):
         ax.set_xticks(all_n, [str(n) for n in all_n])
-        ax.minorticks_off()
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+    fig.legend(*ax_size.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8)
     out["Size and depth against n"] = _figure_uri(fig)
     plt.close(fig)
 
@@ -82,9 +83,28 @@ def plots(report: dict) -> dict[str, str]:
             ax.semilogy([pt["p"] for pt in built], [pt["size"] for pt in built], "o-", label=name)
     ax.set(xlabel="p (significand bits)", ylabel="gates", title="Size against p (n fixed per module)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     out["Size against p"] = _figure_uri(fig)
     plt.close(fig)
+
+    if report.get("fast"):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for comp in report["fast"]:
+            rows = [r for r in comp["points"] if "skipped" not in r]
+            ns = [r["n"] for r in rows]
+            for name, style in ((comp["exact"], "o-"), (comp["fast"], "s--")):
+                exponent = comp["size_exponent_estimated"].get(name)
+                label = name if exponent is None else f"{name} (n^{exponent:.2f})"
+                ax.loglog(ns, [r[f"{name}_estimate"] for r in rows], style, label=label)
+        all_fast_n = sorted({r["n"] for comp in report["fast"] for r in comp["points"]})
+        ax.set_xticks(all_fast_n, [str(n) for n in all_fast_n])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set(xlabel="n (image side)", ylabel="estimated gates (upper bound)",
+               title="Exact against fast (AAttC): estimated circuit size")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        out["Exact against fast attention"] = _figure_uri(fig)
+        plt.close(fig)
     return out
 
 
