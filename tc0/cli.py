@@ -56,6 +56,10 @@ def main():
     docs/circuit-format.md). Typical session:
 
     \b
+      tc0 report                                   # the lemma report (minutes)
+      tc0 check flowar --n 2 --c 2 --scales 2      # circuit vs p-bit vs float64
+      tc0 compile attention --n 2 --c 2 -o attn.tc0
+      tc0 info attn.tc0 --scopes
       tc0 compile int:sum --bits 16 --m 64 -o sum.tc0
       tc0 info sum.tc0
       tc0 simulate sum.tc0 --ints 0x0123456789abcdef...
