@@ -72,7 +72,7 @@ def catalog_table(specs) -> None:
 def build_sum(m: int, w: int, column_first: bool):
     b = Builder()
     rows = b.input("x", m * w).reshape(m, w)
-    b.output("y", integer.sum_rows(b, rows, w + (m - 1).bit_length(), column_first=column_first))
+    b.output("y", integer.iterated_sum(b, rows, column_first=column_first))
     return b.build()
 
 

@@ -53,6 +53,8 @@ from tc0.formats.verilog import write_verilog
 from tc0.gadgets.catalog import compile_gadget
 from tc0.simulator import schedule_for, simulate_packed
 
+from machine import cpu_model  # noqa: E402 (benchmarks/machine.py, beside this script)
+
 OUT = Path(__file__).resolve().parent / "out"
 PACKAGE = Path(tc0.__file__).resolve().parent
 BRISTOL = Path(os.environ.get("TC0_BRISTOL_DIR", Path(__file__).resolve().parents[2] / "shared/circuits/bristol"))
@@ -339,16 +341,8 @@ def bench_verilator(s: Subject, quick: bool, max_edges: int) -> dict:
 
 # --------------------------------------------------------------------- report
 def machine() -> dict:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "load_average": os.getloadavg(),
         "python": platform.python_version(),

@@ -37,21 +37,16 @@ def critical_path(circuit: Circuit) -> list[int]:
     return path[::-1]
 
 
-def scope_breakdown(circuit: Circuit, components: int | None = None, group=None) -> list[dict]:
+def scope_breakdown(circuit: Circuit, group=None) -> list[dict]:
     """Per scope: gates built there and gates it puts on the critical path.
 
-    ``components`` truncates scope paths to their first parts (e.g. 1 groups
-    ``add/carry`` under ``add``); ``group`` (a function of the scope path)
-    names the row a scope counts under instead. Rows are sorted by size,
-    largest first.
+    ``group`` (a function of the scope path) names the row a scope counts
+    under (default: the path itself, "(top)" for the empty one). Rows are
+    sorted by size, largest first.
     """
 
     def name(path: str) -> str:
-        if group is not None:
-            return group(path)
-        if components is None or not path:
-            return path or "(top)"
-        return "/".join(path.split("/")[:components])
+        return group(path) if group is not None else path or "(top)"
 
     gates = circuit.scope[circuit.first_gate :]
     sizes = np.bincount(gates, minlength=len(circuit.scopes))

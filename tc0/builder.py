@@ -34,8 +34,10 @@ import numpy as np
 from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
 from tc0.errors import CircuitError
 
-#: largest number of fan-in entries one batch step of ``gate``/``threshold`` materialises
+#: largest number of fan-in entries one batch step of ``gate`` (AND/OR rows) materialises
 _CHUNK_ENTRIES = 1 << 22
+#: nodes per step of ``build``'s fan-in compaction
+_BUILD_STEP_NODES = _CHUNK_ENTRIES // 8
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -413,7 +415,7 @@ class Builder:
         del counts
         # the kept gates' fan-in lists, in their original order (sources have none)
         new_fanins = np.empty(int(new_offsets[-1]), dtype=np.int32)
-        at, step = 0, max(1, _CHUNK_ENTRIES // 8)
+        at, step = 0, _BUILD_STEP_NODES
         for lo in range(0, self.n_nodes, step):
             hi = min(lo + step, self.n_nodes)
             mask = np.repeat(keep[lo:hi], np.diff(offsets[lo : hi + 1]))

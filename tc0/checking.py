@@ -47,8 +47,8 @@ from fractions import Fraction
 import numpy as np
 
 from tc0.errors import GadgetError
-from tc0.gadgets.catalog import DEFAULT_BITS, FLOAT_GADGETS, GADGETS, compile_gadget, float_format
-from tc0.simulator import simulate
+from tc0.gadgets.catalog import D_STD_GADGETS, DEFAULT_BITS, FLOAT_GADGETS, GADGETS, compile_gadget, float_format
+from tc0.simulator import bits_to_ints, ints_to_bits, simulate
 
 #: largest e for which the MPFR oracle is run (MPFR's exponents here stay within about +-2^30)
 MPFR_MAX_E = 28
@@ -167,8 +167,7 @@ class _Oracle:
         n = math.prod(m for _, m, _ in fields)
         if n == 0:
             return 0
-        word = self.round_int(n, sum(E for _, _, E in fields))
-        return word | ((sum(s for s, _, _ in fields) & 1) << (self.w.p + self.w.e)) if word else 0
+        return self._signed_round(-n if sum(s for s, _, _ in fields) & 1 else n, sum(E for _, _, E in fields))
 
     # -- exact comparisons
     def lt(self, a, b):
@@ -740,17 +739,6 @@ _INT_OPS: dict[str, Callable] = {
 }
 
 
-def _ints_to_bits(values: list[int], width: int) -> np.ndarray:
-    nbytes = max(1, -(-width // 8))
-    raw = np.frombuffer(b"".join(v.to_bytes(nbytes, "little") for v in values), dtype=np.uint8)
-    return np.unpackbits(raw.reshape(len(values), nbytes), axis=1, bitorder="little")[:, :width]
-
-
-def _bits_to_ints(bits: np.ndarray) -> list[int]:
-    packed = np.packbits(bits, axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
-
-
 def check_int_gadget(name: str, bits: int | None = None, m: int | None = None, samples: int = 10000,
                      seed: int = 0) -> dict:
     """Compile the catalog integer gadget ``name`` and compare it with Python
@@ -791,13 +779,13 @@ def check_int_gadget(name: str, bits: int | None = None, m: int | None = None, s
         n_edge = len(edge)
 
     if reduce:
-        inputs = {"x": np.concatenate([_ints_to_bits([c[j] for c in cases], W) for j in range(m)], axis=1)}
+        inputs = {"x": np.concatenate([ints_to_bits([c[j] for c in cases], W) for j in range(m)], axis=1)}
     else:
-        inputs = {"a": _ints_to_bits([c[0] for c in cases], W), "b": _ints_to_bits([c[1] for c in cases], W)}
+        inputs = {"a": ints_to_bits([c[0] for c in cases], W), "b": ints_to_bits([c[1] for c in cases], W)}
     t0 = time.perf_counter()
     outputs = simulate(circuit, inputs)
     t_sim = time.perf_counter() - t0
-    got = {port: _bits_to_ints(v) for port, v in outputs.items()}
+    got = {port: bits_to_ints(v) for port, v in outputs.items()}
     fn = _INT_OPS[name]
     bad = []
     for i, case in enumerate(cases):
@@ -808,7 +796,7 @@ def check_int_gadget(name: str, bits: int | None = None, m: int | None = None, s
                 bad.append((i, port, v))
                 break
     first = [
-        {"inputs": [hex(v) for v in (cases[i] if reduce else cases[i])], "port": port, "circuit": hex(got[port][i]),
+        {"inputs": [hex(v) for v in cases[i]], "port": port, "circuit": hex(got[port][i]),
          "python": hex(v)}
         for i, port, v in bad[:KEEP]
     ]
@@ -872,7 +860,7 @@ def summary(result: dict) -> str:
 # tc0 gadgets: the paper's gadget depths, measured
 
 def _powers_of_two(top: int) -> list[int]:
-    return [1 << k for k in range(1, top.bit_length()) if 1 << k <= top]
+    return [1 << k for k in range(1, top.bit_length())]
 
 
 def gadget_plan(max_m_sum: int = 256, max_m_prod: int = 32) -> list[tuple[str, str, int | None]]:
@@ -881,7 +869,7 @@ def gadget_plan(max_m_sum: int = 256, max_m_prod: int = 32) -> list[tuple[str, s
         top = FLOAT_GADGETS[spec].max_m
         if not isinstance(value, int) or not 2 <= value <= top:
             raise GadgetError(f"{flag} must be in 2..{top}, got {value}")
-    plan = [("d_std", "float:add", None), ("d_std", "float:mul", None), ("d_std", "float:lt", None)]
+    plan = [("d_std", name, None) for name in D_STD_GADGETS]
     plan += [("d_sum", "float:sum", m) for m in _powers_of_two(max_m_sum)]
     plan += [("d_prod", "float:prod", m) for m in _powers_of_two(max_m_prod)]
     plan += [("d_exp", "float:exp", None), ("d_sqrt", "float:sqrt", None), ("d_div", "float:div", None)]
@@ -930,7 +918,7 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
         "p": fmt.p,
         "e": fmt.e,
         "d_std": {"depth": top["depth"], "attained_by": top["gadget"],
-                  "definition": "max depth of float:add, float:mul, float:lt", "components": [strip(r) for r in std]},
+                  "definition": f"max depth of {', '.join(D_STD_GADGETS)}", "components": [strip(r) for r in std]},
         "d_sum": [strip(r) for r in sums],
         "d_sum_constant_from_m": _stable_from(sums),
         "d_prod": [strip(r) for r in prods],

@@ -13,7 +13,7 @@ from tc0 import analysis, storage
 from tc0.errors import GadgetError, Tc0Error
 from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.model.registry import MODULES
-from tc0.simulator import simulate
+from tc0.simulator import bits_to_ints, ints_to_bits, simulate
 
 EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
 
@@ -120,29 +120,30 @@ def _format_options(fn):
     return click.option("--p", "p", type=int, default=None, help="Float significand bits p [default for modules: 8].")(fn)
 
 
-def _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                  delta=None, degree=None, r_bound=None, strict=False):
-    """(spec, config, weights) for a module command; a fast module's config
-    carries its fitted polynomial plan."""
+def _module_setup(name, options: dict):
+    """(spec, config, weights) for a module command from its ``_module_options``;
+    a fast module's config carries its fitted polynomial plan."""
     from tc0.model import registry
 
     spec = registry.get_module(name)
+    scales = options["scales"]
     if scales is None:
         scales = 2 if spec.multiscale else 1
-    if spec.fast_of is None and (delta is not None or degree is not None):
+    if spec.fast_of is None and (options["delta"] is not None or options["degree"] is not None):
         raise click.UsageError(f"--delta/--degree apply to the fast modules, not to {name}")
-    fast_options = {k: v for k, v in (("delta", delta), ("degree", degree), ("r_bound", r_bound)) if v is not None}
+    fast_options = {k: options[k] for k in ("delta", "degree", "r_bound") if options[k] is not None}
     cfg = spec.configure(registry.ModelConfig(
-        n=n, c=c, scales=scales, factor=factor, times=_parse_times(times), hidden=hidden, strict=strict,
-        **fast_options))
-    if weights_file is not None:
+        n=options["n"], c=options["c"], scales=scales, factor=options["factor"], times=_parse_times(options["times"]),
+        hidden=options["hidden"], strict=options["strict"], **fast_options))
+    if options["weights_file"] is not None:
         from tc0.model.arrays_io import read_arrays
 
-        weights = read_arrays(weights_file, "weights", spec.weights(cfg))
+        weights = read_arrays(options["weights_file"], "weights", spec.weights(cfg))
     else:
+        bound = options["bound"]
         if bound is not None and not (np.isfinite(bound) and bound > 0):
             raise click.BadParameter(f"must be a positive finite number, got {bound}", param_hint="'--bound'")
-        weights = registry.random_weights(spec, cfg, seed=seed, bound=bound)
+        weights = registry.random_weights(spec, cfg, seed=options["seed"], bound=bound)
     return spec, registry.prepare(spec, cfg, weights), weights
 
 
@@ -181,29 +182,27 @@ def _check_known(name):
         )
 
 
-def _gate_progress(total: int, desc: str):
-    """A tqdm bar over gates built (``total`` is the estimate), and its update callback."""
+def _gate_progress(desc: str):
+    """A tqdm bar over gates built, and the ``progress(nodes, estimated_total)``
+    callback ``pipeline.build_circuit`` feeds it."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="gate", unit_scale=True, leave=False, disable=None)
+    bar = tqdm(desc=desc, unit="gate", unit_scale=True, leave=False, disable=None)
 
-    def update(nodes: int) -> None:
+    def update(nodes: int, total: int) -> None:
+        bar.total = total
         bar.update(max(0, min(nodes, total) - bar.n))
 
     return bar, update
 
 
-def _module_build_setup(ctx, name, *options_then_p_e):
+def _module_build_setup(ctx, name, options: dict):
     """For compile/check of a module: refuse gadget options, then (spec,
     config, weights, format, progress bar, its update callback)."""
-    from tc0.model import pipeline
-
-    *options, p, e = options_then_p_e
     _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-    spec, cfg, weights = _module_setup(name, *options)
-    fmt = float_format(8 if p is None else p, e)
-    bar, update = _gate_progress(pipeline.estimate(spec, cfg, fmt, weights).gates, f"compiling {name}")
-    return spec, cfg, weights, fmt, bar, update
+    spec, cfg, weights = _module_setup(name, options)
+    fmt = float_format(8 if options["p"] is None else options["p"], options["e"])
+    return (spec, cfg, weights, fmt, *_gate_progress(f"compiling {name}"))
 
 
 @main.command("compile", help=_COMPILE_HELP)
@@ -218,19 +217,16 @@ def _module_build_setup(ctx, name, *options_then_p_e):
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @click.pass_context
 @_reports_errors
-def compile_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict, p, e,
-                weights_as_inputs, max_gates, bits, m, out):
+def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options):
     _check_known(name)
     _writable(out)
     if name not in MODULES:
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
-        circuit = compile_gadget(name, bits, m, p, e)
+        circuit = compile_gadget(name, bits, m, options["p"], options["e"])
     else:
         from tc0.model import pipeline
 
-        spec, cfg, weights, fmt, bar, update = _module_build_setup(
-            ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
-            p, e)
+        spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
             circuit = pipeline.build_circuit(
                 spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs,
@@ -286,19 +282,6 @@ def _parse_case(text: str, where: str, widths: dict[str, int]) -> list[int]:
             raise click.BadParameter(f"{where}: {part} does not fit port {name!r} of {width} bits")
         values.append(value)
     return values
-
-
-def ints_to_bits(values: list[int], width: int) -> np.ndarray:
-    """Unsigned ints -> (len(values), width) uint8 bits, LSB first."""
-    nbytes = -(-width // 8)
-    raw = np.frombuffer(b"".join(v.to_bytes(nbytes, "little") for v in values), dtype=np.uint8)
-    return np.unpackbits(raw.reshape(len(values), nbytes), axis=1, bitorder="little")[:, :width]
-
-
-def bits_to_ints(bits: np.ndarray) -> list[int]:
-    """(batch, width) bits, LSB first -> unsigned ints."""
-    packed = np.packbits(bits, axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 @main.command("simulate")
@@ -444,8 +427,7 @@ def _json_ready(value):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @_reports_errors
-def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict, p, e,
-              weights_as_inputs, max_gates, m, bits, samples, case_seed, as_json):
+def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_seed, as_json, **options):
     """Compile a module or gadget, run its circuit on many inputs, and compare.
 
     Modules (MODULE [shape options]): simulate the circuit on --samples random
@@ -475,9 +457,7 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
     if name in MODULES:
         from tc0.model import pipeline
 
-        spec, cfg, weights, fmt, bar, update = _module_build_setup(
-            ctx, name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
-            p, e)
+        spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
             result = pipeline.check_module(
                 spec, cfg, fmt, weights, samples=8 if samples is None else samples, seed=case_seed,
@@ -490,8 +470,9 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
         from tc0 import checking
 
         _refuse_options(ctx, [k for k in MODULE_PARAMS if k != "seed"], f"modules, not to the gadget {name}")
-        _refuse_options(ctx, ["case_seed"], f"modules; gadgets take --seed for their cases")
+        _refuse_options(ctx, ["case_seed"], "modules; gadgets take --seed for their cases")
         samples = 10000 if samples is None else samples
+        p, e, seed = options["p"], options["e"], options["seed"]
         if gadget_family(name, bits, p, e) == "int":
             result = checking.check_int_gadget(name, bits, m, samples, seed)
         else:
@@ -503,41 +484,43 @@ def check_cmd(ctx, name, n, c, scales, factor, hidden, times, seed, bound, weigh
         ctx.exit(1)
 
 
-@main.command("weights")
-@click.argument("name", metavar="MODULE")
-@_module_options
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
-@_reports_errors
-def weights_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound,
-                strict, out):
+def _module_npz_command(name: str):
+    """A ``tc0 NAME MODULE [module options] -o FILE.npz`` command."""
+
+    def wrap(fn):
+        fn = _reports_errors(fn)
+        fn = click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+                          help=".npz file to write.")(fn)
+        fn = _module_options(fn)
+        fn = click.argument("name", metavar="MODULE")(fn)
+        return main.command(name)(fn)
+
+    return wrap
+
+
+@_module_npz_command("weights")
+def weights_cmd(name, out, **options):
     """Write the weights a module compile with the same options uses (seeded
     by --seed, or re-checked from --weights) as .npz with DESIGN section 5
     names (e.g. scale1.tf.attn.W_Q)."""
     from tc0.model.arrays_io import write_arrays
 
     _writable(out)
-    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                                            delta, degree, r_bound, strict)
+    spec, cfg, weights = _module_setup(name, options)
     write_arrays(out, weights)
     click.echo(f"wrote {out}: {len(weights)} array(s): " + ", ".join(f"{k} {v.shape}" for k, v in weights.items()))
 
 
-@main.command("inputs")
-@click.argument("name", metavar="MODULE")
-@_module_options
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write.")
-@_reports_errors
-def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound,
-               strict, out):
-    """Write random module inputs (uniform in [-R, R], R = --r-bound, seeded by --seed) as
-    .npz with DESIGN section 5 names, e.g. for tc0 run."""
+@_module_npz_command("inputs")
+def inputs_cmd(name, out, **options):
+    """Write random module inputs (uniform in [-R, R], R = --r-bound, seeded
+    by --seed) as .npz with DESIGN section 5 names, e.g. for tc0 run."""
     from tc0.model import registry
     from tc0.model.arrays_io import write_arrays
 
     _writable(out)
-    spec, cfg, _ = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                                            delta, degree, r_bound, strict)
-    arrays = registry.random_inputs(spec, cfg, seed=seed)
+    spec, cfg, _ = _module_setup(name, options)
+    arrays = registry.random_inputs(spec, cfg, seed=options["seed"])
     write_arrays(out, arrays)
     click.echo(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
 
@@ -551,8 +534,7 @@ def inputs_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_f
 @click.option("--backend", type=click.Choice(["float64", "pbit"]), default="float64", show_default=True)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write (array Y).")
 @_reports_errors
-def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file, delta, degree, r_bound, strict,
-            p, e, inputs_file, backend, out):
+def run_cmd(name, inputs_file, backend, out, **options):
     """Run a module on a backend directly: float64 (the math) or pbit (the
     exact p-bit emulation, inputs and weights rounded to the format first).
     Writes the output as one float64 array named Y."""
@@ -560,8 +542,8 @@ def run_cmd(name, n, c, scales, factor, hidden, times, seed, bound, weights_file
     from tc0.model.arrays_io import read_arrays, write_arrays
 
     _writable(out)
-    spec, cfg, weights = _module_setup(name, n, c, scales, factor, hidden, times, seed, bound, weights_file,
-                                            delta, degree, r_bound, strict)
+    spec, cfg, weights = _module_setup(name, options)
+    p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     if backend == "float64":
         if p is not None or e is not None:
@@ -644,4 +626,4 @@ def export_cmd(circuit, fmt, out):
     click.echo(f"wrote {out} ({fmt})")
 
 
-__all__ = ["main", "ints_to_bits", "bits_to_ints"]
+__all__ = ["main"]

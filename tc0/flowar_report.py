@@ -31,7 +31,7 @@ from tc0.floats import FloatFormat
 from tc0.gadgets.catalog import float_format
 from tc0.lemmas import GadgetDepths, lemma_row
 from tc0.model import pipeline
-from tc0.model.registry import MODULES, ModelConfig, ModelError, get_module, random_weights
+from tc0.model.registry import MODULES, ModelConfig, ModelError, get_module, prepare, random_inputs, random_weights
 from tc0.report import Sweep
 
 #: size exponent in n implied by the paper's running time (n^2 tokens; attention-like pairs n^4;
@@ -154,7 +154,8 @@ def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths)
         point.skipped = str(exc)
         return point
     weights = random_weights(spec, cfg, seed=plan.seed)
-    point.estimate = pipeline.estimate(spec, cfg, fmt, weights).gates
+    est = pipeline.estimate(spec, cfg, fmt, weights)
+    point.estimate = est.gates
     if point.estimate > plan.max_gates:
         point.skipped = f"estimated {point.estimate:,} gates > budget {plan.max_gates:,} (--max-gates)"
         return point
@@ -164,7 +165,7 @@ def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths)
     point.size, point.edges, point.depth = circuit.size, circuit.edges, circuit.depth
     point.breakdown = analysis.scope_breakdown(circuit, group=gadget_of)
     if spec.fast_of is None:
-        point.row = lemma_row(module, cfg, depths, circuit.size, circuit.depth)
+        point.row = lemma_row(module, cfg, depths, circuit.size, circuit.depth, est.largest_sum)
     return point
 
 
@@ -209,9 +210,9 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress
                 row["skipped"] = f"{name} refuses n = {n}"
                 break
             weights = random_weights(spec, cfg, seed=plan.seed)
-            prepared = pipeline.prepare(spec, cfg, weights)
+            prepared = prepare(spec, cfg, weights)
             row[f"{name}_estimate"] = pipeline.estimate(spec, prepared, fmt, weights).gates
-            x = pipeline.random_inputs(spec, prepared, seed=plan.seed + 1)
+            x = random_inputs(spec, prepared, seed=plan.seed + 1)
             start = time.perf_counter()
             row[f"{name}_output"] = pipeline.run_float64(spec, prepared, x, weights)
             row[f"{name}_float64_seconds"] = round(time.perf_counter() - start, 4)
@@ -307,7 +308,7 @@ def markdown(report: dict) -> str:
                    f"{'OK' if r['ok'] else 'NOT OK'} |")
     notes = {r["module"]: r["omits"] for r in report["rows"] if r["omits"]}
     if notes:
-        out += ["", "Corrections to the paper's formulas:"]
+        out += ["", "Corrections to the paper's formulas:", ""]
         out += [f"- {m}: {note}" for m, note in notes.items()]
     out += ["", f"## Sweep over n (p = {plan['main_p']})", "",
             "| module | n | depth | size | depth constant from n | size exponent (fit) | paper exponent | skipped |",

@@ -78,16 +78,6 @@ LEMMAS: dict[str, Lemma] = {
 }
 
 
-def module_sum_terms(module: str, cfg: ModelConfig) -> int:
-    """The module's own m: the most terms of any iterated sum it performs."""
-    tokens = cfg.n * cfg.n
-    return {
-        "matmul": cfg.c, "mlp": cfg.c, "layernorm": cfg.c, "upsample": 16, "downsample": tokens,
-        "ffn": max(cfg.c, cfg.m), "attention": max(cfg.c, tokens), "flow-matching": max(cfg.c, tokens),
-        "transformer": max(cfg.c, cfg.m, tokens),
-    }[module]
-
-
 @dataclass(frozen=True)
 class GadgetDepths:
     """Measured gadget depths of one float format; d_⊕ on demand per m."""
@@ -97,11 +87,11 @@ class GadgetDepths:
 
     @functools.cached_property
     def fixed(self) -> dict[str, int]:
-        from tc0.gadgets.catalog import gadget_stats
+        from tc0.gadgets.catalog import D_STD_GADGETS, gadget_stats
 
         depth = lambda name: gadget_stats(name, None, None, self.p, self.e)[2]  # noqa: E731
         return {
-            "std": max(depth("float:add"), depth("float:mul"), depth("float:lt")),
+            "std": max(depth(name) for name in D_STD_GADGETS),
             "exp": depth("float:exp"),
             "sqrt": depth("float:sqrt"),
             "div": depth("float:div"),
@@ -118,27 +108,29 @@ class GadgetDepths:
         return sum(coef * values[key] for key, coef in terms.items())
 
 
-def lemma_row(module: str, cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int) -> dict:
-    """The lemma row of one built module: formulas, bounds, measured depth and size."""
+def _row(cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int, paper_bound: int, bound: int,
+         **fields) -> dict:
+    """A lemma row: the point, its measures, both bounds and the verdicts."""
+    return {"n": cfg.n, "c": cfg.c, "p": depths.p, "e": depths.e, **fields, "size": size, "depth": depth,
+            "paper_bound": paper_bound, "bound": bound, "ok": depth <= bound, "within_paper_bound": depth <= paper_bound}
+
+
+def lemma_row(module: str, cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int, m: int) -> dict:
+    """The lemma row of one built module whose longest iterated sum has m
+    terms (``Estimate.largest_sum``): formulas, bounds, measured depth and size."""
     if module == "flowar":
         return flowar_row(cfg, depths, size, depth)
     lem = LEMMAS[module]
-    m = module_sum_terms(module, cfg)
-    paper = depths.evaluate(lem.paper, m)
-    bound = depths.evaluate(lem.corrected, m)
-    return {
-        "module": module, "lemma": lem.lemma, "n": cfg.n, "c": cfg.c, "p": depths.p, "e": depths.e, "m": m,
-        "size": size, "depth": depth,
-        "paper_formula": formula_text(lem.paper), "paper_bound": paper,
-        "formula": formula_text(lem.corrected), "bound": bound,
-        "omits": lem.note, "ok": depth <= bound, "within_paper_bound": depth <= paper,
-    }
+    return _row(cfg, depths, size, depth, depths.evaluate(lem.paper, m), depths.evaluate(lem.corrected, m),
+                module=module, lemma=lem.lemma, m=m, paper_formula=formula_text(lem.paper),
+                formula=formula_text(lem.corrected), omits=lem.note)
 
 
 def flowar_row(cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int) -> dict:
     """Theorem 4.9: the full model's depth against the sum over scales of the
-    per-scale bounds: transformer (4.5 + 4.6), flow matching (4.8) and, from
-    scale 2 on, up-sampling (4.2), each at its own m."""
+    per-scale bounds: transformer (4.5 + 4.6, m = the tokens so far), flow
+    matching (4.8, m = the scale's tokens) and, from scale 2 on, up-sampling
+    (4.2, m = 16)."""
     scales = Scales(cfg.n, cfg.scales, cfg.factor)
     paper = bound = 0
     tokens = 0
@@ -151,10 +143,6 @@ def flowar_row(cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int) ->
         for module, m in parts:
             paper += depths.evaluate(LEMMAS[module].paper, m)
             bound += depths.evaluate(LEMMAS[module].corrected, m)
-    return {
-        "module": "flowar", "lemma": "Thm 4.9", "n": cfg.n, "c": cfg.c, "p": depths.p, "e": depths.e,
-        "m": tokens, "scales": cfg.scales, "size": size, "depth": depth,
-        "paper_formula": f"sum over {cfg.scales} scales of (4.5 + 4.6 + 4.8) + (K-1) x 4.2", "paper_bound": paper,
-        "formula": "the same with the corrected 4.6 and 4.8", "bound": bound,
-        "omits": "as its parts (divisions)", "ok": depth <= bound, "within_paper_bound": depth <= paper,
-    }
+    return _row(cfg, depths, size, depth, paper, bound, module="flowar", lemma="Thm 4.9", m=tokens,
+                scales=cfg.scales, paper_formula=f"sum over {cfg.scales} scales of (4.5 + 4.6 + 4.8) + (K-1) x 4.2",
+                formula="the same with the corrected 4.6 and 4.8", omits="as its parts (divisions)")

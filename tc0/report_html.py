@@ -109,41 +109,12 @@ def plots(report: dict) -> dict[str, str]:
 
 
 def _markdown_to_html(text: str) -> str:
-    """The subset of Markdown ``flowar_report.markdown`` writes: headings,
-    bold lines, bullet lists, pipe tables."""
-    out, table = [], []
+    """The Markdown report as HTML (python-markdown, tables), verdict cells coloured."""
+    import markdown as md
 
-    def flush():
-        if not table:
-            return
-        head, *body = [row for row in table if not set(row.replace("|", "").strip()) <= {"-"}]
-        cells = lambda row: [c.strip() for c in row.strip().strip("|").split("|")]  # noqa: E731
-        out.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells(head)) + "</tr>")
-        for row in body:
-            tds = []
-            for c in cells(row):
-                cls = ' class="bad"' if c.startswith("NOT") else ' class="good"' if c == "OK" else ""
-                tds.append(f"<td{cls}>{html.escape(c)}</td>")
-            out.append("<tr>" + "".join(tds) + "</tr>")
-        out.append("</table>")
-        table.clear()
-
-    for line in text.splitlines():
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush()
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.startswith("**"):
-            out.append(f'<p class="verdict">{html.escape(line.replace("**", ""))}</p>')
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    flush()
-    return "\n".join(out)
+    body = md.markdown(text, extensions=["tables"])
+    body = body.replace("<td>OK</td>", '<td class="good">OK</td>').replace("<td>NOT ", '<td class="bad">NOT ')
+    return body.replace("<p><strong>", '<p class="verdict"><strong>', 1)
 
 
 def render(report: dict) -> str:

@@ -93,8 +93,8 @@ class Schedule:
     """A circuit compiled for simulation (see the module docstring).
 
     ``calls`` is the program and ``work_rows`` the rows its calls touch per
-    word of samples; ``n_rows`` the buffer rows of values (sources,
-    ``ring_rows`` and ``spill_rows``) and ``scratch_rows`` those of the
+    word of samples; ``n_rows`` the buffer rows of values (sources, the
+    ring and ``spill_rows``) and ``scratch_rows`` those of the
     scratch area; ``outputs`` the rows of the output bits after a pass.
     """
 
@@ -113,7 +113,7 @@ class Schedule:
         self.calls = compiler.calls
         self.work_rows = sum(_rows_touched(call) for call in self.calls)
         self.n_rows, self.scratch_rows = layout.n_rows, compiler.scratch_rows
-        self.ring_rows, self.spill_rows = layout.capacity, layout.spill_rows
+        self.spill_rows = layout.spill_rows
         self.outputs = {name: layout.read_rows(v, len(steps)) for name, v in out_virtual.items()}
 
     @property
@@ -719,6 +719,19 @@ def schedule_for(circuit: Circuit) -> Schedule:
     if sched is None:
         sched = _schedules[circuit] = Schedule(circuit)
     return sched
+
+
+def ints_to_bits(values: list[int], width: int) -> np.ndarray:
+    """Unsigned ints -> (len(values), width) uint8 bits, LSB first."""
+    nbytes = max(1, -(-width // 8))
+    raw = np.frombuffer(b"".join(v.to_bytes(nbytes, "little") for v in values), dtype=np.uint8)
+    return np.unpackbits(raw.reshape(len(values), nbytes), axis=1, bitorder="little")[:, :width]
+
+
+def bits_to_ints(bits: np.ndarray) -> list[int]:
+    """(batch, width) bits, LSB first -> unsigned ints."""
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 def pack_bits(bits: np.ndarray) -> np.ndarray:

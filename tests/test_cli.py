@@ -21,11 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import tc0
-from tc0.cli import main
-from cli_helpers import fails, no_temp_files, ok, run
+from cli_helpers import fails, no_temp_files, ok
 
 BRISTOL_DIR = Path(__file__).resolve().parents[2] / "shared" / "circuits" / "bristol"
 ADDER64 = BRISTOL_DIR / "adder64.txt"

@@ -103,12 +103,13 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
     plan = exp_plan(fmt)
     arr = np.asarray(words, dtype=np.uint64)
     s, m, exponent = fmt.fields(arr)
-    out = np.empty(arr.shape, dtype=np.uint64)
-    flat_out = out.reshape(-1)
-    for idx, (si, mi, ei) in enumerate(zip(s.reshape(-1), m.reshape(-1), exponent.reshape(-1))):
+    flat_s, flat_m, flat_e = s.reshape(-1), m.reshape(-1), exponent.reshape(-1)
+    totals, shifts = [], []
+    for si, mi, ei in zip(flat_s, flat_m, flat_e):
         si, mi, ei = int(si), int(mi), int(ei)
         if mi and ei >= plan.I - fmt.p + 1:
-            flat_out[idx] = 0 if si else fmt.max_word
+            totals.append(0)
+            shifts.append(0)
             continue
         shift = ei + plan.G
         x_fixed = (mi << shift) if shift >= 0 else (mi >> -shift)
@@ -120,6 +121,10 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         rest = frac - (j << (plan.FB - plan.T))
         z = ((rest >> (plan.FB - plan.F - 4)) * plan.LN2) >> (plan.LNB + 4)
         series = (1 << plan.F) + z + ((z * z) >> (plan.F + 1))
-        total = (plan.ROM[j] * series) >> plan.F
-        flat_out[idx] = int(round_scaled(fmt, 0, total, k - plan.F))
-    return out
+        totals.append((plan.ROM[j] * series) >> plan.F)
+        shifts.append(k - plan.F)
+    overflow = (flat_m != 0) & (flat_e.astype(np.int64) >= plan.I - fmt.p + 1)
+    rounded = np.asarray(round_scaled(fmt, 0, np.array(totals, dtype=object), np.array(shifts, dtype=object)),
+                         dtype=np.uint64).reshape(-1)
+    saturated = np.where(flat_s != 0, np.uint64(0), np.uint64(fmt.max_word))
+    return np.where(overflow, saturated, rounded).reshape(arr.shape)

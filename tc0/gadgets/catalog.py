@@ -150,6 +150,10 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
     return _build(name, lambda b: spec.build(b, bits, m or 1))
 
 
+#: the "standard" float operations whose largest depth is the paper's d_std
+D_STD_GADGETS = ("float:add", "float:mul", "float:lt")
+
+
 @functools.lru_cache(maxsize=None)
 def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
                  e: int | None = None) -> tuple[int, int, int]:

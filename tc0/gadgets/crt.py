@@ -65,10 +65,7 @@ def prime_plan(product_bits: int) -> tuple[int, ...]:
 def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.ndarray:
     """One-hot of x mod q (..., q) from the one-hots of x's c-bit chunks."""
     if len(chunks_onehot) == 1:
-        hot = chunks_onehot[0]
-        classes = np.arange(hot.shape[-1]) % q
-        return np.stack([b.gate(Kind.OR, cat_bits(np.where(classes == v, hot, ZERO), np.full(hot.shape[:-1] + (1,), ZERO)))
-                         for v in range(q)], axis=-1)
+        return _classes(b, chunks_onehot[0], q)
     width = (q - 1).bit_length()
     parts = [
         integer.lookup(b, hot, [(v << (CHUNK_BITS * t)) % q for v in range(hot.shape[-1])], width)

@@ -59,6 +59,11 @@ class Estimate:
         """Upper bound on the circuit's size."""
         return sum(count * self.prices[key] for key, count in self.counts.items())
 
+    @property
+    def largest_sum(self) -> int:
+        """Most terms of any iterated sum the module performs (its own m for d_⊕); 0 if none."""
+        return max((m for op, m in self.counts if op == "sum"), default=0)
+
     def by_op(self) -> dict[str, int]:
         """Estimated gates per operation kind."""
         out: dict[str, int] = {}
@@ -89,13 +94,14 @@ def build_circuit(
     *,
     weights_as_inputs: bool = False,
     max_gates: int = DEFAULT_MAX_GATES,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Circuit:
     """The module's circuit (ports: see the module docstring).
 
     Refuses (``ModelError``) when the estimate exceeds ``max_gates`` and stops
     as soon as the builder holds more than ``max_gates`` nodes. ``progress``
-    is called with the builder's node count after every float operation.
+    is called with the builder's node count and the estimated size after
+    every float operation.
     """
     if max_gates < 1:
         raise ModelError(f"--max-gates must be >= 1, got {max_gates}")
@@ -114,7 +120,7 @@ def build_circuit(
                 "choose smaller sizes or raise --max-gates"
             )
         if progress is not None:
-            progress(b.n_nodes)
+            progress(b.n_nodes, est.gates)
 
     b = Builder()
     B = CircuitBackend(b, fmt, after_op)
@@ -169,7 +175,7 @@ def check_module(
     seed: int = 0,
     weights_as_inputs: bool = False,
     max_gates: int = DEFAULT_MAX_GATES,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Compile the module, simulate it on ``samples`` random input sets
     (uniform in [-1, 1], seeded), and compare with the p-bit reference word
