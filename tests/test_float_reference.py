@@ -172,6 +172,26 @@ def test_ops_validate_and_broadcast():
         R.sum(f, one)
 
 
+def test_exp_validates_words():
+    """exp rejects invalid words like the other ops, naming the word; arrays keep their shape."""
+    f = FloatFormat(4, 4)
+    bad, too_wide = 0b0011, 1 << f.width  # m = 3: leading bit clear; beyond the 9-bit word
+    for words in (bad, [0, bad], np.array([[0], [bad]], dtype=np.uint64)):
+        with pytest.raises(FloatFormatError, match=f"word {bad:#x}"):
+            R.exp(f, words)
+    with pytest.raises(FloatFormatError, match=f"word {too_wide:#x}"):
+        R.exp(f, [0, too_wide])
+    with pytest.raises(FloatFormatError, match="word -1"):
+        R.exp(f, -1)
+    with pytest.raises(FloatFormatError, match="integers"):
+        R.exp(f, [0.5])
+    one = f.encode(1.0)
+    words = np.array([[0, one, one | 1 << (f.width - 1)]] * 2, dtype=np.uint64)
+    got = R.exp(f, words)
+    assert got.shape == (2, 3) and got[0, 0] == f.encode(1.0) and (got[0] == got[1]).all()
+    assert R.exp(f, one) == got[0, 1] and R.exp(f, [one])[0] == got[0, 1]
+
+
 @pytest.mark.parametrize("p, e", WIDE_FORMATS)
 def test_scalar_operands_take_the_same_paths(rnd, p, e):
     """0-d operands (Python-int intermediates included) give the array results."""

@@ -99,9 +99,12 @@ def exp_plan(fmt: FloatFormat) -> ExpPlan:
 
 
 def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
-    """exp of every word, following the algorithm above to the bit."""
+    """exp of every word, following the algorithm above to the bit.
+
+    The words are validated first (``FloatFormat.validate``, as every
+    reference op does): an invalid word raises FloatFormatError naming it."""
     plan = exp_plan(fmt)
-    arr = np.asarray(words, dtype=np.uint64)
+    arr = fmt.validate(words)
     s, m, exponent = fmt.fields(arr)
     flat_s, flat_m, flat_e = s.reshape(-1), m.reshape(-1), exponent.reshape(-1)
     totals, shifts = [], []

@@ -198,7 +198,7 @@ def dot(fmt: FloatFormat, a, b):
 
 def exp(fmt: FloatFormat, x):
     """exp(x), faithfully rounded by the algorithm in ``tc0.floats.exp_algorithm``
-    (which the circuit implements to the bit)."""
+    (which the circuit implements to the bit); the words are validated there."""
     from tc0.floats.exp_algorithm import exp_reference
 
     return exp_reference(fmt, x)
