@@ -50,7 +50,6 @@ from tc0.circuit import (
     Circuit,
     Kind,
     ragged_rows,
-    topological_blocks,
 )
 from tc0.errors import SimulationInputError
 
@@ -332,10 +331,11 @@ def _evaluation_graph(circuit: Circuit):
     XOR patterns become ``_XOR_GATE`` gates over (a, b) in place of the outer
     AND (same fan-in count, so ``circuit.offsets`` still applies). ``order``
     lists the gates some output needs, by level; level L is
-    ``order[bounds[L-1]:bounds[L]]``.
+    ``order[bounds[L-1]:bounds[L]]``. Without an XOR pattern ``kind`` and
+    ``fanins`` are the circuit's own arrays (not copies: read them only) and
+    the levels are the circuit's cached ``level``.
     """
-    kind, offsets = circuit.kind.copy(), circuit.offsets
-    fanins = circuit.fanins.copy()
+    kind, offsets, fanins = circuit.kind, circuit.offsets, circuit.fanins
     count = np.diff(offsets)
     last = max(len(fanins) - 1, 0)
 
@@ -352,23 +352,44 @@ def _evaluation_graph(circuit: Circuit):
     ok = (kind[p] == Kind.OR) & (count[p] == 2) & (kind[q] == Kind.NOT)
     ok &= (kind[r] == Kind.AND) & (count[r] == 2) & (pa == ra) & (pb == rb)
     g = g[ok]
-    kind[g] = _XOR_GATE
-    fanins[offsets[g]], fanins[offsets[g] + 1] = pa[ok], pb[ok]
 
     first = circuit.first_gate
     if len(g):  # the levels change: XOR(a, b) is one level above a and b, not three
-        circuit = Circuit(kind, offsets, fanins, circuit.scope, circuit.scopes, circuit.inputs, circuit.outputs)
-    level = circuit.level[first:]
+        kind, fanins = kind.copy(), fanins.copy()
+        kind[g] = _XOR_GATE
+        fanins[offsets[g]], fanins[offsets[g] + 1] = pa[ok], pb[ok]
+        level = Circuit(kind, offsets, fanins, circuit.scope, circuit.scopes, circuit.inputs, circuit.outputs).level
+    else:
+        level = circuit.level
+    level = level[first:]
     order = np.argsort(level, kind="stable") + first
     bounds = np.searchsorted(level[order - first], np.arange(int(level.max(initial=0)) + 1), side="right")
-    needed = np.zeros(circuit.n_nodes, dtype=bool)
-    needed[circuit.output_ids()] = True
-    blocks = topological_blocks(offsets, fanins, first)  # a block's fan-ins precede it
-    for b, e in zip(blocks[-2::-1], blocks[:0:-1]):
-        fanin_of_needed = np.repeat(needed[b:e], count[b:e])
-        needed[fanins[offsets[b] : offsets[e]][fanin_of_needed]] = True
-    keep = needed[order]
+    keep = _needed(offsets, fanins, first, circuit.output_ids())[order]
     return kind, fanins, order[keep], np.concatenate([[0], np.cumsum(keep)])[bounds]
+
+
+def _needed(offsets: np.ndarray, fanins: np.ndarray, first: int, outputs: np.ndarray) -> np.ndarray:
+    """Which nodes some output depends on (gates; sources are all marked).
+
+    Peeling, not a walk over every topological block: a gate is dead iff it
+    is no output and each of its fan-outs is dead, so gates with no live
+    fan-out are removed wave by wave until none is left (one wave per gate
+    of the longest dead chain). A pruned circuit (as the builder makes it)
+    has no dead gate: one count over the fan-ins. Fused XOR gates leave
+    their bypassed OR / NOT / AND dead: a few short waves.
+    """
+    n = len(offsets) - 1
+    fanout = np.bincount(fanins, minlength=n)
+    fanout[outputs] += 1  # one use is enough to keep an output
+    needed = np.ones(n, dtype=bool)
+    dead = np.flatnonzero(fanout[first:] == 0) + first
+    while len(dead):
+        needed[dead] = False
+        _, edges = ragged_rows(offsets, fanins, dead)
+        src, uses = np.unique(fanins[edges], return_counts=True)
+        fanout[src] -= uses
+        dead = src[(fanout[src] == 0) & (src >= first)]
+    return needed
 
 
 def _bucket(f: np.ndarray) -> np.ndarray:
