@@ -19,40 +19,55 @@ of equal fan-ins become one gate:
   padding constants (``|r + 1 - 2k|`` of them);
 * NOT of a constant folds, NOT(NOT x) is x.
 
-Structural hashing keys each canonical gate by a 64-bit fingerprint of
-(kind, fan-ins); a fingerprint match is confirmed by comparing the fan-ins
-exactly, so a hash collision can only cost sharing, never correctness.
+Structural hashing finds an existing gate with the same kind and fan-ins
+through an open-addressing table keyed by a 64-bit fingerprint; a probe
+compares kind and fan-ins exactly, so a fingerprint collision costs time,
+never correctness or sharing.
+
+The per-row work (canonical form, hashing, appending) runs in the compiled
+kernels of ``tc0.builder_kernels``; this class owns the storage and grows it
+in place (``ndarray.resize``, which reallocates without copying large
+blocks), so the builder's memory is its arrays plus at most an eighth of
+slack on the fan-in array.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import numpy as np
 
-from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, ragged_rows
+from tc0 import builder_kernels as kernels
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind
 from tc0.errors import CircuitError
 
-#: largest number of fan-in entries one batch step of ``gate`` (AND/OR rows) materialises
-_CHUNK_ENTRIES = 1 << 22
-#: nodes per step of ``build``'s fan-in compaction
-_BUILD_STEP_NODES = _CHUNK_ENTRIES // 8
+#: node capacity of a new builder (fan-in capacity: 4 per node)
+_START_NODES = 1 << 10
+#: the node and fan-in arrays grow by this factor when full (in place, so cheap)
+_GROWTH = 1.125
+#: node ids are stored as int32
+_MAX_NODES = (1 << 31) - 1
+#: the hash table's largest load (linear probing stays short below it), and its load after growing
+_MAX_LOAD = kernels.MAX_LOAD
+_GROWN_LOAD = 0.6
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, elementwise on uint64 (wrapping arithmetic)."""
-    x = x.astype(np.uint64, copy=True)
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
+def _table_size(entries: int) -> int:
+    """The hash table size for ``entries`` gates at a load of ``_GROWN_LOAD``."""
+    return max(1024, math.ceil(entries / _GROWN_LOAD))
+
+
+def _grow_in_place(arr: np.ndarray, length: int) -> np.ndarray:
+    """``arr`` resized to ``length`` entries without a copy of its data where the
+    allocator can extend the block (new entries are zero)."""
+    arr.resize(length, refcheck=False)
+    return arr
 
 
 class GrowableArray:
-    """An append-only numpy array with amortised doubling."""
+    """An append-only numpy array that grows in place."""
 
     def __init__(self, dtype, capacity: int = 1024):
         self._data = np.zeros(capacity, dtype=dtype)
@@ -62,9 +77,7 @@ class GrowableArray:
         values = np.asarray(values)
         need = self.n + len(values)
         if need > len(self._data):
-            grown = np.zeros(max(need, 2 * len(self._data)), dtype=self._data.dtype)
-            grown[: self.n] = self._data[: self.n]
-            self._data = grown
+            _grow_in_place(self._data, max(need, int(len(self._data) * _GROWTH) + 1024))
         self._data[self.n : need] = values
         self.n = need
 
@@ -73,79 +86,60 @@ class GrowableArray:
         return self._data[: self.n]
 
 
-class _GateTable:
-    """Fingerprint -> node id map, as a log-structured set of sorted runs.
-
-    Lookups and inserts are vectorized (``searchsorted`` per run); runs of
-    similar size are merged, so there are O(log n) runs and insertion is
-    amortised O(log n) per key.
-    """
-
-    def __init__(self):
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        found = np.full(len(keys), -1, dtype=np.int64)
-        for run_keys, run_ids in self._runs:
-            pos = np.searchsorted(run_keys, keys)
-            pos[pos == len(run_keys)] = 0
-            hit = run_keys[pos] == keys
-            found[hit] = run_ids[pos[hit]]
-        return found
-
-    def insert(self, keys: np.ndarray, ids: np.ndarray) -> None:
-        if len(keys) == 0:
-            return
-        order = np.argsort(keys, kind="stable")
-        self._runs.append((keys[order], ids[order]))
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
-            (k2, i2), (k1, i1) = self._runs.pop(), self._runs.pop()
-            keys_all = np.concatenate([k1, k2])
-            order = np.argsort(keys_all, kind="stable")
-            self._runs.append((keys_all[order], np.concatenate([i1, i2])[order]))
-
-
 class Builder:
     """Builds a ``Circuit`` in bulk. See the module docstring."""
 
-    #: fingerprint function of canonical rows; replaceable in tests to force collisions
-    fingerprint_entries = staticmethod(_mix64)
+    #: fingerprints are ANDed with this mask; tests narrow it to force collisions
+    hash_mask = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
-    def __init__(self):
-        self._kind = GrowableArray(np.uint8)
-        self._level = GrowableArray(np.int32)
-        self._scope = GrowableArray(np.int32)
-        self._offsets = GrowableArray(np.int64)
-        self._fanins = GrowableArray(np.int32)
-        self._offsets.extend([0])
-        self._kind.extend([Kind.CONST0, Kind.CONST1])
-        self._level.extend([0, 0])
-        self._scope.extend([0, 0])
-        self._offsets.extend([0, 0])
+    def __init__(self, expected_gates: int = 0, expected_edges: int = 0):
+        """``expected_gates``/``expected_edges`` (optional, e.g. upper-bound
+        estimates) size the storage up front. Capacity not written to costs no
+        memory (the arrays are zero-allocated, so untouched pages stay virtual);
+        only the hash table is allocated in full."""
+        nodes = max(_START_NODES, int(expected_gates))
+        self._kinds = np.zeros(nodes, dtype=np.uint8)
+        self._levels = np.zeros(nodes, dtype=np.int32)
+        self._scopes = np.zeros(nodes, dtype=np.int32)
+        self._offsets = np.zeros(nodes + 1, dtype=np.int64)
+        self._fanins = np.zeros(max(4 * nodes, int(expected_edges)), dtype=np.int32)
+        self._table = np.full(_table_size(nodes), -1, dtype=np.int32)
+        self._tags = np.zeros(len(self._table), dtype=np.uint8)
+        self._counters = np.zeros(3, dtype=np.int64)  # nodes, fan-in entries, gates in the table
+        self._kinds[ONE] = Kind.CONST1
+        self._counters[0] = 2
         self._inputs: dict[str, np.ndarray] = {}
         self._outputs: dict[str, np.ndarray] = {}
-        self._scopes: list[str] = [""]
+        self._scopes_list: list[str] = [""]
         self._scope_ids: dict[str, int] = {"": 0}
         self._stack: list[str] = []
         self._current_scope = 0
-        self._table = _GateTable()
+        self._built = False
 
     # -------------------------------------------------------------- ports
     @property
     def n_nodes(self) -> int:
-        return self._kind.n
+        return int(self._counters[0])
 
     def input(self, name: str, width: int) -> np.ndarray:
         """Add an input port of ``width`` bits; returns their ids, LSB first."""
+        self._check_open()
         _check_port_name(name, self._inputs)
         if int(width) < 1:
             raise CircuitError(f"input port {name!r}: width must be >= 1, got {width}")
-        ids = self._append_sources(Kind.INPUT, int(width))
+        width = int(width)
+        first = self.n_nodes
+        self._reserve(nodes=width, fanins=0)
+        ids = np.arange(first, first + width, dtype=np.int64)
+        self._kinds[ids] = Kind.INPUT
+        self._offsets[ids + 1] = self._counters[1]
+        self._counters[0] += width
         self._inputs[name] = ids
         return ids
 
     def output(self, name: str, ids) -> None:
         """Declare an output port: ``ids`` (any shape) flattened, LSB first."""
+        self._check_open()
         _check_port_name(name, self._outputs)
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if len(ids) == 0:
@@ -166,9 +160,9 @@ class Builder:
         self._stack.append(name)
         saved = self._current_scope
         path = "/".join(self._stack)
-        self._current_scope = self._scope_ids.setdefault(path, len(self._scopes))
-        if self._current_scope == len(self._scopes):
-            self._scopes.append(path)
+        self._current_scope = self._scope_ids.setdefault(path, len(self._scopes_list))
+        if self._current_scope == len(self._scopes_list):
+            self._scopes_list.append(path)
         try:
             yield
         finally:
@@ -191,7 +185,32 @@ class Builder:
         if kind not in (Kind.AND, Kind.OR):
             raise CircuitError(f"{kind.name} is not a gate kind")
         rows = x.reshape(-1, x.shape[-1])
-        return self._and_or(kind, rows).reshape(x.shape[:-1])
+        f = rows.shape[1]
+        return self.pattern_gate(kind, rows, np.arange(f), np.array([0, f])).reshape(x.shape[:-1])
+
+    def pattern_gate(self, kind: Kind, wires, index, bounds) -> np.ndarray:
+        """AND or OR gates cut from every instance of a wire table by one row
+        pattern: ``wires`` (..., T) ids; pattern row ``r`` takes the entries
+        ``index[bounds[r]:bounds[r + 1]]`` of the last axis. Returns ids
+        (..., R) for the R = ``len(bounds) - 1`` rows. Rows of different
+        lengths in one call, without constant padding."""
+        kind = Kind(kind)
+        if kind not in (Kind.AND, Kind.OR):
+            raise CircuitError(f"pattern gates are AND or OR, not {kind.name}")
+        wires = np.asarray(wires, dtype=np.int64)
+        index, bounds = np.asarray(index, dtype=np.int64), np.asarray(bounds, dtype=np.int64)
+        if wires.ndim == 0 or index.ndim != 1 or bounds.ndim != 1 or len(bounds) < 2:
+            raise CircuitError("a pattern gate needs wires (..., T), a flat index and at least one row")
+        widths = np.diff(bounds)
+        if bounds[0] != 0 or bounds[-1] != len(index) or widths.min() < 1:
+            raise CircuitError("pattern rows need bounds rising strictly from 0 to the index length")
+        if len(index) and (index.min() < 0 or index.max() >= wires.shape[-1]):
+            raise CircuitError("a pattern index lies outside the wire table")
+        lead = wires.shape[:-1]
+        table = np.ascontiguousarray(wires.reshape(-1, wires.shape[-1]))
+        n_rows = len(table) * len(widths)
+        out = self._run(kernels.and_or_rows, n_rows, int(widths.max()), int(kind), table, index, bounds)
+        return out.reshape(lead + (len(widths),))
 
     def and_(self, *xs) -> np.ndarray:
         """Elementwise AND of broadcastable id arrays."""
@@ -212,17 +231,8 @@ class Builder:
     def not_(self, x) -> np.ndarray:
         """Elementwise NOT, folding constants and double negation."""
         x = np.asarray(x, dtype=np.int64)
-        flat = x.reshape(-1)
-        out = np.empty_like(flat)
-        kind = self._kind.view[flat]
-        is_const = flat <= ONE
-        out[is_const] = ONE - flat[is_const]
-        is_not = kind == Kind.NOT
-        out[is_not] = self._fanins.view[self._offsets.view[flat[is_not]]]
-        rest = ~(is_const | is_not)
-        if rest.any():
-            out[rest] = self._emit(Kind.NOT, flat[rest], np.ones(int(rest.sum()), dtype=np.int64))
-        return out.reshape(x.shape)
+        flat = np.ascontiguousarray(x.reshape(-1))
+        return self._run(kernels.not_rows, len(flat), 1, flat).reshape(x.shape)
 
     def threshold(self, fanins, k) -> np.ndarray:
         """Per row of ``fanins`` (shape ``(..., F)``): 1 iff at least ``k`` are 1.
@@ -235,233 +245,100 @@ class Builder:
             raise CircuitError("a threshold gate needs at least one fan-in")
         k = np.asarray(k, dtype=np.int64)
         lead = np.broadcast_shapes(x.shape[:-1], k.shape)
-        rows = np.broadcast_to(x, lead + x.shape[-1:]).reshape(-1, x.shape[-1])
-        k = np.broadcast_to(k, lead).reshape(-1)
-        return self._threshold(rows, k.copy()).reshape(lead)
+        # each gate reads its row of the un-broadcast fan-ins (no copy per gate)
+        rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+        row_of = np.broadcast_to(np.arange(len(rows)).reshape(x.shape[:-1]), lead).reshape(-1)
+        k = np.ascontiguousarray(np.broadcast_to(k, lead).reshape(-1))
+        return self._run(kernels.threshold_rows, len(k), 2 * rows.shape[1] + 1, rows, row_of, k).reshape(lead)
 
     def depth_of(self, ids) -> int:
         """Largest depth among ``ids`` (0 for sources)."""
+        self._check_open()
         ids = np.asarray(ids, dtype=np.int64)
-        return int(self._level.view[ids].max()) if ids.size else 0
+        return int(self._levels[ids].max()) if ids.size else 0
 
-    # -------------------------------------------------------------- canonical forms
-    def _and_or(self, kind: Kind, rows: np.ndarray) -> np.ndarray:
-        g, f = rows.shape
-        step = max(1, _CHUNK_ENTRIES // f)
-        if g > step:  # bound the temporaries: one batch step at a time
-            return np.concatenate([self._and_or(kind, rows[lo : lo + step]) for lo in range(0, g, step)])
-        absorbing, neutral = (ZERO, ONE) if kind == Kind.AND else (ONE, ZERO)
-        s = np.sort(rows, axis=1)
-        valid = np.empty((g, f), dtype=bool)
-        valid[:, 0] = True
-        np.not_equal(s[:, 1:], s[:, :-1], out=valid[:, 1:])
-        # the first occurrence of the neutral constant sits in the first two columns
-        # (after the absorbing one, which folds the row anyway)
-        valid[:, :2] &= s[:, :2] != neutral
-        folded = (s == absorbing).any(axis=1) | self._has_complement(s)
-        valid[folded] = False
-        count = valid.sum(axis=1)
-        out = np.where(folded, absorbing, neutral)
-        single = np.flatnonzero(count == 1)
-        out[single] = s[single, valid[single].argmax(axis=1)]
-        many = count > 1
-        if many.any():
-            valid &= many[:, None]
-            out[many] = self._emit(kind, s[valid], count[many])
-        return out
+    # -------------------------------------------------------------- storage
+    def _run(self, kernel, n_rows: int, row_width: int, *args) -> np.ndarray:
+        """Run a row kernel over its ``n_rows`` rows (``args`` before the output), growing
+        the storage whenever it stops; ``row_width`` bounds one row's fan-in entries."""
+        self._check_open()
+        out = np.empty(n_rows, dtype=np.int64)
+        start = 0
+        while True:
+            store = (self._kinds, self._levels, self._scopes, self._offsets, self._fanins, self._table,
+                     self._tags, self._counters)
+            start = kernel(*args, out, start, self._current_scope, np.uint64(self.hash_mask), store)
+            if start == n_rows:
+                return out
+            if start < 0:
+                raise CircuitError(f"gate row {-1 - start} names a node that does not exist")
+            self._reserve(nodes=1, fanins=row_width)
 
-    def _has_complement(self, s: np.ndarray) -> np.ndarray:
-        """Rows of ``s`` (each sorted) holding both some x and NOT x.
+    def _reserve(self, nodes: int, fanins: int) -> None:
+        """Room for ``nodes`` more nodes, ``fanins`` more fan-in entries and
+        ``nodes`` more table entries."""
+        n, e, in_table = (int(c) for c in self._counters)
+        if n + nodes > len(self._kinds):
+            cap = max(n + nodes, int(len(self._kinds) * _GROWTH) + 1024)
+            if cap > _MAX_NODES:
+                raise CircuitError(f"a circuit of more than {_MAX_NODES:,} nodes does not fit the int32 node ids")
+            for arr in (self._kinds, self._levels, self._scopes):
+                _grow_in_place(arr, cap)
+            _grow_in_place(self._offsets, cap + 1)
+        if e + fanins > len(self._fanins):
+            _grow_in_place(self._fanins, max(e + fanins, int(len(self._fanins) * _GROWTH) + 4096))
+        if in_table + nodes > _MAX_LOAD * len(self._table):
+            self._table = np.full(_table_size(in_table + nodes), -1, dtype=np.int32)
+            self._tags = np.zeros(len(self._table), dtype=np.uint8)
+            kernels.rehash(n, np.uint64(self.hash_mask), self._kinds, self._offsets, self._fanins, self._table,
+                           self._tags)
 
-        ``s + row * n_nodes`` is sorted as a whole, so each NOT's child is
-        looked up by one ``searchsorted`` over the rows that hold a NOT.
-        Duplicates and constants need no masking: a NOT's child is never a
-        constant, and a duplicate equals an entry that is there anyway.
-        """
-        g, f = s.shape
-        out = np.zeros(g, dtype=bool)
-        if f < 2:
-            return out
-        is_not = self._kind.view[s] == Kind.NOT
-        rows = np.flatnonzero(is_not.any(axis=1))
-        if len(rows) == 0:
-            return out
-        sub = s[rows]
-        row, col = np.nonzero(is_not[rows])
-        child = self._fanins.view[self._offsets.view[sub[row, col]]]
-        big = np.int64(self.n_nodes)
-        keyed = (sub + np.arange(len(rows))[:, None] * big).reshape(-1)
-        probe = child + row * big
-        pos = np.minimum(np.searchsorted(keyed, probe), len(keyed) - 1)
-        out[rows[row[keyed[pos] == probe]]] = True
-        return out
-
-    def _threshold(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
-        g, f = rows.shape
-        k -= (rows == ONE).sum(axis=1)
-        is_var = rows > ONE
-        r = is_var.sum(axis=1)
-        big = np.int64(np.iinfo(np.int64).max)
-        s = np.sort(np.where(is_var, rows, big), axis=1)  # variables first, sorted
-        out = np.empty(g, dtype=np.int64)
-        todo = np.ones(g, dtype=bool)
-        for mask, value in ((k <= 0, ONE), (k > r, ZERO)):
-            out[mask & todo] = value
-            todo &= ~mask
-        distinct = 1 + ((s[:, 1:] != s[:, :-1]) & (s[:, 1:] != big)).sum(axis=1)
-        single = todo & (distinct == 1)
-        out[single] = s[single, 0]
-        todo &= ~single
-        as_or = todo & (k == 1)
-        if as_or.any():
-            out[as_or] = self._and_or(Kind.OR, np.where(s[as_or] == big, ZERO, s[as_or]))
-        todo &= ~as_or
-        as_and = todo & (k == r)
-        if as_and.any():
-            out[as_and] = self._and_or(Kind.AND, np.where(s[as_and] == big, ONE, s[as_and]))
-        todo &= ~as_and
-        if todo.any():
-            s, r, k = s[todo], r[todo], k[todo]
-            pad = r + 1 - 2 * k
-            width = f + int(np.abs(pad).max())
-            m = np.full((len(s), width), np.where(pad > 0, ONE, ZERO)[:, None], dtype=np.int64)
-            m[:, :f] = np.where(s == big, m[:, :1], s)
-            length = r + np.abs(pad)
-            keep = np.arange(width)[None, :] < length[:, None]
-            out[todo] = self._emit(Kind.MAJ, m[keep], length)
-        return out
-
-    # -------------------------------------------------------------- emission + hashing
-    def _emit(self, kind: Kind, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Append canonical gates given as concatenated rows; return their ids,
-        reusing an existing gate wherever an identical one exists. New gates
-        are numbered in row order."""
-        g = len(lengths)
-        bounds = np.zeros(g + 1, dtype=np.int64)
-        np.cumsum(lengths, out=bounds[1:])
-        row_sum = np.add.reduceat(self.fingerprint_entries(flat.astype(np.uint64)), bounds[:-1])
-        keys = _mix64(row_sum ^ _mix64(lengths.astype(np.uint64) * np.uint64(8) + np.uint64(int(kind))))
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        # rows whose fingerprint's first row is a different gate get their own gate
-        dup = np.flatnonzero(first[inverse] != np.arange(g))
-        rep = first[inverse[dup]]
-        lone = lengths[dup] != lengths[rep]
-        same = ~lone
-        lone[same] = _rows_differ(bounds, flat, dup[same], flat, bounds[rep[same]])
-        lone = dup[lone]
-        existing = self._table.lookup(uniq)
-        found = np.flatnonzero(existing >= 0)
-        if len(found):
-            nodes, rows = existing[found], first[found]
-            offsets = self._offsets.view
-            ok = (self._kind.view[nodes] == kind) & (offsets[nodes + 1] - offsets[nodes] == lengths[rows])
-            ok[ok] = ~_rows_differ(bounds, flat, rows[ok], self._fanins.view, offsets[nodes[ok]])
-            existing[found[~ok]] = -2  # key taken by a different gate
-        new_key = existing < 0
-        is_new = np.zeros(g, dtype=bool)
-        is_new[first[new_key]] = True
-        is_new[lone] = True
-        new_rows = np.flatnonzero(is_new)
-        row_id = np.empty(g, dtype=np.int64)
-        row_id[new_rows] = self._append_gates(kind, flat, bounds, new_rows)
-        inserted = existing == -1
-        existing[new_key] = row_id[first[new_key]]
-        self._table.insert(uniq[inserted], existing[inserted])
-        out = existing[inverse]
-        out[lone] = row_id[lone]
-        return out
-
-    def _append_gates(self, kind, flat, bounds, rows) -> np.ndarray:
-        """Append the rows ``rows`` of ``flat`` as new gates; return their ids."""
-        first = self.n_nodes
-        ids = np.arange(first, first + len(rows), dtype=np.int64)
-        if len(rows) == 0:
-            return ids
-        lens = bounds[rows + 1] - bounds[rows]
-        fanins = flat if len(rows) == len(bounds) - 1 else flat[ragged_rows(bounds, flat, rows)[1]]
-        gstarts = np.zeros(len(rows), dtype=np.int64)
-        np.cumsum(lens[:-1], out=gstarts[1:])
-        level = np.maximum.reduceat(self._level.view[fanins], gstarts) + 1
-        self._kind.extend(np.full(len(rows), kind, dtype=np.uint8))
-        self._level.extend(level)
-        self._scope.extend(np.full(len(rows), self._current_scope, dtype=np.int32))
-        self._offsets.extend(self._fanins.n + gstarts + lens)
-        self._fanins.extend(fanins)
-        return ids
-
-    def _append_sources(self, kind: Kind, count: int) -> np.ndarray:
-        ids = np.arange(self.n_nodes, self.n_nodes + count, dtype=np.int64)
-        self._kind.extend(np.full(count, kind, dtype=np.uint8))
-        self._level.extend(np.zeros(count, dtype=np.int32))
-        self._scope.extend(np.zeros(count, dtype=np.int32))
-        self._offsets.extend(np.full(count, self._fanins.n, dtype=np.int64))
-        return ids
+    def _check_open(self) -> None:
+        if self._built:
+            raise CircuitError("this Builder has already been built into a circuit; start a new one")
 
     # -------------------------------------------------------------- finish
     def build(self) -> Circuit:
         """Freeze into a ``Circuit``: drop gates that reach no output, put the
-        inputs first (port order), renumber, keep topological order."""
+        inputs first (port order), renumber, keep topological order.
+
+        The circuit takes over the builder's fan-in array, so the builder is
+        finished afterwards (further calls raise ``CircuitError``)."""
+        self._check_open()
         if not self._outputs:
             raise CircuitError("the circuit has no output ports")
-        kind, offsets, fanins = self._kind.view, self._offsets.view, self._fanins.view
-        keep = self._live() & (kind >= Kind.AND)
-        gates = np.flatnonzero(keep)
-        order = np.concatenate([[ZERO, ONE], *self._inputs.values(), gates])
-        remap = np.full(self.n_nodes, -1, dtype=np.int32)
-        remap[order] = np.arange(len(order), dtype=np.int32)
-        counts = np.diff(offsets)
-        new_offsets = np.zeros(len(order) + 1, dtype=np.int64)
-        np.cumsum(counts[order], out=new_offsets[1:])
-        del counts
-        # the kept gates' fan-in lists, in their original order (sources have none)
-        new_fanins = np.empty(int(new_offsets[-1]), dtype=np.int32)
-        at, step = 0, _BUILD_STEP_NODES
-        for lo in range(0, self.n_nodes, step):
-            hi = min(lo + step, self.n_nodes)
-            mask = np.repeat(keep[lo:hi], np.diff(offsets[lo : hi + 1]))
-            part = remap[fanins[offsets[lo] : offsets[hi]][mask]]
-            new_fanins[at : at + len(part)] = part
-            at += len(part)
-        used = np.zeros(len(self._scopes), dtype=bool)
-        used[self._scope.view[order]] = True
+        self._built = True
+        self._table = self._tags = None  # free them before the renumbering's arrays exist
+        n = self.n_nodes
+        inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=np.int64)
+        live = kernels.live_nodes(n, self._offsets, self._fanins, np.concatenate(list(self._outputs.values())))
+        old = (self._kinds, self._levels, self._scopes, self._offsets)
+        self._kinds = self._levels = self._scopes = self._offsets = None
+        # when no gate precedes an input, every node moves down or stays: renumber in place
+        in_place = len(inputs) == 0 or inputs[-1] == FIRST_INPUT + len(inputs) - 1
+        size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
+        new = old if in_place else tuple(np.empty(size + (a is old[3]), dtype=a.dtype) for a in old)
+        remap, size = kernels.renumber(n, live, inputs, *old, self._fanins, *new)
+        del live, old
+        kind, level, scope, offsets = (_grow_in_place(a, size + (i == 3)) for i, a in enumerate(new))
+        del new
+        fanins = _grow_in_place(self._fanins, int(offsets[-1]))  # shrinking frees the tail
+        self._fanins = None
+        used = np.zeros(len(self._scopes_list), dtype=bool)
+        used[scope] = True
         scope_ids = np.cumsum(used, dtype=np.int32) - 1
+        np.take(scope_ids, scope, out=scope, mode="clip")  # in place (mode "clip" reads before it writes)
         circuit = Circuit(
-            kind=kind[order],
-            offsets=new_offsets,
-            fanins=new_fanins,
-            scope=scope_ids[self._scope.view[order]],
-            scopes=tuple(s for s, u in zip(self._scopes, used) if u),
+            kind=kind,
+            offsets=offsets,
+            fanins=fanins,
+            scope=scope,
+            scopes=tuple(s for s, u in zip(self._scopes_list, used) if u),
             inputs={name: len(v) for name, v in self._inputs.items()},
             outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
         )
-        circuit.__dict__["level"] = self._level.view[order]  # known from construction: seed the cached property
+        circuit.__dict__["level"] = level  # known from construction: seed the cached property
         return circuit
-
-    def _live(self) -> np.ndarray:
-        """Nodes some output depends on: one sweep over the levels, top down."""
-        offsets, fanins, level = self._offsets.view, self._fanins.view, self._level.view
-        live = np.zeros(self.n_nodes, dtype=bool)
-        live[np.concatenate(list(self._outputs.values()))] = True
-        depth = int(level.max())
-        # a stable counting sort by level (radix sort on int16)
-        by_level = np.argsort(level.astype(np.int16) if depth < 1 << 15 else level, kind="stable")
-        bounds = np.zeros(depth + 2, dtype=np.int64)
-        np.cumsum(np.bincount(level, minlength=depth + 1), out=bounds[1:])
-        for lvl in range(depth, 0, -1):
-            nodes = by_level[bounds[lvl] : bounds[lvl + 1]]
-            nodes = nodes[live[nodes]]
-            if len(nodes):
-                live[fanins[ragged_rows(offsets, fanins, nodes)[1]]] = True
-        return live
-
-
-def _rows_differ(bounds, flat, rows, other, other_starts) -> np.ndarray:
-    """Per i: does row ``rows[i]`` of ``flat`` (row offsets ``bounds``) differ from the
-    equally long run of ``other`` starting at ``other_starts[i]``?"""
-    sub, edge = ragged_rows(bounds, flat, rows)
-    differs = np.zeros(len(rows), dtype=bool)
-    differs[sub[flat[edge] != other[edge + (other_starts - bounds[rows])[sub]]]] = True
-    return differs
 
 
 def _check_port_name(name: str, existing) -> None:

@@ -16,16 +16,13 @@ Depths (gate levels from the inputs; derivations in docs/gadgets.md):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from tc0.builder import Builder
 from tc0.circuit import ONE, ZERO, Kind
-
-#: largest number of wire entries one threshold batch may materialise
-_CHUNK_ENTRIES = 1 << 24
-
 
 def _ids(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
@@ -36,6 +33,35 @@ def cat_bits(*parts) -> np.ndarray:
     parts = [_ids(p) for p in parts]
     lead = np.broadcast_shapes(*(p.shape[:-1] for p in parts))
     return np.concatenate([np.broadcast_to(p, lead + p.shape[-1:]) for p in parts], axis=-1)
+
+
+class RowPattern:
+    """Gate rows to cut from every instance of a wire table: row r takes the
+    table entries ``rows[r]`` (lists of indices into the last axis). Built once
+    per shape; ``Builder.pattern_gate`` applies it to all instances in one builder
+    call, so rows carry only their real fan-ins (no constant padding)."""
+
+    def __init__(self, rows: list[list[int]]):
+        self.index = np.array([i for row in rows for i in row], dtype=np.int64)
+        self.bounds = np.concatenate([[0], np.cumsum([len(row) for row in rows])]).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
+def _add_patterns(w: int) -> tuple[RowPattern, RowPattern]:
+    """``add``'s AND terms over the table (p, ng, nx, ny, g, np) of 6 W wires,
+    and its ORs over those terms (the W sum bits, then the carry out)."""
+    p, ng, nx, ny, g, np_ = (k * w for k in range(6))
+    pairs = [(j, i) for j in range(w) for i in range(j + 1, w)]
+    kill = [[p + i, ng + i, nx + j, ny + j] + [ng + k for k in range(j + 1, i)] for j, i in pairs]
+    gen_g = [[g + i, g + j] + [p + k for k in range(j + 1, i)] for j, i in pairs]
+    gen_np = [[np_ + i, g + j] + [p + k for k in range(j + 1, i)] for j, i in pairs]
+    none = [[p + i, ng + i] + [ng + k for k in range(i)] for i in range(w)]
+    carry = [[g + j] + [p + k for k in range(j + 1, w)] for j in range(w)]
+    pair_at = {pair: n for n, pair in enumerate(pairs)}
+    m = len(pairs)
+    sums = [[t * m + pair_at[j, i] for j in range(i) for t in range(3)] + [3 * m + i] for i in range(w)]
+    carry_out = [3 * m + w + j for j in range(w)]
+    return RowPattern(kill + gen_g + gen_np + none + carry), RowPattern(sums + [carry_out])
 
 
 def add(b: Builder, x, y) -> np.ndarray:
@@ -57,30 +83,9 @@ def add(b: Builder, x, y) -> np.ndarray:
         nx, ny = b.not_(x), b.not_(y)
         g, p = b.and_(x, y), b.or_(x, y)
         ng, np_ = b.or_(nx, ny), b.and_(nx, ny)
-        # only pairs j < i carry a term (the others fold to 0): build those rows alone
-        jj, ii = np.nonzero(np.arange(w)[:, None] < np.arange(w)[None, :])
-        k = np.arange(w)
-        between = (jj[:, None] < k) & (k < ii[:, None])  # (pair, k): j < k < i
-        chain_p = np.where(between, p[..., None, :], ONE)  # (..., pair, k)
-        chain_ng = np.where(between, ng[..., None, :], ONE)
-        at_i, at_j = (Ellipsis, ii, None), (Ellipsis, jj, None)
-        t_kill = b.gate(Kind.AND, cat_bits(p[at_i], ng[at_i], nx[at_j], ny[at_j], chain_ng))
-        t_gen_g = b.gate(Kind.AND, cat_bits(g[at_i], g[at_j], chain_p))
-        t_gen_np = b.gate(Kind.AND, cat_bits(np_[at_i], g[at_j], chain_p))
-
-        def by_i(t):  # pair terms scattered to [..., i, j], 0 where j >= i
-            full = np.full(t.shape[:-1] + (w, w), ZERO, dtype=np.int64)
-            full[..., ii, jj] = t
-            return full
-
-        below = np.arange(w)[None, :] < np.arange(w)[:, None]  # (i, k): k < i
-        t_none = b.gate(Kind.AND, cat_bits(p[..., None], ng[..., None], np.where(below, ng[..., None, :], ONE)))
-        terms = cat_bits(by_i(t_kill), by_i(t_gen_g), by_i(t_gen_np))  # OR over j for each i
-        s = b.gate(Kind.OR, cat_bits(terms, t_none[..., None]))
-        last = np.arange(w)
-        carry_terms = b.gate(Kind.AND, cat_bits(g[..., :, None], np.where(last[None, :] > last[:, None], p[..., None, :], ONE)))
-        carry = b.gate(Kind.OR, carry_terms)
-    return np.concatenate([s, carry[..., None]], axis=-1)
+        and_terms, or_terms = _add_patterns(w)
+        terms = b.pattern_gate(Kind.AND, cat_bits(p, ng, nx, ny, g, np_), and_terms.index, and_terms.bounds)
+        return b.pattern_gate(Kind.OR, terms, or_terms.index, or_terms.bounds)
 
 
 def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
@@ -229,13 +234,7 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
         return np.zeros(wires.shape[:-1] + (0,), dtype=np.int64)
     expanded = np.repeat(wires, weights, axis=-1)  # (..., S)
     lead = expanded.shape[:-1]
-    flat = expanded.reshape(-1, total)
-    ks = np.arange(1, total + 1)
-    per_chunk = max(1, _CHUNK_ENTRIES // (total * total))
-    t = np.concatenate(
-        [b.threshold(flat[lo : lo + per_chunk, None, :], ks) for lo in range(0, len(flat), per_chunk)]
-    ) if len(flat) else np.zeros((0, total), dtype=np.int64)
-    t = t.reshape(lead + (total,))
+    t = b.threshold(expanded[..., None, :], np.arange(1, total + 1))  # (..., S): [sum >= k]
     not_t = b.not_(t)
     bits = []
     for bit in range(total.bit_length()):

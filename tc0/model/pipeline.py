@@ -36,15 +36,21 @@ _LARGEST_PRICED_SUM = 256
 _GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "relu", "sum")}
 
 
-def gadget_size(p: int, e: int, op: str, m: int = 0) -> int:
-    """Gates of one float gadget ``op`` on variable inputs (sums: of m terms).
+def gadget_cost(p: int, e: int, op: str, m: int = 0) -> tuple[int, int]:
+    """(gates, edges) of one float gadget ``op`` on variable inputs (sums: of m terms).
 
     Sums of more than 256 terms are extrapolated from m = 128 and 256 with a
     power law (their size grows about linearly in m there)."""
     if op == "sum" and m > _LARGEST_PRICED_SUM:
-        big, half = gadget_size(p, e, op, _LARGEST_PRICED_SUM), gadget_size(p, e, op, _LARGEST_PRICED_SUM // 2)
-        return int(big * (m / _LARGEST_PRICED_SUM) ** np.log2(big / half))
-    return gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)[0]
+        big, half = gadget_cost(p, e, op, _LARGEST_PRICED_SUM), gadget_cost(p, e, op, _LARGEST_PRICED_SUM // 2)
+        return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
+    gates, edges, _ = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)
+    return gates, edges
+
+
+def gadget_size(p: int, e: int, op: str, m: int = 0) -> int:
+    """Gates of one float gadget ``op`` on variable inputs (see ``gadget_cost``)."""
+    return gadget_cost(p, e, op, m)[0]
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,17 @@ class Estimate:
     """Scalar operation counts of a module and the gates they would take."""
 
     counts: dict  # (op, m) -> number of scalar operations (m: terms of a sum, else 0)
-    prices: dict  # (op, m) -> gates of one such operation on variable inputs
+    prices: dict  # (op, m) -> (gates, edges) of one such operation on variable inputs
 
     @property
     def gates(self) -> int:
         """Upper bound on the circuit's size."""
-        return sum(count * self.prices[key] for key, count in self.counts.items())
+        return sum(count * self.prices[key][0] for key, count in self.counts.items())
+
+    @property
+    def edges(self) -> int:
+        """Upper bound on the circuit's edges (fan-in entries)."""
+        return sum(count * self.prices[key][1] for key, count in self.counts.items())
 
     @property
     def largest_sum(self) -> int:
@@ -68,7 +79,7 @@ class Estimate:
         """Estimated gates per operation kind."""
         out: dict[str, int] = {}
         for (op, m), count in self.counts.items():
-            out[op] = out.get(op, 0) + count * self.prices[(op, m)]
+            out[op] = out.get(op, 0) + count * self.prices[(op, m)][0]
         return out
 
 
@@ -82,7 +93,7 @@ def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict
     inputs = {name: B.constant(np.zeros(shape)) for name, shape in spec.inputs(cfg).items()}
     weights = {name: B.constant(np.zeros(shape)) for name, shape in spec.weights(cfg).items()}
     spec.forward(B, inputs, weights, cfg)
-    return Estimate(dict(B.counts), {key: gadget_size(fmt.p, fmt.e, *key) for key in B.counts})
+    return Estimate(dict(B.counts), {key: gadget_cost(fmt.p, fmt.e, *key) for key in B.counts})
 
 
 # ---------------------------------------------------------------- circuits
@@ -122,7 +133,7 @@ def build_circuit(
         if progress is not None:
             progress(b.n_nodes, est.gates)
 
-    b = Builder()
+    b = Builder(expected_gates=est.gates, expected_edges=est.edges)
     B = CircuitBackend(b, fmt, after_op)
     x = {name: B.input(name, shape) for name, shape in spec.inputs(cfg).items()}
     if weights_as_inputs:

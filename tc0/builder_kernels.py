@@ -1,0 +1,435 @@
+"""The compiled inner loops of ``tc0.builder.Builder`` (numba).
+
+One call canonicalises a whole batch of gate rows and hash-conses them into
+the builder's arrays; the canonical forms are documented in ``tc0.builder``.
+A row costs a few dozen machine instructions here, where the same rules as
+numpy array passes cost a dozen numpy calls per batch; builders make tens of
+thousands of small batches, so per-call overhead, not arithmetic, was the
+limit.
+
+Storage passed to every kernel as one tuple ``store`` (owned and grown by
+the builder):
+
+* ``kinds`` (uint8), ``levels`` (int32), ``scopes`` (int32) per node;
+* ``offsets`` (int64, one more than the node capacity) and ``fanins``
+  (int32): node ``v``'s fan-ins are ``fanins[offsets[v]:offsets[v + 1]]``;
+* ``table`` (int32, -1 = empty): open addressing with
+  linear probing from each gate's fingerprint; a probe compares kind and
+  fan-ins exactly, so fingerprint collisions cost time, never correctness;
+* ``tags`` (uint8, one per table slot): the low byte of the slot's gate's
+  fingerprint, so that a probe passes over other gates' slots without
+  reading their (far away) kind and fan-ins;
+* ``counters`` (int64): nodes, fan-in entries, gates in the table.
+
+Rows are canonicalised a block at a time and the block's gates are then
+looked up together: the table, kind, offset and fan-in reads of different
+rows do not depend on each other, so the processor overlaps their cache
+misses instead of waiting for each in turn (random reads into a large table
+are what a structural hash costs).
+
+A kernel stops before a row that would overflow the storage (or fill the
+table beyond ``MAX_LOAD``) and returns that row's index, so the builder can grow the
+arrays and call again from there; it returns the number of rows when done,
+and ``-1 - r`` if row ``r`` names a node that does not exist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tc0.circuit import Kind
+
+_AND, _OR, _NOT, _MAJ = int(Kind.AND), int(Kind.OR), int(Kind.NOT), int(Kind.MAJ)
+_ZERO, _ONE = 0, 1
+#: the kernels; the small helpers are inlined into them, which saves a reference
+#: count update per array argument per call (measured: half the time per new gate)
+_compiled = njit(cache=True, nogil=True, error_model="numpy")
+_inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+#: ``_intern`` result when the storage is full
+_NO_ROOM = -2
+#: the hash table's largest load (gates / slots)
+MAX_LOAD = 0.8
+#: rows up to this many fan-ins are sorted by insertion sort
+_INSERTION_SORT_MAX = 24
+#: rows per block, and fan-in entries per block at most
+_BLOCK_ROWS = 256
+_BLOCK_ENTRIES = 1 << 16
+
+
+@_inlined
+def _fingerprint(kind, buf, lo, hi, mask):
+    """64-bit fingerprint of the canonical gate (kind, buf[lo:hi]), ANDed with ``mask``."""
+    h = np.uint64(kind) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(hi - lo)
+    for i in range(lo, hi):
+        h = (h ^ np.uint64(buf[i])) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(29)
+    h ^= h >> np.uint64(32)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(29)
+    return h & mask
+
+
+@_inlined
+def _slot(fingerprint, size):
+    """The table slot of a fingerprint: its top 32 bits scaled to [0, size)."""
+    return np.int64(((fingerprint >> np.uint64(32)) * np.uint64(size)) >> np.uint64(32))
+
+
+@_inlined
+def _tag(fingerprint):
+    """The fingerprint's low byte, kept beside its slot."""
+    return np.uint8(fingerprint & np.uint64(0xFF))
+
+
+@_inlined
+def _sort(buf, lo, hi):
+    if hi - lo <= _INSERTION_SORT_MAX:
+        for i in range(lo + 1, hi):
+            x = buf[i]
+            j = i - 1
+            while j >= lo and buf[j] > x:
+                buf[j + 1] = buf[j]
+                j -= 1
+            buf[j + 1] = x
+    else:
+        buf[lo:hi].sort()
+
+
+@_inlined
+def _contains(buf, lo, hi, x):
+    """Is ``x`` in the sorted ``buf[lo:hi]``?"""
+    stop = hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if buf[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < stop and buf[lo] == x
+
+
+@_inlined
+def _and_or_form(kind, buf, lo, hi, kinds, offsets, fanins):
+    """Canonical AND/OR of the sorted variables ``buf[lo:hi]``: deduplicated in
+    place. Returns ``(node, kept)``: ``node`` >= 0 when the gate folds to that
+    node (a complementary pair, nothing left, one fan-in left), else -1 and the
+    number of distinct fan-ins kept at ``buf[lo:lo + kept]``."""
+    absorbing = _ZERO if kind == _AND else _ONE
+    end = lo
+    for i in range(lo, hi):
+        if end == lo or buf[end - 1] != buf[i]:
+            buf[end] = buf[i]
+            end += 1
+    for i in range(lo, end):  # a NOT's child is a smaller id: look for it before the NOT
+        x = buf[i]
+        if kinds[x] == _NOT and i > lo and _contains(buf, lo, i, fanins[offsets[x]]):
+            return np.int64(absorbing), 0
+    if end == lo:
+        return np.int64(_ONE - absorbing), 0
+    if end == lo + 1:
+        return np.int64(buf[lo]), 1
+    return np.int64(-1), end - lo
+
+
+@_inlined
+def _widest(bounds):
+    """Most fan-ins of any row."""
+    widest = 0
+    for r in range(len(bounds) - 1):
+        widest = max(widest, bounds[r + 1] - bounds[r])
+    return widest
+
+
+@_compiled
+def _pending(rows, entries):
+    """Gates of a block waiting for the table: kind, level of the deepest
+    fan-in, row, start of the fan-ins in the buffer (one more), the buffer."""
+    return (np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64),
+            np.zeros(rows + 1, dtype=np.int64), np.empty(entries, dtype=np.int64))
+
+
+@_inlined
+def _add_pending(pend, n, kind, row, levels):
+    """Append pending gate ``n`` (its fan-ins already at the end of the buffer,
+    ``pend[3][n + 1]`` set by the caller) and return ``n + 1``."""
+    pkind, plevel, prow, pstart, pbuf = pend
+    deepest = 0
+    for i in range(pstart[n], pstart[n + 1]):
+        deepest = max(deepest, levels[pbuf[i]])
+    pkind[n], plevel[n], prow[n] = kind, deepest, row
+    return n + 1
+
+
+@_inlined
+def _intern(kind, buf, lo, hi, fingerprint, deepest, scope, store):
+    """The id of the gate (kind, buf[lo:hi]) with the given fingerprint, appended
+    if new; ``_NO_ROOM`` if it is new and the storage is full."""
+    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
+    count = hi - lo
+    slot, tag = _slot(fingerprint, len(table)), _tag(fingerprint)
+    while True:
+        cand = table[slot]
+        if cand < 0:
+            break
+        if tags[slot] == tag and kinds[cand] == kind and offsets[cand + 1] - offsets[cand] == count:
+            start = offsets[cand]
+            same = True
+            for i in range(count):
+                if fanins[start + i] != buf[lo + i]:
+                    same = False
+                    break
+            if same:
+                return np.int64(cand)
+        slot = slot + 1 if slot + 1 < len(table) else 0
+    v, e = counters[0], counters[1]
+    if v >= len(kinds) or e + count > len(fanins) or counters[2] + 1 > MAX_LOAD * len(table):
+        return np.int64(_NO_ROOM)
+    for i in range(count):
+        fanins[e + i] = buf[lo + i]
+    kinds[v] = kind
+    levels[v] = deepest + 1
+    scopes[v] = scope
+    offsets[v + 1] = e + count
+    table[slot] = v
+    tags[slot] = tag
+    counters[0] = v + 1
+    counters[1] = e + count
+    counters[2] += 1
+    return np.int64(v)
+
+
+@_compiled
+def _flush(n, pend, scope, mask, out, store):
+    """Resolve the ``n`` pending gates into ``out``; return -1, or the index of
+    the first pending gate that found the storage full."""
+    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
+    pkind, plevel, prow, pstart, pbuf = pend
+    fingerprint = np.empty(n, dtype=np.uint64)
+    cand = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        fingerprint[j] = _fingerprint(pkind[j], pbuf, pstart[j], pstart[j + 1], mask)
+    for j in range(n):  # independent loads: their misses overlap
+        slot = _slot(fingerprint[j], len(table))
+        cand[j] = table[slot] if tags[slot] == _tag(fingerprint[j]) else -1
+    for j in range(n):
+        c = cand[j]
+        if c >= 0 and (kinds[c] != pkind[j] or offsets[c + 1] - offsets[c] != pstart[j + 1] - pstart[j]):
+            cand[j] = -1
+    for j in range(n):
+        c = cand[j]
+        if c >= 0:
+            start = offsets[c] - pstart[j]
+            for i in range(pstart[j], pstart[j + 1]):
+                if fanins[start + i] != pbuf[i]:
+                    cand[j] = -1
+                    break
+    for j in range(n):  # in row order: a later row may find a gate an earlier one added
+        got = cand[j]
+        if got < 0:
+            got = _intern(pkind[j], pbuf, pstart[j], pstart[j + 1], fingerprint[j], plevel[j], scope, store)
+            if got == _NO_ROOM:
+                return j
+        out[prow[j]] = got
+    return -1
+
+
+@_compiled
+def and_or_rows(kind, wires, index, bounds, out, start, scope, mask, store):
+    """AND/OR gates of pattern rows: row ``r`` of instance ``l`` has the fan-ins
+    ``wires[l, index[bounds[r]:bounds[r + 1]]]``, and its gate goes to
+    ``out[l * R + r]`` (R rows per instance); from global row ``start`` on."""
+    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
+    per = len(bounds) - 1
+    g = wires.shape[0] * per
+    f = max(1, _widest(bounds))
+    absorbing = _ZERO if kind == _AND else _ONE
+    exist = counters[0]
+    block = max(1, min(_BLOCK_ROWS, _BLOCK_ENTRIES // f))
+    pend = _pending(block, block * f)
+    pstart, pbuf = pend[3], pend[4]
+    for first in range(start, g, block):
+        n = 0
+        for r in range(first, min(first + block, g)):
+            lo = pstart[n]
+            hi, folded = lo, False
+            instance, row = divmod(r, per)
+            for i in range(bounds[row], bounds[row + 1]):
+                x = wires[instance, index[i]]
+                if x < 0 or x >= exist:
+                    return -1 - r
+                if x > _ONE:
+                    pbuf[hi] = x
+                    hi += 1
+                elif x == absorbing:
+                    folded = True
+            if folded:
+                out[r] = absorbing
+                continue
+            _sort(pbuf, lo, hi)
+            node, kept = _and_or_form(kind, pbuf, lo, hi, kinds, offsets, fanins)
+            if node >= 0:
+                out[r] = node
+                continue
+            pstart[n + 1] = lo + kept
+            n = _add_pending(pend, n, kind, r, levels)
+        stop = _flush(n, pend, scope, mask, out, store)
+        if stop >= 0:
+            return pend[2][stop]
+    return g
+
+
+@_compiled
+def threshold_rows(wires, row_of, k, out, start, scope, mask, store):
+    """``out[r]`` = [at least ``k[r]`` of the fan-ins ``wires[row_of[r]]`` are 1],
+    canonical, for r >= ``start``."""
+    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
+    g, f = len(k), wires.shape[1]
+    exist = counters[0]
+    width = 2 * f + 1
+    block = max(1, min(_BLOCK_ROWS, _BLOCK_ENTRIES // width))
+    pend = _pending(block, block * width)
+    pstart, pbuf = pend[3], pend[4]
+    for first in range(start, g, block):
+        n = 0
+        for r in range(first, min(first + block, g)):
+            lo = pstart[n]
+            hi, need = lo, k[r]
+            row = row_of[r]
+            for i in range(f):
+                x = wires[row, i]
+                if x < 0 or x >= exist:
+                    return -1 - r
+                if x == _ONE:
+                    need -= 1
+                elif x != _ZERO:
+                    pbuf[hi] = x
+                    hi += 1
+            count = hi - lo
+            if need <= 0:
+                out[r] = _ONE
+                continue
+            if need > count:
+                out[r] = _ZERO
+                continue
+            _sort(pbuf, lo, hi)
+            if pbuf[lo] == pbuf[hi - 1]:
+                out[r] = pbuf[lo]
+                continue
+            if need == 1 or need == count:
+                kind = _OR if need == 1 else _AND
+                node, kept = _and_or_form(kind, pbuf, lo, hi, kinds, offsets, fanins)
+                if node >= 0:
+                    out[r] = node
+                    continue
+                pstart[n + 1] = lo + kept
+            else:  # a MAJ with the fewest padding constants: |count + 1 - 2 need| of them
+                kind = _MAJ
+                pad = count + 1 - 2 * need
+                fill = _ONE if pad > 0 else _ZERO
+                for i in range(hi, hi + abs(pad)):
+                    pbuf[i] = fill
+                pstart[n + 1] = hi + abs(pad)
+            n = _add_pending(pend, n, kind, r, levels)
+        stop = _flush(n, pend, scope, mask, out, store)
+        if stop >= 0:
+            return pend[2][stop]
+    return g
+
+
+@_compiled
+def not_rows(xs, out, start, scope, mask, store):
+    """``out[r]`` = NOT ``xs[r]``, folding constants and double negation, for r >= ``start``."""
+    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
+    exist = counters[0]
+    pend = _pending(_BLOCK_ROWS, _BLOCK_ROWS)
+    pstart, pbuf = pend[3], pend[4]
+    for first in range(start, len(xs), _BLOCK_ROWS):
+        n = 0
+        for r in range(first, min(first + _BLOCK_ROWS, len(xs))):
+            x = xs[r]
+            if x < 0 or x >= exist:
+                return -1 - r
+            if x <= _ONE:
+                out[r] = _ONE - x
+            elif kinds[x] == _NOT:
+                out[r] = fanins[offsets[x]]
+            else:
+                pbuf[n] = x
+                pstart[n + 1] = n + 1
+                n = _add_pending(pend, n, _NOT, r, levels)
+        stop = _flush(n, pend, scope, mask, out, store)
+        if stop >= 0:
+            return pend[2][stop]
+    return len(xs)
+
+
+@_compiled
+def rehash(n_nodes, mask, kinds, offsets, fanins, table, tags):
+    """Insert every gate among the first ``n_nodes`` nodes into the empty ``table``."""
+    for v in range(n_nodes):
+        if kinds[v] < _AND:
+            continue
+        fingerprint = _fingerprint(kinds[v], fanins, offsets[v], offsets[v + 1], mask)
+        slot = _slot(fingerprint, len(table))
+        while table[slot] >= 0:
+            slot = slot + 1 if slot + 1 < len(table) else 0
+        table[slot] = v
+        tags[slot] = _tag(fingerprint)
+
+
+@_compiled
+def live_nodes(n_nodes, offsets, fanins, outputs):
+    """Nodes some output depends on: one sweep from the last node down."""
+    live = np.zeros(n_nodes, dtype=np.bool_)
+    for v in outputs:
+        live[v] = True
+    for v in range(n_nodes - 1, -1, -1):
+        if live[v]:
+            for j in range(offsets[v], offsets[v + 1]):
+                live[fanins[j]] = True
+    return live
+
+
+@_compiled
+def renumber(n_nodes, live, inputs, kinds, levels, scopes, offsets, fanins, kind, level, scope, new_offsets):
+    """Renumber into the circuit's node order: the constants, the ``inputs``
+    (in port order), then the live gates in id order.
+
+    Writes the new node arrays ``kind``, ``level``, ``scope``, ``new_offsets``
+    (which may be the old arrays themselves when the inputs already come
+    first: every node then moves down or stays) and moves the kept fan-in
+    lists, renumbered, to the front of ``fanins`` in place (a gate's list
+    never moves up, as sources have none). Returns ``(remap, nodes)``:
+    ``remap`` maps old ids to new (-1 for dropped nodes).
+    """
+    remap = np.full(n_nodes, -1, dtype=np.int32)
+    remap[0], remap[1] = 0, 1
+    at = 2
+    for v in inputs:
+        remap[v] = at
+        at += 1
+    first_gate = at
+    for v in range(n_nodes):
+        if live[v] and kinds[v] >= _AND:
+            remap[v] = at
+            at += 1
+    for v in inputs:  # before the gates overwrite anything
+        kind[remap[v]] = kinds[v]
+    kind[0], kind[1] = kinds[0], kinds[1]
+    level[:first_gate] = 0
+    scope[:first_gate] = 0
+    new_offsets[: first_gate + 1] = 0
+    edge = 0
+    end = offsets[0]
+    for v in range(n_nodes):
+        start, end = end, offsets[v + 1]  # read before node v's own entries are overwritten
+        w = remap[v]
+        if w < first_gate:
+            continue
+        kind[w], level[w], scope[w] = kinds[v], levels[v], scopes[v]
+        for j in range(start, end):
+            fanins[edge] = remap[fanins[j]]
+            edge += 1
+        new_offsets[w + 1] = edge
+    return remap, at
