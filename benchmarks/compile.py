@@ -13,9 +13,9 @@ p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.model.pipe
   the interpreter and the weights are not counted;
 * the budget ratio peak / (8 * edges + 16 * gates) (the issue's target is <= 1).
 
-On the 24 GB, 2-CPU development machine the largest attention point that
-fits is n = 8, c = 4 (113M gates, 852M edges, about 15 GB peak, 15 minutes);
-flowar n = 4, c = 2, K = 2 takes 2.4 GB (n = 8 was not tried).
+On the 24 GB, 2-CPU development machine attention n = 8, c = 4 (113M gates,
+852M edges) takes about 10 GB and 2.5 minutes (``--attention-n 4 8``);
+flowar n = 4, c = 2, K = 2 takes 1.3 GB (n = 8 is estimated at 298M gates).
 
 A point whose subprocess fails (for example killed for lack of memory) is
 reported as such. Results go to stdout and ``benchmarks/out/compile.json``.
