@@ -28,7 +28,7 @@ Run: ``python benchmarks/fast_attention.py`` (``--quick`` for a short run,
 * circuit sizes: ``pipeline.estimate`` (scalar float operations x gadget
   sizes, no gates built; an upper bound, since constant operands fold away;
   long sums are priced by a power-law extrapolation, see
-  ``pipeline.gadget_size``), and real circuits built at n = 2, 4 (c = 2) to
+  ``pipeline.gadget_cost``), and real circuits built at n = 2, 4 (c = 2) to
   show how close it is.
 * exponents: least-squares slope of log(value) against log(n) over
   n >= ``--fit-from``; "k" columns: the slope from the previous n.

@@ -208,8 +208,10 @@ class Builder:
             raise CircuitError("a pattern index lies outside the wire table")
         lead = wires.shape[:-1]
         table = np.ascontiguousarray(wires.reshape(-1, wires.shape[-1]))
-        n_rows = len(table) * len(widths)
-        out = self._run(kernels.and_or_rows, n_rows, int(widths.max()), int(kind), table, index, bounds)
+        # AND is the threshold "all of the row", OR "at least one"
+        k = np.tile(widths, len(table)) if kind == Kind.AND else np.ones(len(table) * len(widths), dtype=np.int64)
+        out = self._run(kernels.threshold_rows, len(k), int(widths.max()),
+                        table, np.arange(len(table)), index, bounds, k)
         return out.reshape(lead + (len(widths),))
 
     def and_(self, *xs) -> np.ndarray:
@@ -249,7 +251,8 @@ class Builder:
         rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
         row_of = np.broadcast_to(np.arange(len(rows)).reshape(x.shape[:-1]), lead).reshape(-1)
         k = np.ascontiguousarray(np.broadcast_to(k, lead).reshape(-1))
-        return self._run(kernels.threshold_rows, len(k), 2 * rows.shape[1] + 1, rows, row_of, k).reshape(lead)
+        f = rows.shape[1]
+        return self._run(kernels.threshold_rows, len(k), f, rows, row_of, np.arange(f), np.array([0, f]), k).reshape(lead)
 
     def depth_of(self, ids) -> int:
         """Largest depth among ``ids`` (0 for sources)."""
@@ -260,7 +263,7 @@ class Builder:
     # -------------------------------------------------------------- storage
     def _run(self, kernel, n_rows: int, row_width: int, *args) -> np.ndarray:
         """Run a row kernel over its ``n_rows`` rows (``args`` before the output), growing
-        the storage whenever it stops; ``row_width`` bounds one row's fan-in entries."""
+        the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
         self._check_open()
         out = np.empty(n_rows, dtype=np.int64)
         start = 0
@@ -272,7 +275,7 @@ class Builder:
                 return out
             if start < 0:
                 raise CircuitError(f"gate row {-1 - start} names a node that does not exist")
-            self._reserve(nodes=1, fanins=row_width)
+            self._reserve(nodes=1, fanins=2 * row_width + 1)  # a row with its MAJ padding
 
     def _reserve(self, nodes: int, fanins: int) -> None:
         """Room for ``nodes`` more nodes, ``fanins`` more fan-in entries and
@@ -315,9 +318,11 @@ class Builder:
         old = (self._kinds, self._levels, self._scopes, self._offsets)
         self._kinds = self._levels = self._scopes = self._offsets = None
         # when no gate precedes an input, every node moves down or stays: renumber in place
-        in_place = len(inputs) == 0 or inputs[-1] == FIRST_INPUT + len(inputs) - 1
-        size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
-        new = old if in_place else tuple(np.empty(size + (a is old[3]), dtype=a.dtype) for a in old)
+        if len(inputs) == 0 or inputs[-1] == FIRST_INPUT + len(inputs) - 1:
+            new = old
+        else:
+            size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
+            new = tuple(np.empty(size + (a is old[3]), dtype=a.dtype) for a in old)
         remap, size = kernels.renumber(n, live, inputs, *old, self._fanins, *new)
         del live, old
         kind, level, scope, offsets = (_grow_in_place(a, size + (i == 3)) for i, a in enumerate(new))

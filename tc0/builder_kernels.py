@@ -1,6 +1,9 @@
-"""The compiled inner loops of ``tc0.builder.Builder`` (numba).
+"""The compiled inner loops of ``tc0.builder.Builder`` (numba), and the
+liveness sweep the builder and the simulator share (``live_nodes``).
 
-One call canonicalises a whole batch of gate rows and hash-conses them into
+Every AND, OR and MAJ row goes through one kernel, ``threshold_rows``: AND
+is the threshold "all of the row", OR "at least one", so one canonical form
+serves the three. One call canonicalises a whole batch of gate rows and hash-conses them into
 the builder's arrays; the canonical forms are documented in ``tc0.builder``.
 A row costs a few dozen machine instructions here, where the same rules as
 numpy array passes cost a dozen numpy calls per batch; builders make tens of
@@ -201,7 +204,7 @@ def _intern(kind, buf, lo, hi, fingerprint, deepest, scope, store):
 
 @_compiled
 def _flush(n, pend, scope, mask, out, store):
-    """Resolve the ``n`` pending gates into ``out``; return -1, or the index of
+    """Resolve the ``n`` pending gates into ``out``; return -1, or the row of
     the first pending gate that found the storage full."""
     kinds, levels, scopes, offsets, fanins, table, tags, counters = store
     pkind, plevel, prow, pstart, pbuf = pend
@@ -229,64 +232,22 @@ def _flush(n, pend, scope, mask, out, store):
         if got < 0:
             got = _intern(pkind[j], pbuf, pstart[j], pstart[j + 1], fingerprint[j], plevel[j], scope, store)
             if got == _NO_ROOM:
-                return j
+                return prow[j]
         out[prow[j]] = got
     return -1
 
 
 @_compiled
-def and_or_rows(kind, wires, index, bounds, out, start, scope, mask, store):
-    """AND/OR gates of pattern rows: row ``r`` of instance ``l`` has the fan-ins
-    ``wires[l, index[bounds[r]:bounds[r + 1]]]``, and its gate goes to
-    ``out[l * R + r]`` (R rows per instance); from global row ``start`` on."""
+def threshold_rows(wires, row_of, index, bounds, k, out, start, scope, mask, store):
+    """Threshold gates of pattern rows, canonical (AND and OR are the thresholds
+    "all" and "at least one"). Gate ``g = l * R + r`` (R = ``len(bounds) - 1``
+    rows per instance) reads the fan-ins ``wires[row_of[l], index[bounds[r]:bounds[r + 1]]]``,
+    is 1 iff at least ``k[g]`` of them are 1, and goes to ``out[g]``; from gate ``start`` on."""
     kinds, levels, scopes, offsets, fanins, table, tags, counters = store
     per = len(bounds) - 1
-    g = wires.shape[0] * per
-    f = max(1, _widest(bounds))
-    absorbing = _ZERO if kind == _AND else _ONE
+    g = len(k)
     exist = counters[0]
-    block = max(1, min(_BLOCK_ROWS, _BLOCK_ENTRIES // f))
-    pend = _pending(block, block * f)
-    pstart, pbuf = pend[3], pend[4]
-    for first in range(start, g, block):
-        n = 0
-        for r in range(first, min(first + block, g)):
-            lo = pstart[n]
-            hi, folded = lo, False
-            instance, row = divmod(r, per)
-            for i in range(bounds[row], bounds[row + 1]):
-                x = wires[instance, index[i]]
-                if x < 0 or x >= exist:
-                    return -1 - r
-                if x > _ONE:
-                    pbuf[hi] = x
-                    hi += 1
-                elif x == absorbing:
-                    folded = True
-            if folded:
-                out[r] = absorbing
-                continue
-            _sort(pbuf, lo, hi)
-            node, kept = _and_or_form(kind, pbuf, lo, hi, kinds, offsets, fanins)
-            if node >= 0:
-                out[r] = node
-                continue
-            pstart[n + 1] = lo + kept
-            n = _add_pending(pend, n, kind, r, levels)
-        stop = _flush(n, pend, scope, mask, out, store)
-        if stop >= 0:
-            return pend[2][stop]
-    return g
-
-
-@_compiled
-def threshold_rows(wires, row_of, k, out, start, scope, mask, store):
-    """``out[r]`` = [at least ``k[r]`` of the fan-ins ``wires[row_of[r]]`` are 1],
-    canonical, for r >= ``start``."""
-    kinds, levels, scopes, offsets, fanins, table, tags, counters = store
-    g, f = len(k), wires.shape[1]
-    exist = counters[0]
-    width = 2 * f + 1
+    width = 2 * _widest(bounds) + 1  # a row plus its MAJ padding
     block = max(1, min(_BLOCK_ROWS, _BLOCK_ENTRIES // width))
     pend = _pending(block, block * width)
     pstart, pbuf = pend[3], pend[4]
@@ -295,9 +256,10 @@ def threshold_rows(wires, row_of, k, out, start, scope, mask, store):
         for r in range(first, min(first + block, g)):
             lo = pstart[n]
             hi, need = lo, k[r]
-            row = row_of[r]
-            for i in range(f):
-                x = wires[row, i]
+            instance, row = divmod(r, per)
+            src = row_of[instance]
+            for i in range(bounds[row], bounds[row + 1]):
+                x = wires[src, index[i]]
                 if x < 0 or x >= exist:
                     return -1 - r
                 if x == _ONE:
@@ -333,7 +295,7 @@ def threshold_rows(wires, row_of, k, out, start, scope, mask, store):
             n = _add_pending(pend, n, kind, r, levels)
         stop = _flush(n, pend, scope, mask, out, store)
         if stop >= 0:
-            return pend[2][stop]
+            return stop
     return g
 
 
@@ -360,7 +322,7 @@ def not_rows(xs, out, start, scope, mask, store):
                 n = _add_pending(pend, n, _NOT, r, levels)
         stop = _flush(n, pend, scope, mask, out, store)
         if stop >= 0:
-            return pend[2][stop]
+            return stop
     return len(xs)
 
 

@@ -51,6 +51,7 @@ from tc0.circuit import (
     Kind,
     ragged_rows,
 )
+from tc0.builder_kernels import live_nodes
 from tc0.errors import SimulationInputError
 
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -364,32 +365,8 @@ def _evaluation_graph(circuit: Circuit):
     level = level[first:]
     order = np.argsort(level, kind="stable") + first
     bounds = np.searchsorted(level[order - first], np.arange(int(level.max(initial=0)) + 1), side="right")
-    keep = _needed(offsets, fanins, first, circuit.output_ids())[order]
+    keep = live_nodes(circuit.n_nodes, offsets, fanins, circuit.output_ids())[order]
     return kind, fanins, order[keep], np.concatenate([[0], np.cumsum(keep)])[bounds]
-
-
-def _needed(offsets: np.ndarray, fanins: np.ndarray, first: int, outputs: np.ndarray) -> np.ndarray:
-    """Which nodes some output depends on (gates; sources are all marked).
-
-    Peeling, not a walk over every topological block: a gate is dead iff it
-    is no output and each of its fan-outs is dead, so gates with no live
-    fan-out are removed wave by wave until none is left (one wave per gate
-    of the longest dead chain). A pruned circuit (as the builder makes it)
-    has no dead gate: one count over the fan-ins. Fused XOR gates leave
-    their bypassed OR / NOT / AND dead: a few short waves.
-    """
-    n = len(offsets) - 1
-    fanout = np.bincount(fanins, minlength=n)
-    fanout[outputs] += 1  # one use is enough to keep an output
-    needed = np.ones(n, dtype=bool)
-    dead = np.flatnonzero(fanout[first:] == 0) + first
-    while len(dead):
-        needed[dead] = False
-        _, edges = ragged_rows(offsets, fanins, dead)
-        src, uses = np.unique(fanins[edges], return_counts=True)
-        fanout[src] -= uses
-        dead = src[(fanout[src] == 0) & (src >= first)]
-    return needed
 
 
 def _bucket(f: np.ndarray) -> np.ndarray:

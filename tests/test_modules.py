@@ -115,7 +115,7 @@ def test_estimate_counts_operations():
     spec = registry.get_module("matmul")
     est = pipeline.estimate(spec, ModelConfig(n=3, c=4), FMT)
     assert est.counts == {("mul", 0): 9 * 16, ("sum", 4): 9 * 4}
-    assert est.gates == 144 * pipeline.gadget_size(8, 9, "mul") + 36 * pipeline.gadget_size(8, 9, "sum", 4)
+    assert est.gates == 144 * pipeline.gadget_cost(8, 9, "mul")[0] + 36 * pipeline.gadget_cost(8, 9, "sum", 4)[0]
 
 
 def test_max_gates_refused_before_building():

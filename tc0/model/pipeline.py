@@ -27,7 +27,7 @@ from tc0.simulator import simulate
 
 #: default refusal threshold of ``build_circuit`` (about 8 GB of builder memory)
 DEFAULT_MAX_GATES = 40_000_000
-#: sums with more terms than this are priced by extrapolating a power law (see ``gadget_size``)
+#: sums with more terms than this are priced by extrapolating a power law (see ``gadget_cost``)
 _LARGEST_PRICED_SUM = 256
 
 
@@ -46,11 +46,6 @@ def gadget_cost(p: int, e: int, op: str, m: int = 0) -> tuple[int, int]:
         return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
     gates, edges, _ = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)
     return gates, edges
-
-
-def gadget_size(p: int, e: int, op: str, m: int = 0) -> int:
-    """Gates of one float gadget ``op`` on variable inputs (see ``gadget_cost``)."""
-    return gadget_cost(p, e, op, m)[0]
 
 
 @dataclass(frozen=True)
