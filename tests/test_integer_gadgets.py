@@ -458,6 +458,125 @@ def test_multiply_wide(wx, wy, rnd):
     assert_all_equal(out["p"], [x * y for x, y in zip(xs, ys)], f"multiply {wx}x{wy}", xs, ys)
 
 
+# --------------------------------------------------------------------------- kept bits (width, low)
+def _window(value: int, low: int, width: int) -> int:
+    """Bits low .. width-1 of a non-negative or two's complement value."""
+    return (value % (1 << width)) >> low
+
+
+def _gates_built(build, widths) -> tuple[int, int]:
+    """(gates the builder made, gates the finished circuit keeps) for one gadget."""
+    b = Builder()
+    ids = [b.input(f"in{k}", w) for k, w in enumerate(widths)]
+    b.output("y", build(b, *ids))
+    made = b.n_nodes - 2 - sum(widths)
+    return made, b.build().size
+
+
+@pytest.mark.parametrize("w", [1, 2, 3, 4, 9])
+def test_add_kept_bits(w, rnd):
+    """Every window low .. width-1 of x + y, exhaustive for W <= 4."""
+    xs, ys = operand_pairs(w, rnd, n_random=60)
+    for width in range(1, w + 2):
+        for low in range(width):
+            out, c = run(lambda b, x, y: {"s": integer.add(b, x, y, width=width, low=low)}, {"x": (w, xs), "y": (w, ys)})
+            assert out_width(c, "s") == width - low
+            want = [_window(x + y, low, width) for x, y in zip(xs, ys)]
+            assert_all_equal(out["s"], want, f"add W={w} bits {low}..{width - 1}", xs, ys)
+
+
+@pytest.mark.parametrize("w", [1, 3, 4, 9])
+def test_sub_kept_bits(w, rnd):
+    xs, ys = operand_pairs(w, rnd, n_random=60)
+    for width in range(1, w + 2):
+        out, c = run(lambda b, x, y: {"d": integer.sub(b, x, y, width=width)}, {"x": (w, xs), "y": (w, ys)})
+        assert out_width(c, "d") == width
+        assert_all_equal(out["d"], [_window(x - y, 0, width) for x, y in zip(xs, ys)], f"sub W={w} width={width}",
+                         xs, ys)
+
+
+@pytest.mark.parametrize("wx,wy", [(1, 1), (3, 3), (4, 2), (2, 5), (7, 6)])
+def test_multiply_kept_bits(wx, wy, rnd):
+    """Every window of x * y, exhaustive while the operands have 8 bits together."""
+    if (1 << (wx + wy)) <= 256:
+        cases = list(itertools.product(range(1 << wx), range(1 << wy)))
+    else:
+        cases = [(x, y) for x in edge_values(wx) for y in edge_values(wy)]
+        cases += [(rand_value(rnd, wx), rand_value(rnd, wy)) for _ in range(100)]
+    xs, ys = (list(t) for t in zip(*cases))
+    for width in range(1, wx + wy + 1):
+        for low in range(width):
+            out, c = run(lambda b, x, y: {"p": integer.multiply(b, x, y, width=width, low=low)},
+                         {"x": (wx, xs), "y": (wy, ys)})
+            assert out_width(c, "p") == width - low
+            want = [_window(x * y, low, width) for x, y in cases]
+            assert_all_equal(out["p"], want, f"multiply {wx}x{wy} bits {low}..{width - 1}", xs, ys)
+
+
+@pytest.mark.parametrize("w,m", [(2, 3), (3, 5), (8, 9)])
+def test_iterated_sum_kept_width(w, m, rnd):
+    lists = _number_lists(w, m, rnd, n_random=60)
+    for width in range(1, w + (m - 1).bit_length() + 1):
+        out, c = run(lambda b, x: {"y": integer.iterated_sum(b, x.reshape(m, w), width=width)},
+                     {"x": (m * w, [concat(ns, w) for ns in lists])})
+        assert out_width(c, "y") == width
+        assert_all_equal(out["y"], [_window(sum(ns), 0, width) for ns in lists], f"iterated_sum W={w} m={m}", lists)
+
+
+@pytest.mark.parametrize("h,cols", [(1, 4), (2, 3), (3, 2), (5, 2)])
+def test_sum_rows_kept_bits(h, cols):
+    """Windows of a row sum, including ones that start above the sum's top bit
+    (all zero) and widths above it (zero padded)."""
+    mats = list(range(1 << (h * cols)))
+    sums = [sum((v >> (r * cols)) & ((1 << cols) - 1) for r in range(h)) for v in mats]
+    top = max(sums).bit_length()
+    for width in range(1, top + 3):
+        for low in range(width):
+            build = lambda b, x: {"y": integer.sum_rows(b, x.reshape(h, cols), width, low=low)}  # noqa: E731
+            out, c = run(build, {"x": (h * cols, mats)})
+            assert out_width(c, "y") == width - low
+            assert_all_equal(out["y"], [_window(s, low, width) for s in sums], f"sum_rows {h}x{cols} bits {low}..{width - 1}",
+                             mats)
+
+
+@pytest.mark.parametrize("w,ow,low", [(3, 6, 2), (4, 4, 3), (8, 20, 9)])
+def test_shift_left_kept_bits(w, ow, low, rnd):
+    amount_width = ow.bit_length() + 1
+    cases = [(x, s) for s in range(ow + 2) for x in edge_values(w)[::2] + [rand_value(rnd, w)]]
+    xs, amounts = (list(t) for t in zip(*cases))
+    out, c = run(lambda b, x, a: {"l": integer.shift_left(b, x, a, ow, low=low)},
+                 {"x": (w, xs), "a": (amount_width, amounts)})
+    assert out_width(c, "l") == ow - low
+    assert_all_equal(out["l"], [_shift_oracle(x, s, ow, True) >> low for x, s in cases], "shift_left window", xs, amounts)
+
+
+@pytest.mark.parametrize("name,build,widths", [
+    ("add low half", lambda b, x, y: integer.add(b, x, y, width=8), (16, 16)),
+    ("add high half", lambda b, x, y: integer.add(b, x, y, low=8), (16, 16)),
+    ("sub", lambda b, x, y: integer.sub(b, x, y, width=10), (16, 16)),
+    ("multiply middle", lambda b, x, y: integer.multiply(b, x, y, width=20, low=6), (12, 12)),
+])
+def test_kept_bits_build_few_dropped_gates(name, build, widths):
+    """A window's gadget builds (almost) only gates the circuit keeps: the point
+    of ``width``/``low`` is that dropped bits cost no memory while building."""
+    made, kept = _gates_built(build, widths)
+    assert made - kept <= 0.01 * made, f"{name}: {made - kept} of {made} gates built and dropped"
+
+
+@pytest.mark.parametrize("call", [
+    lambda b, x, y: integer.add(b, x, y, width=0),
+    lambda b, x, y: integer.add(b, x, y, width=6),  # W + 1 = 5 bits at most
+    lambda b, x, y: integer.add(b, x, y, width=3, low=3),
+    lambda b, x, y: integer.sub(b, x, y, width=6),
+    lambda b, x, y: integer.multiply(b, x, y, width=9),
+    lambda b, x, y: integer.multiply(b, x, y, low=-1),
+])
+def test_kept_bits_out_of_range(call):
+    b = Builder()
+    with pytest.raises(GadgetError, match="kept bits"):
+        call(b, b.input("x", 4), b.input("y", 4))
+
+
 # --------------------------------------------------------------------------- maximum
 EXHAUSTIVE_MAX = [(w, m) for w in SMALL_WIDTHS for m in range(1, 13) if (1 << w) ** m <= 5000]
 RANDOM_MAX = [(w, m) for w in WIDE_WIDTHS for m in (1, 2, 3, 5, 16)] + [(8, 33), (2, 20)]

@@ -92,7 +92,7 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         rows = [fit(t, width) for t in terms]
         rows.append(const_bits(const, width, lead))
         stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
-        partial = integer.iterated_sum(b, stacked)[..., :width]
+        partial = integer.iterated_sum(b, stacked, width=width)
         total = integer.add(b, partial, cat_bits(carry[..., None], const_bits(0, width - 1, lead)))
         high = total[..., e:]
         k_const = const_bits(k_high, high.shape[-1], lead)
@@ -148,7 +148,7 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
             top = integer.maximum_by_thresholds(b, masked)
         else:
             top = integer.maximum(b, masked)
-        shift = integer.sub(b, top[..., None, :], f.biased)[..., :e]  # >= 0 for non-zero terms
+        shift = integer.sub(b, top[..., None, :], f.biased, width=e)  # >= 0 for non-zero terms
         placed = cat_bits(const_bits(0, w - p, lead + (m,)), f.m)
         aligned = integer.shift_right(b, placed, shift)
         if sticky:
@@ -168,8 +168,8 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
         magnitude = integer.mux(
             b,
             negative_result,
-            integer.sub(b, neg_total, pos_total)[..., :width],
-            integer.sub(b, pos_total, neg_total)[..., :width],
+            integer.sub(b, neg_total, pos_total, width=width),
+            integer.sub(b, pos_total, neg_total, width=width),
         )
     bias = 2 ** (e - 1) - p + w + (1 if sticky else 0)
     return round_pack(b, fmt, negative_result, magnitude, [top], bias)
@@ -301,26 +301,29 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
             row = powers_rows[..., k - 1, :]
             scaled = row[..., shift:] if shift >= 0 else cat_bits(const_bits(0, -shift, lead), row)
             scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
-        product = _times_constant(b, scaled, abs(coef), f)
+        product = _times_constant(b, scaled, abs(coef), f, width)
         (positive if coef > 0 else negative).append(fit(product, width))
     pos = integer.sum_rows(b, np.stack(positive, axis=-2), width, uniform=True) if len(positive) > 1 else positive[0]
     if not negative:
         return pos
     neg = integer.sum_rows(b, np.stack(negative, axis=-2), width, uniform=True) if len(negative) > 1 else negative[0]
-    return integer.sub(b, pos, neg)[..., :width]
+    return integer.sub(b, pos, neg, width=width)
 
 
-def _times_constant(b: Builder, x, numerator: int, frac_bits: int) -> np.ndarray:
+def _times_constant(b: Builder, x, numerator: int, frac_bits: int, width: int | None = None) -> np.ndarray:
     """floor(x * numerator / 2^frac_bits) for a constant ``numerator``: a sum of
-    shifted copies of x, one per set bit."""
+    shifted copies of x, one per set bit. With ``width``, only the result's low
+    ``width`` bits (no gates for the others)."""
     x = _ids(x)
     shifts = [k for k in range(numerator.bit_length()) if (numerator >> k) & 1]
-    width = x.shape[-1] + numerator.bit_length() + 1
-    rows = np.full(x.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
+    full = x.shape[-1] + numerator.bit_length() + 1
+    total_width = full if width is None else min(full, frac_bits + width)
+    rows = np.full(x.shape[:-1] + (len(shifts), full), ZERO, dtype=np.int64)
     for row, k in enumerate(shifts):
         rows[..., row, k : k + x.shape[-1]] = x
-    total = integer.sum_rows(b, rows, width, uniform=True) if len(shifts) > 1 else rows[..., 0, :]
-    return total[..., frac_bits:]
+    if len(shifts) == 1:
+        return rows[..., 0, frac_bits:total_width]
+    return integer.sum_rows(b, rows, total_width, uniform=True, low=frac_bits)
 
 
 def division_plan(p: int) -> dict:
@@ -340,7 +343,7 @@ def _small_powers(b: Builder, x, count: int) -> np.ndarray:
     rows, power = [], x
     for k in range(1, count + 1):
         if k > 1:
-            power = integer.multiply(b, power, x)[..., : k * w]
+            power = integer.multiply(b, power, x, width=k * w)
         rows.append(fit(power, count * w))
     return np.stack(rows, axis=-2)
 
@@ -365,20 +368,21 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         hot = integer.decode(b, my[..., p - t : p - 1])  # the top bit is always 1
         table = [2 ** (g + t) // (2 ** (t - 1) + i + 1) for i in range(2 ** (t - 1))]
         r0 = integer.lookup(b, hot, table, g + 1)
-        scaled = integer.multiply(b, my, r0)[..., p + g - f : p + g + 1]  # floor(z R0 / 2^G) in units 2^-F
-        u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1])[..., : f - t + 2]
+        scaled = integer.multiply(b, my, r0, width=p + g + 1, low=p + g - f)  # floor(z R0 / 2^G) in units 2^-F
+        u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1], width=f - t + 2)
         series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
-        recip = integer.multiply(b, r0, series)[..., g:][..., : f + 2]  # ~ 2^F / z
-        approx = integer.multiply(b, mx, recip)[..., f - 2 :][..., : p + 4]  # N0
-        base = integer.sub(b, approx, const_bits(1, p + 4, lead))[..., : p + 4]  # N0 - 1 >= N - 2
+        recip = integer.multiply(b, r0, series, width=g + f + 2, low=g)  # ~ 2^F / z
+        approx = integer.multiply(b, mx, recip, width=f + p + 2, low=f - 2)  # N0
+        base = integer.sub(b, approx, const_bits(1, p + 4, lead), width=p + 4)  # N0 - 1 >= N - 2
         numerator = cat_bits(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
-        width = numerator.shape[-1]
-        rem = integer.sub(b, numerator, fit(integer.multiply(b, base, my), width))[..., : p + 2]  # in [0, 3 m_y)
+        # A - base m_y is in [0, 3 m_y), below 2^(p+2): computed mod 2^(p+2)
+        low = p + 2
+        rem = integer.sub(b, numerator[..., :low], integer.multiply(b, base, my, width=low), width=low)
         multiples = [cat_bits(my, const_bits(0, 2, lead)), cat_bits(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
         divides = [integer.equal(b, rem, r) for r in (const_bits(0, p + 2, lead), *multiples)]
         steps = [integer.greater_equal(b, rem, r) for r in multiples]
         step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
-        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2))[..., : p + 4]
+        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
         sticky = b.not_(b.or_(*divides))  # remainder after the chosen candidate is not 0
         mag = cat_bits(sticky[..., None], quotient)
         sign = b.xor(fx.sign, fy.sign)
@@ -434,15 +438,15 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
             g = p + 4
             inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
             inv = integer.lookup(b, hot, inv_table, f + g - low_bits + 3)
-            y = integer.multiply(b, v[..., :low_bits], inv)[..., g : g + f]  # y 2^F
+            y = integer.multiply(b, v[..., :low_bits], inv, width=g + f, low=g)  # y 2^F
             coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
             series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
         else:
             series = const_bits(1 << f, f + 1, lead)
-        approx = integer.multiply(b, series, sq)[..., 2 * f - h - k :]
+        approx = integer.multiply(b, series, sq, low=2 * f - h - k)
         width = p + 4
         approx = fit(approx, width)
-        base = integer.sub(b, approx, const_bits(2, width, lead))[..., :width]
+        base = integer.sub(b, approx, const_bits(2, width, lead), width=width)
         candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
         squares = integer.multiply(b, candidates, candidates)
         target_width = squares.shape[-1]
@@ -451,8 +455,8 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
         exact = b.gate(Kind.OR, integer.equal(b, target, squares))
         steps = cat_bits(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
-        root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2))
-        mag = cat_bits(b.not_(exact)[..., None], root[..., : width + 1])
+        root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2), width=width + 1)
+        mag = cat_bits(b.not_(exact)[..., None], root)
         result = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], mag, [fx.biased[..., 1:]], 2 ** (e - 2) + k + 1)
         positive = b.and_(fx.nonzero, b.not_(fx.sign))
         return b.and_(result, positive[..., None])  # negative and zero inputs give 0
@@ -471,8 +475,8 @@ def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
     lead = x.shape[:-1]
     wide = cat_bits(x, const_bits(0, width - x.shape[-1], lead))
     if offset >= 0:
-        return integer.add(b, wide, const_bits(offset, width, lead))[..., :width]
-    return integer.sub(b, wide, const_bits(-offset, width, lead))[..., :width]
+        return integer.add(b, wide, const_bits(offset, width, lead), width=width)
+    return integer.sub(b, wide, const_bits(-offset, width, lead), width=width)
 
 
 def exp(b: Builder, fmt, x) -> np.ndarray:
@@ -498,28 +502,30 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         amount = _signed_offset(b, fx.biased, plan.G + p - 2 ** (e - 1), a_width)
         negative = amount[..., -1]
         register = plan.I + plan.G + p
-        shifted = integer.shift_left(b, fx.m, amount[..., :-1], out_width=register)[..., p:]
+        shifted = integer.shift_left(b, fx.m, amount[..., :-1], out_width=register, low=p)
         x_fixed = b.and_(shifted, b.not_(negative)[..., None])
         # step 3: |Y| = X L2E, then Y in two's complement
         y_mag = _times_constant(b, x_fixed, plan.L2E, 0)
         y_width = y_mag.shape[-1] + 1
         y_mag = cat_bits(y_mag, const_bits(0, 1, lead))
         flipped = b.xor(y_mag, fx.sign[..., None])
-        y = integer.add(b, flipped, cat_bits(fx.sign[..., None], const_bits(0, y_width - 1, lead)))[..., :y_width]
-        # step 4: k = floor(Y / 2^FB), frac = the low FB bits
-        frac, k = y[..., : plan.FB], y[..., plan.FB :]
+        unread = plan.FB - plan.F - 4  # no step reads Y's bits below this one
+        y = integer.add(b, flipped, cat_bits(fx.sign[..., None], const_bits(0, y_width - 1, lead)), width=y_width,
+                        low=unread)
+        # step 4: k = floor(Y / 2^FB), frac = the low FB bits (``y`` starts at bit ``unread``)
+        frac, k = y[..., : plan.FB - unread], y[..., plan.FB - unread :]
         # step 5: j = top T bits of frac, rest = the others
-        rest, j = frac[..., : plan.FB - plan.T], frac[..., plan.FB - plan.T :]
+        rest, j = frac[..., : plan.FB - plan.T - unread], frac[..., plan.FB - plan.T - unread :]
         # step 6: Z = floor(floor(rest / 2^(FB-F-4)) LN2 / 2^(LNB+4)), below 2^(F-T)
-        z = _times_constant(b, rest[..., plan.FB - plan.F - 4 :], plan.LN2, plan.LNB + 4)[..., : plan.F - plan.T + 1]
+        z = _times_constant(b, rest, plan.LN2, plan.LNB + 4, plan.F - plan.T + 1)
         # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
-        square = integer.multiply(b, z, z)[..., plan.F + 1 :]
+        square = integer.multiply(b, z, z, low=plan.F + 1)
         rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
         rows = [fit(r, plan.F + 2) for r in rows]
-        series = integer.iterated_sum(b, np.stack(rows, axis=-2))[..., : plan.F + 2]
+        series = integer.iterated_sum(b, np.stack(rows, axis=-2), width=plan.F + 2)
         # step 8: M = floor(ROM[j] S / 2^F)
         rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
-        series = integer.multiply(b, rom, series)[..., plan.F :]
+        series = integer.multiply(b, rom, series, low=plan.F)
         # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
         k_bits = k.shape[-1]
         k_biased = cat_bits(k[..., :-1], b.not_(k[..., -1:]))

@@ -23,6 +23,7 @@ import numpy as np
 
 from tc0.builder import Builder
 from tc0.circuit import ONE, ZERO, Kind
+from tc0.errors import GadgetError
 
 def _ids(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
@@ -47,25 +48,36 @@ class RowPattern:
 
 
 @functools.lru_cache(maxsize=None)
-def _add_patterns(w: int) -> tuple[RowPattern, RowPattern]:
+def _add_patterns(w: int, low: int, carry_out: bool) -> tuple[RowPattern, RowPattern]:
     """``add``'s AND terms over the table (p, ng, nx, ny, g, np) of 6 W wires,
-    and its ORs over those terms (the W sum bits, then the carry out)."""
+    and its ORs over those terms (sum bits low .. W-1, then the carry out if asked)."""
     p, ng, nx, ny, g, np_ = (k * w for k in range(6))
-    pairs = [(j, i) for j in range(w) for i in range(j + 1, w)]
+    pairs = [(j, i) for i in range(low, w) for j in range(i)]
     kill = [[p + i, ng + i, nx + j, ny + j] + [ng + k for k in range(j + 1, i)] for j, i in pairs]
     gen_g = [[g + i, g + j] + [p + k for k in range(j + 1, i)] for j, i in pairs]
     gen_np = [[np_ + i, g + j] + [p + k for k in range(j + 1, i)] for j, i in pairs]
-    none = [[p + i, ng + i] + [ng + k for k in range(i)] for i in range(w)]
-    carry = [[g + j] + [p + k for k in range(j + 1, w)] for j in range(w)]
+    none = [[p + i, ng + i] + [ng + k for k in range(i)] for i in range(low, w)]
+    carry = [[g + j] + [p + k for k in range(j + 1, w)] for j in range(w)] if carry_out else []
     pair_at = {pair: n for n, pair in enumerate(pairs)}
     m = len(pairs)
-    sums = [[t * m + pair_at[j, i] for j in range(i) for t in range(3)] + [3 * m + i] for i in range(w)]
-    carry_out = [3 * m + w + j for j in range(w)]
-    return RowPattern(kill + gen_g + gen_np + none + carry), RowPattern(sums + [carry_out])
+    sums = [[t * m + pair_at[j, i] for j in range(i) for t in range(3)] + [3 * m + i - low] for i in range(low, w)]
+    carry_row = [[3 * m + w - low + j for j in range(w)]] if carry_out else []
+    return RowPattern(kill + gen_g + gen_np + none + carry), RowPattern(sums + carry_row)
 
 
-def add(b: Builder, x, y) -> np.ndarray:
-    """x + y for two W-bit numbers: W + 1 bits, depth 4.
+def _kept_width(width: int | None, full: int, low: int = 0) -> int:
+    """The top (exclusive) of the bits low .. width-1 a gadget keeps, checked;
+    all ``full`` bits by default."""
+    width = full if width is None else width
+    if not 0 <= low < width <= full:
+        raise GadgetError(f"kept bits must satisfy 0 <= low < width <= {full}, got low {low}, width {width}")
+    return width
+
+
+def add(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.ndarray:
+    """x + y for two W-bit numbers: W + 1 bits, depth 4. With ``width`` and
+    ``low``, only bits low .. width-1 (floor((x + y) mod 2^width / 2^low)),
+    and no gate for the others.
 
     Sum bit i is h_i XOR c_i (h = x XOR y, c the carry in), expanded into a
     single OR of ANDs over literals of depth <= 2: with g = x AND y,
@@ -78,12 +90,18 @@ def add(b: Builder, x, y) -> np.ndarray:
     nothing generates). The carry out is OR_j [g_j p_(j<k<W)], depth 3.
     """
     x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    width = _kept_width(width, x.shape[-1] + 1, low)
+    x, y = x[..., :width], y[..., :width]  # higher bits reach no kept bit
     w = x.shape[-1]
     with b.scope("add"):
         nx, ny = b.not_(x), b.not_(y)
-        g, p = b.and_(x, y), b.or_(x, y)
-        ng, np_ = b.or_(nx, ny), b.and_(nx, ny)
-        and_terms, or_terms = _add_patterns(w)
+        g, ng = b.and_(x, y), b.or_(nx, ny)
+        # p_i is read by sum bit i and by carries past position i >= 1; np_i by sum bit i >= 1 only
+        p_from, np_from = min(low, 1), max(low, 1)
+        zeros = np.full(x.shape[:-1] + (np_from,), ZERO)
+        p = cat_bits(zeros[..., :p_from], b.or_(x[..., p_from:], y[..., p_from:]))
+        np_ = cat_bits(zeros, b.and_(nx[..., np_from:], ny[..., np_from:]))
+        and_terms, or_terms = _add_patterns(w, low, carry_out=width > w)
         terms = b.pattern_gate(Kind.AND, cat_bits(p, ng, nx, ny, g, np_), and_terms.index, and_terms.bounds)
         return b.pattern_gate(Kind.OR, terms, or_terms.index, or_terms.bounds)
 
@@ -123,18 +141,20 @@ def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
         return cat_bits(low[..., :w], sums[..., -1, block:] if nblocks * block == w else low[..., w : w + 1])
 
 
-def sub(b: Builder, x, y) -> np.ndarray:
-    """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 4.
+def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
+    """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 4;
+    with ``width``, only its low ``width`` bits (x - y mod 2^width).
 
     Computed as x + NOT y + 1 on W+1 bits, the carry-in entering as an extra
     low position whose two bits are both 1.
     """
     x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    width = _kept_width(width, x.shape[-1] + 1)
+    x, y = x[..., :width], y[..., :width]
     with b.scope("sub"):
         one = np.full(x.shape[:-1] + (1,), ONE)
         zero = np.full(x.shape[:-1] + (1,), ZERO)
-        total = add(b, cat_bits(one, x, zero), cat_bits(one, b.not_(y), one))
-    return total[..., 1:-1]
+        return add(b, cat_bits(one, x, zero), cat_bits(one, b.not_(y), one), width=width + 1, low=1)
 
 
 def less_than(b: Builder, x, y) -> np.ndarray:
@@ -174,14 +194,14 @@ def mux(b: Builder, sel, if1, if0) -> np.ndarray:
         return b.mux(sel, if1, if0)
 
 
-def _shift(b: Builder, x, amount, out_width: int, direction: int) -> np.ndarray:
+def _shift(b: Builder, x, amount, out_width: int, direction: int, low: int = 0) -> np.ndarray:
     x, amount = _ids(x), _ids(amount)
     w, a = x.shape[-1], amount.shape[-1]
     shifts = np.arange(min(1 << min(a, 62), max(w, out_width) + 1))
     bits = (shifts[:, None] >> np.arange(a)[None, :]) & 1  # (t, a)
     namount = b.not_(amount)
     literals = np.where(bits == 1, amount[..., None, :], namount[..., None, :])  # (..., t, a)
-    k = np.arange(out_width)
+    k = np.arange(low, out_width)
     src = k[:, None] - direction * shifts[None, :]  # (k, t): source bit of output k under shift t
     inside = (src >= 0) & (src < w)
     src_bit = np.where(inside, x[..., np.clip(src, 0, w - 1)], ZERO)  # (..., k, t)
@@ -189,11 +209,12 @@ def _shift(b: Builder, x, amount, out_width: int, direction: int) -> np.ndarray:
     return b.gate(Kind.OR, terms)
 
 
-def shift_left(b: Builder, x, amount, out_width: int | None = None) -> np.ndarray:
-    """(x << amount) truncated to ``out_width`` bits (default W); ``amount`` is
-    an unsigned bit vector. Depth 3: OR_t [x_(k-t) AND (amount == t)]."""
+def shift_left(b: Builder, x, amount, out_width: int | None = None, low: int = 0) -> np.ndarray:
+    """(x << amount) truncated to ``out_width`` bits (default W), of which
+    only bits low .. out_width-1 are built; ``amount`` is an unsigned bit
+    vector. Depth 3: OR_t [x_(k-t) AND (amount == t)]."""
     with b.scope("shift_left"):
-        return _shift(b, x, amount, out_width or _ids(x).shape[-1], +1)
+        return _shift(b, x, amount, out_width or _ids(x).shape[-1], +1, low)
 
 
 def shift_right(b: Builder, x, amount, out_width: int | None = None) -> np.ndarray:
@@ -235,7 +256,7 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
     expanded = np.repeat(wires, weights, axis=-1)  # (..., S)
     lead = expanded.shape[:-1]
     t = b.threshold(expanded[..., None, :], np.arange(1, total + 1))  # (..., S): [sum >= k]
-    not_t = b.not_(t)
+    not_even_t = b.not_(t[..., 1::2])  # NOT t_k for even k (every interval ends at an even k - 1)
     bits = []
     for bit in range(total.bit_length()):
         lows = np.arange(1 << bit, total + 1, 1 << (bit + 1))
@@ -245,15 +266,15 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
         if not closed.any():
             bits.append(pos[..., 0])
             continue
-        neg = not_t[..., highs[closed] - 1]
+        neg = not_even_t[..., highs[closed] // 2 - 1]
         bits.append(b.threshold(cat_bits(pos, neg), 1 + int(closed.sum())))
     return np.stack(bits, axis=-1)
 
 
-def _compress(b: Builder, rows: np.ndarray, block: int) -> np.ndarray:
+def _compress(b: Builder, rows: np.ndarray, block: int, width: int) -> np.ndarray:
     """One reduction round: rows (..., h, C) -> rows (..., h', C') with the
-    same sum, where each block of ``block`` columns is replaced by the binary
-    value of its weighted bit count (``weighted_count``)."""
+    same sum mod 2^width, where each block of ``block`` columns is replaced by
+    the binary value of its weighted bit count (``weighted_count``); C' <= width."""
     h, c = rows.shape[-2:]
     nblocks = -(-c // block)
     padded = np.full(rows.shape[:-1] + (nblocks * block,), ZERO, dtype=np.int64)
@@ -268,13 +289,16 @@ def _compress(b: Builder, rows: np.ndarray, block: int) -> np.ndarray:
     starts = np.arange(nblocks) * block
     for bit in range(length):
         out[..., bit // block, starts + bit] = counts[..., :, bit]
-    return out
+    return out[..., :width]
 
 
 def sum_rows(
-    b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool = False, uniform: bool = False
+    b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool = False, uniform: bool = False,
+    low: int = 0,
 ) -> np.ndarray:
-    """Exact sum of the rows (..., h, C) of a bit matrix, as ``width`` bits.
+    """Bits low .. width-1 of the sum of the rows (..., h, C) of a bit matrix
+    (no gate is built for a column at or above ``width``, nor for a final sum
+    bit below ``low``).
 
     Rounds of ``_compress``: first count each column (block 1), which takes h
     rows to bit_length(h); then one round with blocks of bit_length(h) columns,
@@ -285,50 +309,55 @@ def sum_rows(
     ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
     """
-    rows = _ids(rows)
+    rows = _ids(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
     if uniform and 2 <= rows.shape[-2] < 4:
         pad = np.full(rows.shape[:-2] + (4 - rows.shape[-2], rows.shape[-1]), ZERO)
         rows = np.concatenate([rows, pad], axis=-2)
     if rows.shape[-2] > 3 and column_first:
         with b.scope("count_columns"):
-            rows = _compress(b, rows, 1)
+            rows = _compress(b, rows, 1, width)
     if rows.shape[-2] > 2:
         with b.scope("count_blocks"):
-            rows = _compress(b, rows, rows.shape[-2].bit_length())
-    if rows.shape[-2] == 1:
-        total = rows[..., 0, :]
+            rows = _compress(b, rows, rows.shape[-2].bit_length(), width)
+    top = min(width, rows.shape[-1] + (rows.shape[-2] > 1))  # the sum has no set bit at or above
+    if rows.shape[-2] == 1 or low >= top:
+        total = rows[..., 0, low:top]
+    elif blocked_add:
+        total = add_blocked(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
     else:
-        two = rows[..., :, :width]  # bits at or above ``width`` cannot affect the result
-        adder = add_blocked if blocked_add else add
-        total = adder(b, two[..., 0, :], two[..., 1, :])
-    if total.shape[-1] < width:
-        total = cat_bits(total, np.full(total.shape[:-1] + (width - total.shape[-1],), ZERO))
-    return total[..., :width]
+        total = add(b, rows[..., 0, :], rows[..., 1, :], width=top, low=low)
+    return cat_bits(total, np.full(total.shape[:-1] + (width - max(top, low),), ZERO))
 
 
-def iterated_sum(b: Builder, xs, column_first: bool = True) -> np.ndarray:
-    """Exact sum of m W-bit numbers xs (..., m, W): W + ceil(log2 m) bits.
+def iterated_sum(b: Builder, xs, column_first: bool = True, width: int | None = None) -> np.ndarray:
+    """Exact sum of m W-bit numbers xs (..., m, W): W + ceil(log2 m) bits (with
+    ``width``, only the low ``width`` of them).
 
     Depth 4 for m = 2, 7 for m = 3, 10 for every m >= 4 (see ``sum_rows``).
     """
     xs = _ids(xs)
     m, w = xs.shape[-2:]
-    width = w + (m - 1).bit_length()
+    width = _kept_width(width, w + (m - 1).bit_length())
     with b.scope("iterated_sum"):
         return sum_rows(b, xs, width, column_first)
 
 
-def multiply(b: Builder, x, y) -> np.ndarray:
-    """x * y: Wx + Wy bits; partial products (depth 1) summed by ``sum_rows``."""
+def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.ndarray:
+    """x * y: Wx + Wy bits (with ``width`` and ``low``, only bits low .. width-1);
+    partial products (depth 1) summed by ``sum_rows``."""
     x, y = _ids(x), _ids(y)
-    wx, wy = x.shape[-1], y.shape[-1]
+    wx = x.shape[-1]
+    width = _kept_width(width, wx + y.shape[-1], low)
+    y = y[..., :width]
+    wy = y.shape[-1]
     with b.scope("multiply"):
         lead = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        pp = b.and_(x[..., None, :], y[..., :, None])  # (..., Wy, Wx): row i = x AND y_i
+        kept = np.arange(wy)[:, None] + np.arange(wx)[None, :] < width  # partial product bit below ``width``
+        pp = b.and_(x[..., None, :], np.where(kept, y[..., :, None], ZERO))  # (..., Wy, Wx): row i = x AND y_i
         rows = np.full(lead + (wy, wx + wy), ZERO, dtype=np.int64)
         for i in range(wy):
             rows[..., i, i : i + wx] = pp[..., i, :]
-        return sum_rows(b, rows, wx + wy)
+        return sum_rows(b, rows, width, low=low)
 
 
 def maximum(b: Builder, xs) -> np.ndarray:
@@ -342,11 +371,11 @@ def maximum(b: Builder, xs) -> np.ndarray:
     with b.scope("maximum"):
         if m == 1:
             return xs[..., 0, :]
-        xi, xj = xs[..., :, None, :], xs[..., None, :, :]
-        gt = b.gate(Kind.OR, _lt_terms(b, *np.broadcast_arrays(xj, xi)))  # [..., i, j]: x_j < x_i
-        ge = greater_equal(b, *np.broadcast_arrays(xi, xj))  # x_i >= x_j
-        i, j = np.ogrid[:m, :m]
-        beats = np.where(j < i, gt, np.where(j > i, ge, ONE))  # (..., i, j)
+        below_i, below_j = np.tril_indices(m, -1)  # pairs j < i
+        above_i, above_j = np.triu_indices(m, 1)  # pairs j > i
+        beats = np.full(xs.shape[:-2] + (m, m), ONE, dtype=np.int64)  # (..., i, j): i beats j
+        beats[..., below_i, below_j] = b.gate(Kind.OR, _lt_terms(b, xs[..., below_j, :], xs[..., below_i, :]))
+        beats[..., above_i, above_j] = greater_equal(b, xs[..., above_i, :], xs[..., above_j, :])
         picked = b.gate(Kind.AND, cat_bits(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
         return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
 

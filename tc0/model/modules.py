@@ -58,15 +58,21 @@ def ffn(B: Backend, x, w1, b1, w2, b2):
 
 
 @_scoped("attention")
-def attention(B: Backend, x, w_q, w_k, w_v):
+def attention(B: Backend, x, w_q, w_k, w_v, last_rows: int | None = None):
     """Attn(X) = D^-1 A V with A = exp(Q K^T), Q = X W_Q, K = X W_K, V = X W_V,
     D = diag(A 1) (Def. B.5): single head, no scaling, no mask. The row sums
-    divide the product A V entrywise."""
-    q, k, v = B.matmul(x, w_q), B.matmul(x, w_k), B.matmul(x, w_v)
+    divide the product A V entrywise. With ``last_rows``, only the last that
+    many rows of the result (each row needs only its own query)."""
+    q, k, v = B.matmul(_last(x, last_rows), w_q), B.matmul(x, w_k), B.matmul(x, w_v)
     scores = B.exp(B.matmul(q, B.swap_last(k)))
     weighted = B.matmul(scores, v)
     row_sums = B.sum(scores, axis=-1)
     return B.div(weighted, B.expand(row_sums, -1))
+
+
+def _last(x, rows: int | None):
+    """The last ``rows`` rows of a token sequence (all of them for None)."""
+    return x if rows is None else x[-rows:]
 
 
 def monomials(B: Backend, x, alphas: list[tuple[int, ...]]):
@@ -87,11 +93,11 @@ def monomials(B: Backend, x, alphas: list[tuple[int, ...]]):
 
 
 @_scoped("fast_attention")
-def fast_attention(B: Backend, x, w_q, w_k, w_v, poly: fast.PolyPlan):
+def fast_attention(B: Backend, x, w_q, w_k, w_v, poly: fast.PolyPlan, last_rows: int | None = None):
     """AAttC(X) = diag(U (V^T 1))^-1 U (V^T V_val) (Defs. 5.1, 5.3) with
     U = phi(X W_Q), V = psi(X W_K), V_val = X W_V (see ``tc0.model.fast``);
-    the N x N matrix is never formed."""
-    q, k, v = B.matmul(x, w_q), B.matmul(x, w_k), B.matmul(x, w_v)
+    the N x N matrix is never formed. ``last_rows`` as in ``attention``."""
+    q, k, v = B.matmul(_last(x, last_rows), w_q), B.matmul(x, w_k), B.matmul(x, w_v)
     alphas = fast.multi_indices(B.shape(x)[-1], poly.degree)
     coef = np.array([poly.coefficients[sum(a)] * fast.multinomial(a) for a in alphas])
     u = B.mul(monomials(B, q, alphas), B.constant(coef))
@@ -195,9 +201,10 @@ def flow_matching(B: Backend, y_hat, f_t, t: float, weights: dict, attend=attent
 
 
 @_scoped("transformer")
-def transformer(B: Backend, z, weights: dict, attend=attention):
-    """TF(Z) = FFN(Attn(Z)) on the flat sequence (Def. B.9)."""
-    a = attend(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"])
+def transformer(B: Backend, z, weights: dict, attend=attention, last_rows: int | None = None):
+    """TF(Z) = FFN(Attn(Z)) on the flat sequence (Def. B.9); with ``last_rows``,
+    only the last that many tokens of it (FFN works token by token)."""
+    a = attend(B, z, weights["attn.W_Q"], weights["attn.W_K"], weights["attn.W_V"], last_rows=last_rows)
     return ffn(B, a, weights["ffn.W1"], weights["ffn.b1"], weights["ffn.W2"], weights["ffn.b2"])
 
 
@@ -237,8 +244,9 @@ def _flowar_scale(B: Backend, i: int, pieces: list, refined, noise, t: float, we
     side = scales.side(i)
     if i > 1:
         pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
-    out = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."), attend)
-    y_hat = out[-side * side :]
+    # Y_hat_i is the transformer's last side^2 tokens: no other token is computed
+    y_hat = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."), attend,
+                        last_rows=side * side)
     f_t = interpolate(B, y_hat, B.reshape(noise, (side * side, c)), t)
     refined = flow_matching(B, y_hat, f_t, t, _weights_under(weights, f"scale{i}.fm."), attend)
     return B.reshape(refined, (side, side, c))
