@@ -40,7 +40,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tc0 import builder_kernels as kernels
-from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind
+from tc0.circuit import FIRST_INPUT, ONE, ZERO, Circuit, Kind, majority_threshold
 from tc0.errors import CircuitError
 
 #: node capacity of a new builder (fan-in capacity: 4 per node)
@@ -49,6 +49,8 @@ _START_NODES = 1 << 10
 _GROWTH = 1.125
 #: node ids are stored as int32
 _MAX_NODES = (1 << 31) - 1
+#: dtype of the wire-id arrays the builder returns and gadgets pass around
+WIRE = np.int32
 #: the hash table's largest load (linear probing stays short below it), and its load after growing
 _MAX_LOAD = kernels.MAX_LOAD
 _GROWN_LOAD = 0.6
@@ -130,7 +132,7 @@ class Builder:
         width = int(width)
         first = self.n_nodes
         self._reserve(nodes=width, fanins=0)
-        ids = np.arange(first, first + width, dtype=np.int64)
+        ids = np.arange(first, first + width, dtype=WIRE)
         self._kinds[ids] = Kind.INPUT
         self._offsets[ids + 1] = self._counters[1]
         self._counters[0] += width
@@ -151,7 +153,7 @@ class Builder:
     @staticmethod
     def const(value, shape=()) -> np.ndarray:
         """Ids of constant bits: ``value`` (0/1 or a bool array) broadcast to ``shape``."""
-        return np.broadcast_to(np.where(np.asarray(value, dtype=bool), ONE, ZERO), shape).astype(np.int64)
+        return np.broadcast_to(np.where(np.asarray(value, dtype=bool), ONE, ZERO), shape).astype(WIRE)
 
     # -------------------------------------------------------------- scopes
     @contextlib.contextmanager
@@ -172,7 +174,7 @@ class Builder:
     # -------------------------------------------------------------- gates
     def gate(self, kind: Kind, fanins) -> np.ndarray:
         """One gate of ``kind`` per row of ``fanins`` (shape ``(..., F)``)."""
-        x = np.asarray(fanins, dtype=np.int64)
+        x = as_wires(fanins)
         if x.ndim == 0 or x.shape[-1] == 0:
             raise CircuitError("a gate needs at least one fan-in")
         kind = Kind(kind)
@@ -181,7 +183,7 @@ class Builder:
                 raise CircuitError("NOT takes exactly one fan-in")
             return self.not_(x[..., 0])
         if kind == Kind.MAJ:
-            return self.threshold(x, x.shape[-1] // 2 + 1)
+            return self.threshold(x, majority_threshold(x.shape[-1], 0))
         if kind not in (Kind.AND, Kind.OR):
             raise CircuitError(f"{kind.name} is not a gate kind")
         rows = x.reshape(-1, x.shape[-1])
@@ -197,7 +199,7 @@ class Builder:
         kind = Kind(kind)
         if kind not in (Kind.AND, Kind.OR):
             raise CircuitError(f"pattern gates are AND or OR, not {kind.name}")
-        wires = np.asarray(wires, dtype=np.int64)
+        wires = as_wires(wires)
         index, bounds = np.asarray(index, dtype=np.int64), np.asarray(bounds, dtype=np.int64)
         if wires.ndim == 0 or index.ndim != 1 or bounds.ndim != 1 or len(bounds) < 2:
             raise CircuitError("a pattern gate needs wires (..., T), a flat index and at least one row")
@@ -232,7 +234,7 @@ class Builder:
 
     def not_(self, x) -> np.ndarray:
         """Elementwise NOT, folding constants and double negation."""
-        x = np.asarray(x, dtype=np.int64)
+        x = as_wires(x)
         flat = np.ascontiguousarray(x.reshape(-1))
         return self._run(kernels.not_rows, len(flat), 1, flat).reshape(x.shape)
 
@@ -242,7 +244,7 @@ class Builder:
         ``k`` and the leading shape of ``fanins`` broadcast together. A fan-in repeated t times
         has weight t. Emits one MAJ gate (or a simpler gate it folds to).
         """
-        x = np.asarray(fanins, dtype=np.int64)
+        x = as_wires(fanins)
         if x.ndim == 0 or x.shape[-1] == 0:
             raise CircuitError("a threshold gate needs at least one fan-in")
         k = np.asarray(k, dtype=np.int64)
@@ -265,7 +267,7 @@ class Builder:
         """Run a row kernel over its ``n_rows`` rows (``args`` before the output), growing
         the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
         self._check_open()
-        out = np.empty(n_rows, dtype=np.int64)
+        out = np.empty(n_rows, dtype=WIRE)
         start = 0
         while True:
             store = (self._kinds, self._levels, self._scopes, self._offsets, self._fanins, self._table,
@@ -313,7 +315,7 @@ class Builder:
         self._built = True
         self._table = self._tags = None  # free them before the renumbering's arrays exist
         n = self.n_nodes
-        inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=np.int64)
+        inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=WIRE)
         live = kernels.live_nodes(n, self._offsets, self._fanins, np.concatenate(list(self._outputs.values())))
         old = (self._kinds, self._levels, self._scopes, self._offsets)
         self._kinds = self._levels = self._scopes = self._offsets = None
@@ -344,6 +346,17 @@ class Builder:
         )
         circuit.__dict__["level"] = level  # known from construction: seed the cached property
         return circuit
+
+
+def as_wires(x) -> np.ndarray:
+    """``x`` as a ``WIRE`` array; ids beyond its range are refused (a cast would wrap them)."""
+    x = np.asarray(x)
+    if x.dtype == WIRE:
+        return x
+    limits = np.iinfo(WIRE)
+    if x.size and x.dtype.kind in "iu" and (x.min() < limits.min or x.max() > limits.max):
+        raise CircuitError("gate fan-ins name a node that does not exist")
+    return x.astype(WIRE)
 
 
 def _check_port_name(name: str, existing) -> None:

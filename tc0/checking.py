@@ -47,7 +47,16 @@ from fractions import Fraction
 import numpy as np
 
 from tc0.errors import GadgetError
-from tc0.gadgets.catalog import D_STD_GADGETS, DEFAULT_BITS, FLOAT_GADGETS, GADGETS, compile_gadget, float_format
+from tc0.gadgets.catalog import (
+    D_STD_GADGETS,
+    DEFAULT_BITS,
+    FLOAT_GADGETS,
+    GADGETS,
+    SHAPE_PORTS,
+    compile_gadget,
+    float_format,
+    shape_operands,
+)
 from tc0.simulator import bits_to_ints, ints_to_bits, simulate
 
 #: largest e for which the MPFR oracle is run (MPFR's exponents here stay within about +-2^30)
@@ -542,29 +551,15 @@ def _float_spec(name: str):
 
 def _port_inputs(fmt, shape: str, cases: np.ndarray) -> dict[str, np.ndarray]:
     """Circuit input bits for the cases, in the catalog's port layout."""
-    n = cases.shape[0]
-    if shape == "unary":
-        return {"a": fmt.to_bits(cases[:, 0])}
-    if shape == "binary":
-        return {"a": fmt.to_bits(cases[:, 0]), "b": fmt.to_bits(cases[:, 1])}
-    if shape == "reduce":
-        return {"x": fmt.to_bits(cases).reshape(n, -1)}
-    return {"a": fmt.to_bits(cases[:, 0]).reshape(n, -1), "b": fmt.to_bits(cases[:, 1]).reshape(n, -1)}
+    operands = shape_operands(shape, cases)
+    return {name: fmt.to_bits(x).reshape(len(cases), -1) for name, x in zip(SHAPE_PORTS[shape], operands)}
 
 
 def _reference(fmt, op: str, shape: str, cases: np.ndarray) -> np.ndarray:
     """The reference's results as uint64 (booleans as 0/1)."""
     from tc0.floats import reference as R
 
-    fn = getattr(R, op)
-    if shape == "unary":
-        out = fn(fmt, cases[:, 0])
-    elif shape == "binary":
-        out = fn(fmt, cases[:, 0], cases[:, 1])
-    elif shape == "reduce":
-        out = fn(fmt, cases)
-    else:
-        out = fn(fmt, cases[:, 0], cases[:, 1])
+    out = getattr(R, op)(fmt, *shape_operands(shape, cases))
     return np.asarray(out).astype(np.uint64).reshape(-1)
 
 

@@ -45,6 +45,13 @@ ZERO, ONE = 0, 1  # node ids of the two constants
 FIRST_INPUT = 2
 
 
+def majority_threshold(fanin_count, ones):
+    """MAJ over ``fanin_count`` fan-ins (strict majority), ``ones`` of them the
+    constant 1: the gate is 1 iff at least this many of the others are 1
+    (<= 0: always; above their number: never). Works elementwise on arrays."""
+    return fanin_count // 2 + 1 - ones
+
+
 def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     """Return (row index per edge, edge ids) of the fan-ins of ``nodes``."""
     starts = offsets[nodes]

@@ -49,6 +49,7 @@ from tc0.circuit import (
     ZERO,
     Circuit,
     Kind,
+    majority_threshold,
     ragged_rows,
 )
 from tc0.builder_kernels import live_nodes
@@ -260,7 +261,7 @@ class _Grouper:
         const[is_or & (ones > 0)] = ONE
         const[is_not & (ones > 0)] = ZERO
         const[is_not & (zeros > 0)] = ONE
-        k = np.where(is_maj, total // 2 + 1 - ones, 0)  # MAJ: at least k of the variable fan-ins
+        k = np.where(is_maj, majority_threshold(total, ones), 0)  # MAJ: at least k of the variable fan-ins
         const[is_maj & (k <= 0)] = ONE
         const[is_maj & (k > var)] = ZERO
         live = const < 0

@@ -511,7 +511,7 @@ def test_builder_is_finished_by_build():
 
 def test_rows_naming_missing_nodes_are_refused():
     b, x = one_port_builder(2)
-    for bad in (-1, b.n_nodes, 10**6):
+    for bad in (-1, b.n_nodes, 10**6, 2**32 + 2, -(2**32) + 2):  # the last two would wrap to real ids as int32
         with pytest.raises(CircuitError, match="does not exist"):
             b.gate(Kind.AND, [[x[0], bad]])
         with pytest.raises(CircuitError, match="does not exist"):

@@ -479,7 +479,8 @@ def test_add_kept_bits(w, rnd):
     xs, ys = operand_pairs(w, rnd, n_random=60)
     for width in range(1, w + 2):
         for low in range(width):
-            out, c = run(lambda b, x, y: {"s": integer.add(b, x, y, width=width, low=low)}, {"x": (w, xs), "y": (w, ys)})
+            out, c = run(lambda b, x, y: {"s": integer.add(b, x, y, width=width, low=low)},
+                         {"x": (w, xs), "y": (w, ys)})
             assert out_width(c, "s") == width - low
             want = [_window(x + y, low, width) for x, y in zip(xs, ys)]
             assert_all_equal(out["s"], want, f"add W={w} bits {low}..{width - 1}", xs, ys)
@@ -535,8 +536,8 @@ def test_sum_rows_kept_bits(h, cols):
             build = lambda b, x: {"y": integer.sum_rows(b, x.reshape(h, cols), width, low=low)}  # noqa: E731
             out, c = run(build, {"x": (h * cols, mats)})
             assert out_width(c, "y") == width - low
-            assert_all_equal(out["y"], [_window(s, low, width) for s in sums], f"sum_rows {h}x{cols} bits {low}..{width - 1}",
-                             mats)
+            label = f"sum_rows {h}x{cols} bits {low}..{width - 1}"
+            assert_all_equal(out["y"], [_window(s, low, width) for s in sums], label, mats)
 
 
 @pytest.mark.parametrize("w,ow,low", [(3, 6, 2), (4, 4, 3), (8, 20, 9)])
@@ -547,7 +548,8 @@ def test_shift_left_kept_bits(w, ow, low, rnd):
     out, c = run(lambda b, x, a: {"l": integer.shift_left(b, x, a, ow, low=low)},
                  {"x": (w, xs), "a": (amount_width, amounts)})
     assert out_width(c, "l") == ow - low
-    assert_all_equal(out["l"], [_shift_oracle(x, s, ow, True) >> low for x, s in cases], "shift_left window", xs, amounts)
+    want = [_shift_oracle(x, s, ow, True) >> low for x, s in cases]
+    assert_all_equal(out["l"], want, "shift_left window", xs, amounts)
 
 
 @pytest.mark.parametrize("name,build,widths", [

@@ -138,10 +138,10 @@ def test_last_rows_are_the_last_rows_of_the_whole(attend):
     weights = {name: rng.uniform(-0.5, 0.5, (c, c)) for name in names} | {
         "ffn.b1": rng.uniform(-0.5, 0.5, c), "ffn.b2": rng.uniform(-0.5, 0.5, c)}
     poly = fast.plan(score_bound=2.0, delta=0.1, c=c)
+    qkv = ("attn.W_Q", "attn.W_K", "attn.W_V")
     run_module = {
-        "attention": lambda B, x, w, rows: M.attention(B, x, w["attn.W_Q"], w["attn.W_K"], w["attn.W_V"], last_rows=rows),
-        "fast_attention": lambda B, x, w, rows: M.fast_attention(B, x, w["attn.W_Q"], w["attn.W_K"], w["attn.W_V"],
-                                                                 poly, last_rows=rows),
+        "attention": lambda B, x, w, rows: M.attention(B, x, *(w[k] for k in qkv), last_rows=rows),
+        "fast_attention": lambda B, x, w, rows: M.fast_attention(B, x, *(w[k] for k in qkv), poly, last_rows=rows),
         "transformer": lambda B, x, w, rows: M.transformer(B, x, w, last_rows=rows),
     }[attend]
     for B in (PbitBackend(FMT), Float64Backend()):

@@ -18,32 +18,18 @@ from fractions import Fraction
 
 import numpy as np
 
-from tc0.builder import Builder
+from tc0.builder import Builder, as_wires
 from tc0.circuit import ZERO, Kind
 from tc0.floats.exp_algorithm import check_rom_bits, exp_plan
 from tc0.gadgets import crt, integer
-from tc0.gadgets.integer import cat_bits
-
-
-def const_bits(value: int, width: int, lead=()) -> np.ndarray:
-    """Wire array of the constant ``value`` (unsigned, ``width`` bits, LSB first)."""
-    bits = np.array([(value >> i) & 1 for i in range(width)], dtype=bool)
-    return np.broadcast_to(Builder.const(bits, (width,)), tuple(lead) + (width,))
-
-
-def fit(x, width: int) -> np.ndarray:
-    """The unsigned wire integer x zero-extended or truncated to ``width`` bits."""
-    x = _ids(x)
-    if x.shape[-1] >= width:
-        return x[..., :width]
-    return cat_bits(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
+from tc0.gadgets.integer import cat_bits, const_bits, fit
 
 
 class Fields:
     """The parts of float words: significand, biased exponent, sign, non-zero flag."""
 
     def __init__(self, b: Builder, fmt, words):
-        w = np.asarray(words, dtype=np.int64)
+        w = as_wires(words)
         p, e = fmt.p, fmt.e
         self.m = w[..., :p]
         exp = w[..., p : p + e]
@@ -64,7 +50,7 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
     (greater: saturate to the largest magnitude, smaller: flush to zero).
     """
     p, e = fmt.p, fmt.e
-    mag = np.asarray(mag, dtype=np.int64)
+    mag = as_wires(mag)
     k_bits = mag.shape[-1]
     lead = mag.shape[:-1]
     with b.scope("round_pack"):
@@ -86,7 +72,7 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         c0 = bias + p - 1  # E = sum(exp_terms) + L + carry - c0
         const = (2 ** (e - 1) - c0) % (2**e)
         k_high = (c0 + const - 2 ** (e - 1)) // 2**e
-        terms = [np.asarray(t, dtype=np.int64) for t in exp_terms] + [position]
+        terms = [as_wires(t) for t in exp_terms] + [position]
         width = max(t.shape[-1] for t in terms + [const_bits(const, max(1, const.bit_length()))]) + 3
         width += max(0, (len(terms) + 1).bit_length())
         rows = [fit(t, width) for t in terms]
@@ -209,7 +195,7 @@ def dot(b: Builder, fmt, x, y) -> np.ndarray:
 
 
 def _ids(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.int64)
+    return as_wires(x)
 
 
 def _magnitude_key(b: Builder, f: Fields) -> np.ndarray:
@@ -301,29 +287,13 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
             row = powers_rows[..., k - 1, :]
             scaled = row[..., shift:] if shift >= 0 else cat_bits(const_bits(0, -shift, lead), row)
             scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
-        product = _times_constant(b, scaled, abs(coef), f, width)
-        (positive if coef > 0 else negative).append(fit(product, width))
+        product = integer.times_constant(b, scaled, abs(coef), width=f + width, low=f, uniform=True)
+        (positive if coef > 0 else negative).append(product)
     pos = integer.sum_rows(b, np.stack(positive, axis=-2), width, uniform=True) if len(positive) > 1 else positive[0]
     if not negative:
         return pos
     neg = integer.sum_rows(b, np.stack(negative, axis=-2), width, uniform=True) if len(negative) > 1 else negative[0]
     return integer.sub(b, pos, neg, width=width)
-
-
-def _times_constant(b: Builder, x, numerator: int, frac_bits: int, width: int | None = None) -> np.ndarray:
-    """floor(x * numerator / 2^frac_bits) for a constant ``numerator``: a sum of
-    shifted copies of x, one per set bit. With ``width``, only the result's low
-    ``width`` bits (no gates for the others)."""
-    x = _ids(x)
-    shifts = [k for k in range(numerator.bit_length()) if (numerator >> k) & 1]
-    full = x.shape[-1] + numerator.bit_length() + 1
-    total_width = full if width is None else min(full, frac_bits + width)
-    rows = np.full(x.shape[:-1] + (len(shifts), full), ZERO, dtype=np.int64)
-    for row, k in enumerate(shifts):
-        rows[..., row, k : k + x.shape[-1]] = x
-    if len(shifts) == 1:
-        return rows[..., 0, frac_bits:total_width]
-    return integer.sum_rows(b, rows, total_width, uniform=True, low=frac_bits)
 
 
 def division_plan(p: int) -> dict:
@@ -505,7 +475,7 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         shifted = integer.shift_left(b, fx.m, amount[..., :-1], out_width=register, low=p)
         x_fixed = b.and_(shifted, b.not_(negative)[..., None])
         # step 3: |Y| = X L2E, then Y in two's complement
-        y_mag = _times_constant(b, x_fixed, plan.L2E, 0)
+        y_mag = integer.times_constant(b, x_fixed, plan.L2E, uniform=True)
         y_width = y_mag.shape[-1] + 1
         y_mag = cat_bits(y_mag, const_bits(0, 1, lead))
         flipped = b.xor(y_mag, fx.sign[..., None])
@@ -517,7 +487,8 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         # step 5: j = top T bits of frac, rest = the others
         rest, j = frac[..., : plan.FB - plan.T - unread], frac[..., plan.FB - plan.T - unread :]
         # step 6: Z = floor(floor(rest / 2^(FB-F-4)) LN2 / 2^(LNB+4)), below 2^(F-T)
-        z = _times_constant(b, rest, plan.LN2, plan.LNB + 4, plan.F - plan.T + 1)
+        shift = plan.LNB + 4
+        z = integer.times_constant(b, rest, plan.LN2, width=shift + plan.F - plan.T + 1, low=shift, uniform=True)
         # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
         square = integer.multiply(b, z, z, low=plan.F + 1)
         rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]

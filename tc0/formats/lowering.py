@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tc0.builder import GrowableArray
-from tc0.circuit import ONE, ZERO, Circuit, Kind, ragged_rows
+from tc0.circuit import ONE, ZERO, Circuit, Kind, majority_threshold, ragged_rows
 
 AND2, XOR2, INV = 0, 1, 2
 _SOURCE = 255  # op code of the wires an Xag starts with
@@ -153,7 +153,7 @@ def gate_groups(circuit: Circuit) -> Iterator[tuple[Kind, np.ndarray, np.ndarray
     is_maj = kind == Kind.MAJ
     drop = is_maj[row] & (src <= ONE)
     ones = np.bincount(row[is_maj[row] & (src == ONE)], minlength=len(gates))
-    k = np.where(is_maj, counts // 2 + 1 - ones, 0)
+    k = np.where(is_maj, majority_threshold(counts, ones), 0)
     width = counts - np.bincount(row[drop], minlength=len(gates))
     src = src[~drop]
     row_start = np.zeros(len(gates) + 1, dtype=np.int64)

@@ -12,6 +12,7 @@ j*W upward, W = p + e + 1 for floats); ``float:dot`` reads ports ``a`` and
 from __future__ import annotations
 
 import functools
+import math
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,18 @@ GADGETS: dict[str, GadgetSpec] = {
 }
 
 
+#: input ports of a float gadget, by its shape; "reduce" and "pair" ports hold M words
+SHAPE_PORTS = {"unary": ("a",), "binary": ("a", "b"), "reduce": ("x",), "pair": ("a", "b")}
+
+
+def shape_operands(shape: str, cases) -> tuple:
+    """Input cases, one per row ((N, 1), (N, 2), (N, M) or (N, 2, M) by
+    ``shape``), split into one array per port of ``SHAPE_PORTS[shape]``."""
+    if shape == "reduce":
+        return (cases,)
+    return tuple(cases[:, i] for i in range(len(SHAPE_PORTS[shape])))
+
+
 @dataclass(frozen=True)
 class FloatGadgetSpec:
     """A float gadget: its operation, input shape and size limit on M."""
@@ -113,16 +126,9 @@ FLOAT_GADGETS: dict[str, FloatGadgetSpec] = {
 
 
 def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) -> None:
-    w = fmt.width
-    if spec.shape == "unary":
-        y = spec.op(b, fmt, b.input("a", w))
-    elif spec.shape == "binary":
-        y = spec.op(b, fmt, b.input("a", w), b.input("b", w))
-    elif spec.shape == "reduce":
-        y = spec.op(b, fmt, b.input("x", m * w).reshape(m, w))
-    else:
-        y = spec.op(b, fmt, b.input("a", m * w).reshape(m, w), b.input("b", m * w).reshape(m, w))
-    b.output("y", np.asarray(y).reshape(-1))
+    port_shape = (m, fmt.width) if spec.shape in ("reduce", "pair") else (fmt.width,)  # M words or one
+    ports = [b.input(name, math.prod(port_shape)).reshape(port_shape) for name in SHAPE_PORTS[spec.shape]]
+    b.output("y", np.asarray(spec.op(b, fmt, *ports)).reshape(-1))
 
 
 def float_format(p: int | None, e: int | None) -> FloatFormat:

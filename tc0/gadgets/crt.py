@@ -30,8 +30,8 @@ import math
 
 import numpy as np
 
-from tc0.builder import Builder
-from tc0.circuit import ZERO, Kind
+from tc0.builder import Builder, as_wires
+from tc0.circuit import Kind
 from tc0.gadgets import integer
 from tc0.gadgets.integer import cat_bits
 
@@ -81,7 +81,7 @@ def _classes(b: Builder, onehot: np.ndarray, modulus: int) -> np.ndarray:
     """Fold a one-hot over 0..V-1 into a one-hot over residues mod ``modulus``."""
     v = onehot.shape[-1]
     pad = (-v) % modulus
-    padded = cat_bits(onehot, np.full(onehot.shape[:-1] + (pad,), ZERO))
+    padded = cat_bits(onehot, integer.const_bits(0, pad, onehot.shape[:-1]))
     grouped = padded.reshape(onehot.shape[:-1] + ((v + pad) // modulus, modulus))
     return b.gate(Kind.OR, np.swapaxes(grouped, -1, -2))  # OR over the values of each class
 
@@ -115,18 +115,13 @@ def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, 
             terms.append(b.and_(term, b.not_(zeros[q])[..., None]))
     with b.scope("reconstruct"):
         frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
-        shifts = [k for k in range(modulus.bit_length()) if (modulus >> k) & 1]
-        width = frac_bits + modulus.bit_length() + 1
-        rows = np.full(frac.shape[:-1] + (len(shifts), width), ZERO, dtype=np.int64)
-        for row, k in enumerate(shifts):
-            rows[..., row, k : k + frac_bits] = frac
-        scaled = integer.sum_rows(b, rows, width, blocked_add=True)  # wide for every size: one depth
-        return scaled[..., frac_bits : frac_bits + total_bits]
+        # P = floor(frac * Q): blocked adds, wide for every size, so one depth
+        return integer.times_constant(b, frac, modulus, width=frac_bits + total_bits, low=frac_bits, blocked_add=True)
 
 
 def iterated_product(b: Builder, xs) -> np.ndarray:
     """Exact product of m W-bit numbers xs (..., m, W): m*W bits."""
-    xs = np.asarray(xs, dtype=np.int64)
+    xs = as_wires(xs)
     m, w = xs.shape[-2:]
     total_bits = m * w
     with b.scope("iterated_product"):

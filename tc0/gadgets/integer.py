@@ -21,12 +21,31 @@ import math
 
 import numpy as np
 
-from tc0.builder import Builder
+from tc0.builder import WIRE, Builder, as_wires
 from tc0.circuit import ONE, ZERO, Kind
 from tc0.errors import GadgetError
 
 def _ids(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.int64)
+    return as_wires(x)
+
+
+def filled(shape, node: int = ZERO) -> np.ndarray:
+    """A writable wire array of ``shape``, every entry the constant ``node``."""
+    return np.full(shape, node, dtype=WIRE)
+
+
+def const_bits(value: int, width: int, lead=()) -> np.ndarray:
+    """Wire array of the constant ``value`` (unsigned, ``width`` bits, LSB first)."""
+    bits = np.array([(value >> i) & 1 for i in range(width)], dtype=bool)
+    return np.broadcast_to(Builder.const(bits, (width,)), tuple(lead) + (width,))
+
+
+def fit(x, width: int) -> np.ndarray:
+    """The unsigned wire integer x zero-extended or truncated to ``width`` bits."""
+    x = _ids(x)
+    if x.shape[-1] >= width:
+        return x[..., :width]
+    return cat_bits(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
 
 
 def cat_bits(*parts) -> np.ndarray:
@@ -98,7 +117,7 @@ def add(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.ndarray:
         g, ng = b.and_(x, y), b.or_(nx, ny)
         # p_i is read by sum bit i and by carries past position i >= 1; np_i by sum bit i >= 1 only
         p_from, np_from = min(low, 1), max(low, 1)
-        zeros = np.full(x.shape[:-1] + (np_from,), ZERO)
+        zeros = const_bits(0, np_from, x.shape[:-1])
         p = cat_bits(zeros[..., :p_from], b.or_(x[..., p_from:], y[..., p_from:]))
         np_ = cat_bits(zeros, b.and_(nx[..., np_from:], ny[..., np_from:]))
         and_terms, or_terms = _add_patterns(w, low, carry_out=width > w)
@@ -121,7 +140,7 @@ def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
     block = block or max(2, math.ceil(w**0.4))
     nblocks = -(-w // block)
     with b.scope("add_blocked"):
-        pad = np.full(x.shape[:-1] + (nblocks * block - w,), ZERO)
+        pad = const_bits(0, nblocks * block - w, x.shape[:-1])
         xb = cat_bits(x, pad).reshape(x.shape[:-1] + (nblocks, block))
         yb = cat_bits(y, pad).reshape(x.shape[:-1] + (nblocks, block))
         g, p = b.and_(xb, yb), b.or_(xb, yb)
@@ -152,8 +171,7 @@ def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
     width = _kept_width(width, x.shape[-1] + 1)
     x, y = x[..., :width], y[..., :width]
     with b.scope("sub"):
-        one = np.full(x.shape[:-1] + (1,), ONE)
-        zero = np.full(x.shape[:-1] + (1,), ZERO)
+        one, zero = const_bits(1, 1, x.shape[:-1]), const_bits(0, 1, x.shape[:-1])
         return add(b, cat_bits(one, x, zero), cat_bits(one, b.not_(y), one), width=width + 1, low=1)
 
 
@@ -252,9 +270,8 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
     weights = np.asarray(weights, dtype=np.int64)
     total = int(weights.sum())
     if total == 0:
-        return np.zeros(wires.shape[:-1] + (0,), dtype=np.int64)
+        return filled(wires.shape[:-1] + (0,))
     expanded = np.repeat(wires, weights, axis=-1)  # (..., S)
-    lead = expanded.shape[:-1]
     t = b.threshold(expanded[..., None, :], np.arange(1, total + 1))  # (..., S): [sum >= k]
     not_even_t = b.not_(t[..., 1::2])  # NOT t_k for even k (every interval ends at an even k - 1)
     bits = []
@@ -277,7 +294,7 @@ def _compress(b: Builder, rows: np.ndarray, block: int, width: int) -> np.ndarra
     the binary value of its weighted bit count (``weighted_count``); C' <= width."""
     h, c = rows.shape[-2:]
     nblocks = -(-c // block)
-    padded = np.full(rows.shape[:-1] + (nblocks * block,), ZERO, dtype=np.int64)
+    padded = filled(rows.shape[:-1] + (nblocks * block,))
     padded[..., :c] = rows
     grouped = padded.reshape(rows.shape[:-1] + (nblocks, block))  # (..., h, nb, B)
     grouped = np.moveaxis(grouped, -3, -2).reshape(rows.shape[:-2] + (nblocks, h * block))
@@ -285,7 +302,7 @@ def _compress(b: Builder, rows: np.ndarray, block: int, width: int) -> np.ndarra
     counts = weighted_count(b, grouped, weights)  # (..., nb, L)
     length = counts.shape[-1]
     new_h = -(-length // block)
-    out = np.full(rows.shape[:-2] + (new_h, (nblocks + new_h) * block), ZERO, dtype=np.int64)
+    out = filled(rows.shape[:-2] + (new_h, (nblocks + new_h) * block))
     starts = np.arange(nblocks) * block
     for bit in range(length):
         out[..., bit // block, starts + bit] = counts[..., :, bit]
@@ -311,7 +328,7 @@ def sum_rows(
     """
     rows = _ids(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
     if uniform and 2 <= rows.shape[-2] < 4:
-        pad = np.full(rows.shape[:-2] + (4 - rows.shape[-2], rows.shape[-1]), ZERO)
+        pad = filled(rows.shape[:-2] + (4 - rows.shape[-2], rows.shape[-1]))
         rows = np.concatenate([rows, pad], axis=-2)
     if rows.shape[-2] > 3 and column_first:
         with b.scope("count_columns"):
@@ -326,7 +343,7 @@ def sum_rows(
         total = add_blocked(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
     else:
         total = add(b, rows[..., 0, :], rows[..., 1, :], width=top, low=low)
-    return cat_bits(total, np.full(total.shape[:-1] + (width - max(top, low),), ZERO))
+    return cat_bits(total, const_bits(0, width - max(top, low), total.shape[:-1]))
 
 
 def iterated_sum(b: Builder, xs, column_first: bool = True, width: int | None = None) -> np.ndarray:
@@ -354,10 +371,29 @@ def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.nda
         lead = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
         kept = np.arange(wy)[:, None] + np.arange(wx)[None, :] < width  # partial product bit below ``width``
         pp = b.and_(x[..., None, :], np.where(kept, y[..., :, None], ZERO))  # (..., Wy, Wx): row i = x AND y_i
-        rows = np.full(lead + (wy, wx + wy), ZERO, dtype=np.int64)
+        rows = filled(lead + (wy, wx + wy))
         for i in range(wy):
             rows[..., i, i : i + wx] = pp[..., i, :]
         return sum_rows(b, rows, width, low=low)
+
+
+def times_constant(b: Builder, x, constant: int, width: int | None = None, low: int = 0, **sum_options) -> np.ndarray:
+    """Bits low .. width-1 of x * ``constant`` (a constant >= 1; ``width``
+    defaults to the product's W + bit_length(constant) bits and may exceed it,
+    zero-padded): ``sum_rows`` (with ``sum_options``) of one shifted copy of x
+    per set bit of the constant."""
+    x = _ids(x)
+    if constant < 1:
+        raise GadgetError(f"times_constant needs a constant >= 1, got {constant}")
+    full = x.shape[-1] + constant.bit_length()
+    width = full if width is None else width
+    if not 0 <= low < width:
+        raise GadgetError(f"kept bits must satisfy 0 <= low < width, got low {low}, width {width}")
+    shifts = [k for k in range(constant.bit_length()) if (constant >> k) & 1]
+    rows = filled(x.shape[:-1] + (len(shifts), full))
+    for row, k in enumerate(shifts):
+        rows[..., row, k : k + x.shape[-1]] = x
+    return sum_rows(b, rows, width, low=low, **sum_options)
 
 
 def maximum(b: Builder, xs) -> np.ndarray:
@@ -373,7 +409,7 @@ def maximum(b: Builder, xs) -> np.ndarray:
             return xs[..., 0, :]
         below_i, below_j = np.tril_indices(m, -1)  # pairs j < i
         above_i, above_j = np.triu_indices(m, 1)  # pairs j > i
-        beats = np.full(xs.shape[:-2] + (m, m), ONE, dtype=np.int64)  # (..., i, j): i beats j
+        beats = filled(xs.shape[:-2] + (m, m), ONE)  # (..., i, j): i beats j
         beats[..., below_i, below_j] = b.gate(Kind.OR, _lt_terms(b, xs[..., below_j, :], xs[..., below_i, :]))
         beats[..., above_i, above_j] = greater_equal(b, xs[..., above_i, :], xs[..., above_j, :])
         picked = b.gate(Kind.AND, cat_bits(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
@@ -409,14 +445,14 @@ def maximum_by_thresholds(b: Builder, xs) -> np.ndarray:
             )
             start[j] = sum(t.shape[-1] for t in terms)
             terms.append(b.gate(Kind.AND, fanin))
-        terms.append(np.full(lead + (m, 1), ZERO, dtype=np.int64))  # padding, neutral for OR
+        terms.append(filled(lead + (m, 1)))  # padding, neutral for OR
         pad = sum(t.shape[-1] for t in terms) - 1
         table = np.concatenate(terms, axis=-1)  # (..., m, 2^W)
         us = np.arange((1 << w) - 1)
         pick = np.array([[start[j] + (u >> (j + 1)) if not (u >> j) & 1 else pad for j in range(w)] for u in us])
         chosen = table[..., pick]  # (..., m, U, W)
         flags = b.gate(Kind.OR, np.moveaxis(chosen, -3, -2).reshape(lead + (len(us), m * w)))  # a_(u+1)
-        above = cat_bits(flags[..., 1:], np.full(lead + (1,), ZERO, dtype=np.int64))
+        above = cat_bits(flags[..., 1:], const_bits(0, 1, lead))
         top = b.and_(flags, b.not_(above))  # max == u + 1
         values = us + 1
         bit_set = ((values[None, :] >> np.arange(w)[:, None]) & 1) == 1  # (W, U)
@@ -447,4 +483,4 @@ def lookup(b: Builder, onehot, table, width: int) -> np.ndarray:
     bits = np.array([[(int(t) >> k) & 1 for k in range(width)] for t in table], dtype=bool)  # (V, width)
     with b.scope("lookup"):
         picks = np.where(bits.T, onehot[..., None, :], ZERO)  # (..., width, V)
-        return b.gate(Kind.OR, cat_bits(picks, np.full(picks.shape[:-1] + (1,), ZERO)))
+        return b.gate(Kind.OR, cat_bits(picks, const_bits(0, 1, picks.shape[:-1])))
