@@ -6,8 +6,9 @@ p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.model.pipe
 (random weights as constants) and reports:
 
 * gates, edges, depth of the built circuit; build seconds (wall time of the
-  ``build_circuit`` call, which includes its gate-count estimate); gates/s
-  and edges/s;
+  ``build_circuit`` call, which includes its gate-count estimate), of which
+  user and system CPU seconds (system time is mostly page faults on fresh
+  memory); gates/s and edges/s;
 * peak memory: the peak resident set size of the subprocess during the call
   (``ru_maxrss``) minus its resident set size just before it, so imports,
   the interpreter and the weights are not counted;
@@ -58,14 +59,17 @@ def measure(module: str, n: int, c: int, scales: int, p: int, e: int) -> dict:
     spec = R.get_module(module)
     weights = R.random_weights(spec, cfg, 0)
     before = rss_bytes()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     circuit = pipeline.build_circuit(spec, cfg, FloatFormat(p, e), weights, max_gates=1 << 40)
     seconds = time.perf_counter() - t
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
     gates, edges = circuit.size, circuit.edges
     return {
         "module": module, "n": n, "c": c, "scales": scales, "p": p, "e": e,
         "gates": gates, "edges": edges, "depth": circuit.depth, "seconds": seconds,
+        "user_seconds": cpu_after.ru_utime - cpu.ru_utime, "system_seconds": cpu_after.ru_stime - cpu.ru_stime,
         "gates_per_s": gates / seconds, "edges_per_s": edges / seconds,
         "peak_bytes": peak, "budget_bytes": 8 * edges + 16 * gates, "budget_ratio": peak / (8 * edges + 16 * gates),
     }
@@ -92,14 +96,14 @@ def points(args) -> list[dict]:
 
 def report(rows: list[dict]) -> None:
     print(f"{'module':<10} {'n':>3} {'c':>3} {'K':>2} {'gates':>12} {'edges':>13} {'depth':>6} {'build s':>8} "
-          f"{'gates/s':>10} {'edges/s':>11} {'peak MB':>8} {'/budget':>7}")
+          f"{'user s':>7} {'sys s':>6} {'gates/s':>10} {'edges/s':>11} {'peak MB':>8} {'/budget':>7}")
     for r in rows:
         head = f"{r['module']:<10} {r['n']:>3} {r['c']:>3} {r['scales']:>2}"
         if "error" in r:
             print(f"{head}  failed: {r['error']}")
             continue
         print(f"{head} {r['gates']:>12,} {r['edges']:>13,} {r['depth']:>6} {r['seconds']:>8.1f} "
-              f"{r['gates_per_s']:>10,.0f} {r['edges_per_s']:>11,.0f} {r['peak_bytes'] / 2**20:>8,.0f} "
+              f"{r['user_seconds']:>7.1f} {r['system_seconds']:>6.1f} {r['gates_per_s']:>10,.0f} {r['edges_per_s']:>11,.0f} {r['peak_bytes'] / 2**20:>8,.0f} "
               f"{r['budget_ratio']:>7.2f}")
 
 
