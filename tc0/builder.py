@@ -4,8 +4,9 @@ structural hashing.
 Every builder call takes numpy arrays of node ids and emits one gate per row,
 for all rows at once: ``b.gate(Kind.AND, x)`` with ``x`` of shape ``(..., F)``
 returns the ids of ``prod(...)`` AND gates of fan-in ``F``, shape ``(...)``.
-Gadgets are written as array code over wire tensors, never a Python call per
-gate.
+Ids come back as ``WIRE`` (int32, the storage's node-id type); ids passed in
+are converted, and any that int32 cannot hold are refused. Gadgets are
+written as array code over wire tensors, never a Python call per gate.
 
 On the way in each gate is put into a canonical form, so that equal functions
 of equal fan-ins become one gate:
