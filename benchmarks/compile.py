@@ -64,7 +64,7 @@ def measure(module: str, n: int, c: int, scales: int, p: int, e: int) -> dict:
     circuit = pipeline.build_circuit(spec, cfg, FloatFormat(p, e), weights, max_gates=1 << 40)
     seconds = time.perf_counter() - t
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    peak = cpu_after.ru_maxrss * 1024 - before
     gates, edges = circuit.size, circuit.edges
     return {
         "module": module, "n": n, "c": c, "scales": scales, "p": p, "e": e,

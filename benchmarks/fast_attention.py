@@ -42,8 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -52,12 +50,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# sibling benchmark scripts (benchmarks/gadgets.py, machine.py, simulate.py)
-from gadgets import fitted_exponent
-from machine import cpu_model
-from simulate import time_call
+# sibling benchmark scripts (benchmarks/machine.py, simulate.py)
+from simulate import machine, time_call
 
 from tc0.floats import FloatFormat
+from tc0.report import fitted_exponent
 from tc0.model import fast
 from tc0.model import pipeline as P
 from tc0.model import registry as R
@@ -284,9 +281,7 @@ def main() -> None:
     fmt = FloatFormat(args.p)
 
     start = time.perf_counter()
-    res = {"machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "load_average": os.getloadavg(),
-                       "python": platform.python_version(), "numpy": np.__version__},
-           "settings": vars(args) | {"format": str(fmt)}}
+    res = {"machine": machine(), "settings": vars(args) | {"format": str(fmt)}}
     print("float64 attention ...", flush=True)
     res["attention"] = attention_rows(ns, args)
     print("float64 flowar ...", flush=True)

@@ -7,7 +7,7 @@ Part 1: one row per catalog circuit (int:add, int:cmp, int:mul over W = 8..64;
 int:sum over m = 2..256 at W = 16; int:max over m = 2..128 at W = 16), with the
 least-squares exponent of size (and edges) against W or m.
 
-Part 2: ``integer.sum_rows(b, rows, width, column_first=True)`` (count every
+Part 2: ``integer.iterated_sum(b, xs, column_first=True)`` (count every
 column first, then the block round, then one adder) against
 ``column_first=False`` (the block round applied directly to the m rows), for m
 numbers of W = 16 bits. The direct block round uses weighted counts of total
@@ -31,18 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tc0 import Builder  # noqa: E402
 from tc0.gadgets import integer  # noqa: E402
+from tc0.report import fitted_exponent  # noqa: E402
 from tc0.gadgets.catalog import compile_gadget  # noqa: E402
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 
-
-
-def fitted_exponent(xs, ys) -> float:
-    """Least-squares slope of log(y) against log(x)."""
-    if len(xs) < 2:
-        return float("nan")
-    slope, _ = np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)
-    return float(slope)
 
 
 def timed(fn):
@@ -84,7 +77,7 @@ def block_estimate(m: int, w: int) -> int:
 
 
 def sum_comparison(ms, w: int, budget: float) -> None:
-    print(f"iterated sum of m numbers of W={w} bits: sum_rows(column_first=True) vs column_first=False")
+    print(f"iterated sum of m numbers of W={w} bits: iterated_sum(column_first=True) vs column_first=False")
     head = f"{'m':>4} | {'col-first size':>14} {'edges':>9} {'depth':>5} {'s':>6} | " \
            f"{'block size':>10} {'edges':>10} {'depth':>5} {'s':>6} | smaller"
     print(head)

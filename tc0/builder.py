@@ -367,4 +367,4 @@ def _check_port_name(name: str, existing) -> None:
         raise CircuitError(f"port {name!r} declared twice")
 
 
-__all__ = ["Builder", "FIRST_INPUT"]
+__all__ = ["WIRE", "Builder", "FIRST_INPUT", "as_wires"]

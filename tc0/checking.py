@@ -174,8 +174,6 @@ class _Oracle:
         """round(exact product): significands multiplied as integers, exponents summed."""
         fields = [self.w.unpack(w) for w in row]
         n = math.prod(m for _, m, _ in fields)
-        if n == 0:
-            return 0
         return self._signed_round(-n if sum(s for s, _, _ in fields) & 1 else n, sum(E for _, _, E in fields))
 
     # -- exact comparisons
@@ -551,8 +549,7 @@ def _float_spec(name: str):
 
 def _port_inputs(fmt, shape: str, cases: np.ndarray) -> dict[str, np.ndarray]:
     """Circuit input bits for the cases, in the catalog's port layout."""
-    operands = shape_operands(shape, cases)
-    return {name: fmt.to_bits(x).reshape(len(cases), -1) for name, x in zip(SHAPE_PORTS[shape], operands)}
+    return fmt.port_bits(dict(zip(SHAPE_PORTS[shape], shape_operands(shape, cases))))
 
 
 def _reference(fmt, op: str, shape: str, cases: np.ndarray) -> np.ndarray:

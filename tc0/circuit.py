@@ -62,6 +62,20 @@ def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     return row, edges
 
 
+def node_levels(offsets: np.ndarray, fanins: np.ndarray, first_gate: int) -> np.ndarray:
+    """Depth of every node of the DAG ``(offsets, fanins)`` whose nodes from
+    ``first_gate`` on are gates in topological order: sources 0, a gate 1 +
+    the max over its fan-ins. One vectorized step per ``topological_blocks`` block."""
+    level = np.zeros(len(offsets) - 1, dtype=np.int32)
+    count = np.diff(offsets)
+    for b, e in pairwise(topological_blocks(offsets, fanins, first_gate)):
+        lo, hi = offsets[b], offsets[e]
+        edge_levels = np.append(level[fanins[lo:hi]], 0)  # the sentinel ends empty rows
+        highest = np.maximum.reduceat(edge_levels, offsets[b:e] - lo)
+        level[b:e] = np.where(count[b:e] > 0, highest, 0) + 1
+    return level
+
+
 def topological_blocks(offsets: np.ndarray, fanins: np.ndarray, first: int) -> list[int]:
     """Bounds ``first = b0 < b1 < ... = n_nodes`` of blocks of gates whose fan-ins
     all lie below the block's start (so a block can be evaluated at once).
@@ -139,19 +153,8 @@ class Circuit:
     # ----------------------------------------------------------------- depth
     @functools.cached_property
     def level(self) -> np.ndarray:
-        """Depth of every node: sources 0, a gate 1 + the max over its fan-ins.
-
-        One vectorized step per block of ``topological_blocks``.
-        """
-        level = np.zeros(self.n_nodes, dtype=np.int32)
-        offsets, count = self.offsets, self.fanin_counts()
-        bounds = topological_blocks(offsets, self.fanins, self.first_gate)
-        for b, e in pairwise(bounds):
-            lo, hi = offsets[b], offsets[e]
-            edge_levels = np.append(level[self.fanins[lo:hi]], 0)  # the sentinel ends empty rows
-            highest = np.maximum.reduceat(edge_levels, offsets[b:e] - lo)
-            level[b:e] = np.where(count[b:e] > 0, highest, 0) + 1
-        return level
+        """Depth of every node: sources 0, a gate 1 + the max over its fan-ins."""
+        return node_levels(self.offsets, self.fanins, self.first_gate)
 
     @property
     def depth(self) -> int:

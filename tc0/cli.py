@@ -12,7 +12,7 @@ import numpy as np
 from tc0 import analysis, storage
 from tc0.errors import GadgetError, Tc0Error
 from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
-from tc0.model.registry import MODULES
+from tc0.model.registry import EXACT_MODULES, FAST_VARIANT, MODULES
 from tc0.simulator import bits_to_ints, ints_to_bits, simulate
 
 EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
@@ -332,8 +332,8 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 
 
 @main.command()
-@click.option("--modules", default=",".join(m for m, spec in MODULES.items() if spec.fast_of is None), show_default=True,
-              help="Comma-separated exact modules to report (attention, flow-matching and flowar bring their fast variants).")
+@click.option("--modules", default=",".join(EXACT_MODULES), show_default=True,
+              help="Comma-separated exact modules to report (" + ", ".join(FAST_VARIANT) + " bring their fast variants).")
 @click.option("--n", "n_list", default="1,2,4,8", show_default=True, help="Image sides n of the sweep.")
 @click.option("--p", "p_list", default="4,8,12", show_default=True,
               help="Significand widths p: the n sweep runs at p = 8 (or the first), the p sweep at a small n.")

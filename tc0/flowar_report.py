@@ -31,8 +31,17 @@ from tc0.floats import FloatFormat
 from tc0.gadgets.catalog import float_format
 from tc0.lemmas import GadgetDepths, lemma_row
 from tc0.model import pipeline
-from tc0.model.registry import MODULES, ModelConfig, ModelError, get_module, prepare, random_inputs, random_weights
-from tc0.report import Sweep
+from tc0.model.registry import (
+    EXACT_MODULES,
+    FAST_VARIANT,
+    ModelConfig,
+    ModelError,
+    get_module,
+    prepare,
+    random_inputs,
+    random_weights,
+)
+from tc0.report import Sweep, fitted_exponent
 
 #: size exponent in n implied by the paper's running time (n^2 tokens; attention-like pairs n^4;
 #: down-sampling as a dense (n/a)^2 x n^2 matrix product)
@@ -44,10 +53,6 @@ PAPER_EXPONENT = {
 GADGET_SCOPES = ("fadd", "fsub", "fmul", "fdiv", "fexp", "fsqrt", "fsum", "fdot", "frelu", "flt", "feq", "fmax", "fprod")
 
 
-#: exact modules reported beside their AAttC variants
-FAST_PAIRS = ("attention", "flow-matching", "flowar")
-
-
 class ReportError(ModelError):
     """Bad report options."""
 
@@ -56,7 +61,7 @@ class ReportError(ModelError):
 class ReportPlan:
     """What ``tc0 report`` builds."""
 
-    modules: tuple[str, ...] = tuple(m for m, spec in MODULES.items() if spec.fast_of is None)
+    modules: tuple[str, ...] = EXACT_MODULES
     n_values: tuple[int, ...] = (1, 2, 4, 8)
     p_values: tuple[int, ...] = (4, 8, 12)
     c: int = 2
@@ -106,7 +111,7 @@ class ReportPlan:
 
     def steps(self) -> int:
         """Progress steps of ``run_report``: points, then comparison rows."""
-        return len(self.points()) + (len(self.fast_n) + 1) * sum(m in self.modules for m in FAST_PAIRS)
+        return len(self.points()) + (len(self.fast_n) + 1) * sum(m in self.modules for m in FAST_VARIANT)
 
     def points(self) -> list[tuple[str, int, int]]:
         """(module, n, p) of every point: the n sweep at main p, then the p sweep."""
@@ -154,6 +159,7 @@ def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths)
         point.skipped = str(exc)
         return point
     weights = random_weights(spec, cfg, seed=plan.seed)
+    cfg = prepare(spec, cfg, weights)  # once: a fast module's calibration runs the float64 model
     est = pipeline.estimate(spec, cfg, fmt, weights)
     point.estimate = est.gates
     if point.estimate > plan.max_gates:
@@ -196,14 +202,14 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress
     p-sweep's n (size, depth), estimated sizes over ``plan.fast_n`` (no gates
     built; upper bounds) with fitted exponents, and the float64 l-inf error of
     fast against exact on seeded inputs."""
-    fast_name = next(m for m, spec in MODULES.items() if spec.fast_of == exact)
+    fast_name = FAST_VARIANT[exact]
     fmt = FloatFormat(plan.main_p)
     built = measure(plan, fast_name, plan.p_sweep_n(exact), plan.main_p, depths).as_dict()
     if progress is not None:
         progress.update(1)
     rows = []
     for n in plan.fast_n:
-        row = {"n": n}
+        row, outputs = {"n": n}, {}
         for name in (exact, fast_name):
             spec, cfg = get_module(name), plan.config(name, n, check=False)
             if cfg is None:
@@ -214,23 +220,20 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress
             row[f"{name}_estimate"] = pipeline.estimate(spec, prepared, fmt, weights).gates
             x = random_inputs(spec, prepared, seed=plan.seed + 1)
             start = time.perf_counter()
-            row[f"{name}_output"] = pipeline.run_float64(spec, prepared, x, weights)
+            outputs[name] = pipeline.run_float64(spec, prepared, x, weights)
             row[f"{name}_float64_seconds"] = round(time.perf_counter() - start, 4)
             if prepared.poly is not None:
                 row.update(pipeline.fast_plan(prepared))
         if "skipped" not in row:
-            row["linf_error"] = float(np.max(np.abs(row.pop(f"{exact}_output") - row.pop(f"{fast_name}_output"))))
-        else:
-            row.pop(f"{exact}_output", None)
+            row["linf_error"] = float(np.max(np.abs(outputs[exact] - outputs[fast_name])))
         rows.append(row)
         if progress is not None:
             progress.update(1)
     fitted = [r for r in rows if "skipped" not in r]
     exponents = {}
-    for name in (exact, fast_name):
-        if len(fitted) >= 2:
-            ns = np.log([r["n"] for r in fitted])
-            exponents[name] = float(np.polyfit(ns, np.log([r[f"{name}_estimate"] for r in fitted]), 1)[0])
+    if len(fitted) >= 2:
+        for name in (exact, fast_name):
+            exponents[name] = fitted_exponent([r["n"] for r in fitted], [r[f"{name}_estimate"] for r in fitted])
     return {"exact": exact, "fast": fast_name, "built": built, "points": rows, "size_exponent_estimated": exponents}
 
 
@@ -269,7 +272,7 @@ def run_report(plan: ReportPlan, progress=None) -> dict:
                     for m in plan.modules},
         "points": [pt.as_dict() for pt in points],
         "breakdown": breakdown,
-        "fast": [fast_comparison(plan, m, depths[plan.main_p], progress) for m in FAST_PAIRS if m in plan.modules],
+        "fast": [fast_comparison(plan, m, depths[plan.main_p], progress) for m in FAST_VARIANT if m in plan.modules],
     }
 
 

@@ -12,6 +12,13 @@ import numpy as np
 from tc0.circuit import Circuit
 
 
+def fitted_exponent(xs, ys) -> float:
+    """Least-squares slope of log(y) against log(x); NaN for fewer than two points."""
+    if len(xs) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)[0])
+
+
 @dataclass
 class Sweep:
     """Depth/size of one gadget family over one parameter."""
@@ -35,8 +42,7 @@ class Sweep:
 
     def _exponent(self, measure: list[int]) -> float:
         start = self.values.index(self.constant_from) if self.constant_from is not None else 0
-        x, y = np.log(self.values[start:]), np.log(measure[start:])
-        return float(np.polyfit(x, y, 1)[0]) if len(x) >= 2 else float("nan")
+        return fitted_exponent(self.values[start:], measure[start:])
 
     @property
     def size_exponent(self) -> float:

@@ -50,6 +50,7 @@ from tc0.circuit import (
     Circuit,
     Kind,
     majority_threshold,
+    node_levels,
     ragged_rows,
 )
 from tc0.builder_kernels import live_nodes
@@ -246,11 +247,12 @@ class _Grouper:
         row, edges = ragged_rows(offsets, self.fanins, nodes)
         src = virtual[self.fanins[edges]]
         total = offsets[nodes + 1] - offsets[nodes]
-        zeros, ones = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         constant = src <= ONE
         if constant.any():
             zeros = np.bincount(row[src == ZERO], minlength=n)
             ones = np.bincount(row[constant], minlength=n) - zeros
+        else:
+            zeros = ones = np.zeros(n, dtype=np.int64)
         var = total - zeros - ones
         # constant folding: const >= 0 is the constant row a gate folds to
         const = np.full(n, -1, dtype=np.int64)
@@ -271,7 +273,7 @@ class _Grouper:
         is_xor = op == _XOR_GATE  # XOR keeps constant fan-ins: they are rows like any other
         var[is_xor] = 2
         var[~live] = 0
-        if not live.all() or constant.any():
+        if constant.any():  # without constant fan-ins only gates with no fan-ins fold: they have no rows
             keep = live[row] & (~constant | is_xor[row])
             row, src = row[keep], src[keep]
         starts = np.cumsum(var) - var  # of each gate's kept fan-ins in src
@@ -360,7 +362,7 @@ def _evaluation_graph(circuit: Circuit):
         kind, fanins = kind.copy(), fanins.copy()
         kind[g] = _XOR_GATE
         fanins[offsets[g]], fanins[offsets[g] + 1] = pa[ok], pb[ok]
-        level = Circuit(kind, offsets, fanins, circuit.scope, circuit.scopes, circuit.inputs, circuit.outputs).level
+        level = node_levels(offsets, fanins, first)
     else:
         level = circuit.level
     level = level[first:]

@@ -32,11 +32,12 @@ import numpy as np
 import pytest
 
 from tc0.model.backends import Float64Backend
+from tc0.model.registry import EXACT_MODULES
 from tc0.model.registry import MODULES as ALL_MODULES
 from tc0.model.registry import ModelConfig, random_inputs, random_weights
 
 #: the exact modules; the fast (AAttC) variants are checked against exact attention in test_fast.py
-MODULES = {name: spec for name, spec in ALL_MODULES.items() if spec.fast_of is None}
+MODULES = {name: ALL_MODULES[name] for name in EXACT_MODULES}
 
 RTOL = 1e-12
 KEYS_A = -0.75

@@ -99,8 +99,8 @@ def test_weights_as_inputs_same_function_as_constants():
     from tc0.simulator import simulate
 
     words = {"X": x, **{k: np.broadcast_to(FMT.encode(v), (5,) + v.shape) for k, v in weights.items()}}
-    a = simulate(const, pipeline.port_bits(FMT, {"X": x}))["Y"]
-    b = simulate(ports, pipeline.port_bits(FMT, words))["Y"]
+    a = simulate(const, FMT.port_bits({"X": x}))["Y"]
+    b = simulate(ports, FMT.port_bits(words))["Y"]
     assert np.array_equal(a, b)
     assert ports.size > const.size  # constants fold, ports do not
 

@@ -91,7 +91,7 @@ def test_sqrt_and_exp_agree_exhaustive_44(words44):
 
 
 def test_prod_agrees_exhaustive_pairs_44(words44):
-    """prod (d_times) takes the product oracle's other rounding path (round_int)."""
+    """prod (d_times): the exact product of the significands, rounded once (signed rounding, as the sum rule)."""
     ours, theirs = _oracles(4, 4)
     rows = [[a, b] for a in words44 for b in words44]
     assert not _disagreements(lambda *r: ours.prod(r), lambda *r: exact_prod(theirs, r), rows)

@@ -107,10 +107,11 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
     arr = fmt.validate(words)
     s, m, exponent = fmt.fields(arr)
     flat_s, flat_m, flat_e = s.reshape(-1), m.reshape(-1), exponent.reshape(-1)
+    overflow = (flat_m != 0) & (flat_e.astype(np.int64) >= plan.I - fmt.p + 1)
     totals, shifts = [], []
-    for si, mi, ei in zip(flat_s, flat_m, flat_e):
+    for si, mi, ei, over in zip(flat_s, flat_m, flat_e, overflow):
         si, mi, ei = int(si), int(mi), int(ei)
-        if mi and ei >= plan.I - fmt.p + 1:
+        if over:  # saturated below; a placeholder keeps the positions
             totals.append(0)
             shifts.append(0)
             continue
@@ -126,7 +127,6 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         series = (1 << plan.F) + z + ((z * z) >> (plan.F + 1))
         totals.append((plan.ROM[j] * series) >> plan.F)
         shifts.append(k - plan.F)
-    overflow = (flat_m != 0) & (flat_e.astype(np.int64) >= plan.I - fmt.p + 1)
     rounded = np.asarray(round_scaled(fmt, 0, np.array(totals, dtype=object), np.array(shifts, dtype=object)),
                          dtype=np.uint64).reshape(-1)
     saturated = np.where(flat_s != 0, np.uint64(0), np.uint64(fmt.max_word))

@@ -215,6 +215,11 @@ class FloatFormat:
         w = self.validate(words)
         return ((w[..., None] >> np.arange(self.width, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
 
+    def port_bits(self, words_by_port: dict) -> dict[str, np.ndarray]:
+        """Simulator inputs from words: each (batch, ...) word array becomes
+        (batch, words * width) bits, row-major (a port holds its words in order)."""
+        return {name: self.to_bits(w).reshape(np.shape(w)[0], -1) for name, w in words_by_port.items()}
+
     def from_bits(self, bits):
         """Words from (..., width) bits, least significant first; not validated (a
         circuit's output is checked where it is read: ``validate``, ``decode``)."""

@@ -164,12 +164,12 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
 def add(b: Builder, fmt, x, y) -> np.ndarray:
     """x + y, correctly rounded (3 guard bits and a sticky bit)."""
     with b.scope("fadd"):
-        return _aligned_sum(b, fmt, np.stack(np.broadcast_arrays(_ids(x), _ids(y)), axis=-2), 3, sticky=True)
+        return _aligned_sum(b, fmt, np.stack(np.broadcast_arrays(as_wires(x), as_wires(y)), axis=-2), 3, sticky=True)
 
 
 def negate(b: Builder, fmt, x) -> np.ndarray:
     """-x (flips the sign wire; no gate for the value)."""
-    x = _ids(x)
+    x = as_wires(x)
     return cat_bits(x[..., :-1], b.not_(x[..., -1:]))
 
 
@@ -183,7 +183,7 @@ def sum_(b: Builder, fmt, words) -> np.ndarray:
     """Sum of m floats words (..., m, width) with DESIGN's baseline semantics:
     truncate every term to W = p + ceil(log2 m) + 3 bits below the largest
     term's top, add exactly, round once."""
-    m = _ids(words).shape[-2]
+    m = as_wires(words).shape[-2]
     with b.scope("fsum"):
         return _aligned_sum(b, fmt, words, (m - 1).bit_length() + 3, sticky=False)
 
@@ -192,10 +192,6 @@ def dot(b: Builder, fmt, x, y) -> np.ndarray:
     """Dot product over axis -2 of x, y (..., m, width): rounded products, then ``sum_``."""
     with b.scope("fdot"):
         return sum_(b, fmt, mul(b, fmt, x, y))
-
-
-def _ids(x) -> np.ndarray:
-    return as_wires(x)
 
 
 def _magnitude_key(b: Builder, f: Fields) -> np.ndarray:
@@ -228,7 +224,7 @@ def equal(b: Builder, fmt, x, y) -> np.ndarray:
 
 def canonical(b: Builder, fmt, x) -> np.ndarray:
     """The word with every zero made all-zero bits."""
-    x = _ids(x)
+    x = as_wires(x)
     return b.and_(x, x[..., fmt.p - 1 : fmt.p])
 
 
@@ -236,19 +232,19 @@ def maximum(b: Builder, fmt, x, y) -> np.ndarray:
     """max(x, y) (canonical word)."""
     with b.scope("fmax"):
         pick_y = less_than(b, fmt, x, y)
-        return canonical(b, fmt, integer.mux(b, pick_y, _ids(y), _ids(x)))
+        return canonical(b, fmt, integer.mux(b, pick_y, as_wires(y), as_wires(x)))
 
 
 def relu(b: Builder, fmt, x) -> np.ndarray:
     """max(x, 0): the word when positive, zero otherwise."""
     with b.scope("frelu"):
         f = Fields(b, fmt, x)
-        return b.and_(_ids(x), b.and_(f.nonzero, b.not_(f.sign))[..., None])
+        return b.and_(as_wires(x), b.and_(f.nonzero, b.not_(f.sign))[..., None])
 
 
 def parity(b: Builder, bits) -> np.ndarray:
     """XOR of the last axis, depth 3 (bit 0 of the count)."""
-    bits = _ids(bits)
+    bits = as_wires(bits)
     return integer.weighted_count(b, bits, np.ones(bits.shape[-1], dtype=np.int64))[..., 0]
 
 
@@ -256,7 +252,7 @@ def prod(b: Builder, fmt, words) -> np.ndarray:
     """Product of m floats words (..., m, width), rounded once: the exact
     significand product by Chinese remaindering (``crt.iterated_product``),
     the exponents summed inside ``round_pack``."""
-    words = _ids(words)
+    words = as_wires(words)
     m = words.shape[-2]
     with b.scope("fprod"):
         f = Fields(b, fmt, words)
@@ -308,7 +304,7 @@ def division_plan(p: int) -> dict:
 
 def _small_powers(b: Builder, x, count: int) -> np.ndarray:
     """x^1 .. x^count by plain multiplications, as rows (..., count, count*W)."""
-    x = _ids(x)
+    x = as_wires(x)
     w = x.shape[-1]
     rows, power = [], x
     for k in range(1, count + 1):
@@ -441,7 +437,7 @@ def _sqrt_fraction(x: Fraction) -> Fraction:
 def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
     """x + offset for an unsigned x and a constant offset of either sign, as a
     ``width``-bit two's complement number."""
-    x = _ids(x)
+    x = as_wires(x)
     lead = x.shape[:-1]
     wide = cat_bits(x, const_bits(0, width - x.shape[-1], lead))
     if offset >= 0:

@@ -25,10 +25,6 @@ from tc0.builder import WIRE, Builder, as_wires
 from tc0.circuit import ONE, ZERO, Kind
 from tc0.errors import GadgetError
 
-def _ids(x) -> np.ndarray:
-    return as_wires(x)
-
-
 def filled(shape, node: int = ZERO) -> np.ndarray:
     """A writable wire array of ``shape``, every entry the constant ``node``."""
     return np.full(shape, node, dtype=WIRE)
@@ -42,7 +38,7 @@ def const_bits(value: int, width: int, lead=()) -> np.ndarray:
 
 def fit(x, width: int) -> np.ndarray:
     """The unsigned wire integer x zero-extended or truncated to ``width`` bits."""
-    x = _ids(x)
+    x = as_wires(x)
     if x.shape[-1] >= width:
         return x[..., :width]
     return cat_bits(x, const_bits(0, width - x.shape[-1], x.shape[:-1]))
@@ -50,7 +46,7 @@ def fit(x, width: int) -> np.ndarray:
 
 def cat_bits(*parts) -> np.ndarray:
     """Concatenate fan-in pieces along the last axis, broadcasting the rest."""
-    parts = [_ids(p) for p in parts]
+    parts = [as_wires(p) for p in parts]
     lead = np.broadcast_shapes(*(p.shape[:-1] for p in parts))
     return np.concatenate([np.broadcast_to(p, lead + p.shape[-1:]) for p in parts], axis=-1)
 
@@ -84,12 +80,13 @@ def _add_patterns(w: int, low: int, carry_out: bool) -> tuple[RowPattern, RowPat
     return RowPattern(kill + gen_g + gen_np + none + carry), RowPattern(sums + carry_row)
 
 
-def _kept_width(width: int | None, full: int, low: int = 0) -> int:
-    """The top (exclusive) of the bits low .. width-1 a gadget keeps, checked;
-    all ``full`` bits by default."""
+def _kept_width(width: int | None, full: int, low: int = 0, most: float | None = None) -> int:
+    """The top (exclusive) of the bits low .. width-1 a gadget keeps, checked:
+    ``full`` bits by default, at most ``most`` (default ``full``)."""
     width = full if width is None else width
-    if not 0 <= low < width <= full:
-        raise GadgetError(f"kept bits must satisfy 0 <= low < width <= {full}, got low {low}, width {width}")
+    most = full if most is None else most
+    if not 0 <= low < width <= most:
+        raise GadgetError(f"kept bits must satisfy 0 <= low < width <= {most}, got low {low}, width {width}")
     return width
 
 
@@ -108,7 +105,7 @@ def add(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.ndarray:
     (no carry into i iff below i the last non-propagating position kills, or
     nothing generates). The carry out is OR_j [g_j p_(j<k<W)], depth 3.
     """
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     width = _kept_width(width, x.shape[-1] + 1, low)
     x, y = x[..., :width], y[..., :width]  # higher bits reach no kept bit
     w = x.shape[-1]
@@ -135,7 +132,7 @@ def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
     ``add`` with that carry entering as an extra low position whose two bits
     both equal it. Default B = ceil(W^0.4).
     """
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     w = x.shape[-1]
     block = block or max(2, math.ceil(w**0.4))
     nblocks = -(-w // block)
@@ -167,7 +164,7 @@ def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
     Computed as x + NOT y + 1 on W+1 bits, the carry-in entering as an extra
     low position whose two bits are both 1.
     """
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     width = _kept_width(width, x.shape[-1] + 1)
     x, y = x[..., :width], y[..., :width]
     with b.scope("sub"):
@@ -177,7 +174,7 @@ def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
 
 def less_than(b: Builder, x, y) -> np.ndarray:
     """[x < y] for W-bit numbers, depth 4: OR_i [NOT x_i, y_i, AND_(j>i) (NOT x_j OR y_j)]."""
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     with b.scope("less_than"):
         return b.gate(Kind.OR, _lt_terms(b, x, y))
 
@@ -192,14 +189,14 @@ def _lt_terms(b: Builder, x, y) -> np.ndarray:
 
 def equal(b: Builder, x, y) -> np.ndarray:
     """[x == y], depth 3: AND_i (NOT x_i OR y_i)(x_i OR NOT y_i)."""
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     with b.scope("equal"):
         return b.gate(Kind.AND, cat_bits(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
 
 
 def greater_equal(b: Builder, x, y) -> np.ndarray:
     """[x >= y], depth 4: the OR of y < x's terms and x == y's AND."""
-    x, y = np.broadcast_arrays(_ids(x), _ids(y))
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     with b.scope("greater_equal"):
         eq = b.gate(Kind.AND, cat_bits(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
         return b.gate(Kind.OR, cat_bits(_lt_terms(b, y, x), eq[..., None]))
@@ -207,13 +204,13 @@ def greater_equal(b: Builder, x, y) -> np.ndarray:
 
 def mux(b: Builder, sel, if1, if0) -> np.ndarray:
     """Bitwise ``sel ? if1 : if0``; ``sel`` has no bit axis. Depth 3."""
-    sel = _ids(sel)[..., None]
+    sel = as_wires(sel)[..., None]
     with b.scope("mux"):
         return b.mux(sel, if1, if0)
 
 
 def _shift(b: Builder, x, amount, out_width: int, direction: int, low: int = 0) -> np.ndarray:
-    x, amount = _ids(x), _ids(amount)
+    x, amount = as_wires(x), as_wires(amount)
     w, a = x.shape[-1], amount.shape[-1]
     shifts = np.arange(min(1 << min(a, 62), max(w, out_width) + 1))
     bits = (shifts[:, None] >> np.arange(a)[None, :]) & 1  # (t, a)
@@ -232,19 +229,19 @@ def shift_left(b: Builder, x, amount, out_width: int | None = None, low: int = 0
     only bits low .. out_width-1 are built; ``amount`` is an unsigned bit
     vector. Depth 3: OR_t [x_(k-t) AND (amount == t)]."""
     with b.scope("shift_left"):
-        return _shift(b, x, amount, out_width or _ids(x).shape[-1], +1, low)
+        return _shift(b, x, amount, out_width or as_wires(x).shape[-1], +1, low)
 
 
 def shift_right(b: Builder, x, amount, out_width: int | None = None) -> np.ndarray:
     """x >> amount (logical), ``out_width`` bits (default W). Depth 3."""
     with b.scope("shift_right"):
-        return _shift(b, x, amount, out_width or _ids(x).shape[-1], -1)
+        return _shift(b, x, amount, out_width or as_wires(x).shape[-1], -1)
 
 
 def leading_one(b: Builder, x) -> tuple[np.ndarray, np.ndarray]:
     """The highest set bit of x: (one-hot W bits, depth 2; its index as
     max(1, bit_length(W-1)) bits, depth 3). Both all-zero when x = 0."""
-    x = _ids(x)
+    x = as_wires(x)
     w = x.shape[-1]
     with b.scope("leading_one"):
         nx = b.not_(x)
@@ -266,7 +263,7 @@ def weighted_count(b: Builder, wires, weights) -> np.ndarray:
     with a single open-ended interval is t_lo itself (depth 1).
     Returns bit_length(S) bits. Size: S thresholds of fan-in ~S.
     """
-    wires = _ids(wires)
+    wires = as_wires(wires)
     weights = np.asarray(weights, dtype=np.int64)
     total = int(weights.sum())
     if total == 0:
@@ -326,7 +323,7 @@ def sum_rows(
     ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
     """
-    rows = _ids(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
+    rows = as_wires(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
     if uniform and 2 <= rows.shape[-2] < 4:
         pad = filled(rows.shape[:-2] + (4 - rows.shape[-2], rows.shape[-1]))
         rows = np.concatenate([rows, pad], axis=-2)
@@ -352,7 +349,7 @@ def iterated_sum(b: Builder, xs, column_first: bool = True, width: int | None = 
 
     Depth 4 for m = 2, 7 for m = 3, 10 for every m >= 4 (see ``sum_rows``).
     """
-    xs = _ids(xs)
+    xs = as_wires(xs)
     m, w = xs.shape[-2:]
     width = _kept_width(width, w + (m - 1).bit_length())
     with b.scope("iterated_sum"):
@@ -362,7 +359,7 @@ def iterated_sum(b: Builder, xs, column_first: bool = True, width: int | None = 
 def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.ndarray:
     """x * y: Wx + Wy bits (with ``width`` and ``low``, only bits low .. width-1);
     partial products (depth 1) summed by ``sum_rows``."""
-    x, y = _ids(x), _ids(y)
+    x, y = as_wires(x), as_wires(y)
     wx = x.shape[-1]
     width = _kept_width(width, wx + y.shape[-1], low)
     y = y[..., :width]
@@ -382,13 +379,11 @@ def times_constant(b: Builder, x, constant: int, width: int | None = None, low: 
     defaults to the product's W + bit_length(constant) bits and may exceed it,
     zero-padded): ``sum_rows`` (with ``sum_options``) of one shifted copy of x
     per set bit of the constant."""
-    x = _ids(x)
+    x = as_wires(x)
     if constant < 1:
         raise GadgetError(f"times_constant needs a constant >= 1, got {constant}")
     full = x.shape[-1] + constant.bit_length()
-    width = full if width is None else width
-    if not 0 <= low < width:
-        raise GadgetError(f"kept bits must satisfy 0 <= low < width, got low {low}, width {width}")
+    width = _kept_width(width, full, low, most=math.inf)  # wider than the product: zero-padded
     shifts = [k for k in range(constant.bit_length()) if (constant >> k) & 1]
     rows = filled(x.shape[:-1] + (len(shifts), full))
     for row, k in enumerate(shifts):
@@ -402,7 +397,7 @@ def maximum(b: Builder, xs) -> np.ndarray:
     Number i wins iff it is > every earlier number and >= every later one
     (so exactly one wins); bit t is OR_i AND(win conditions of i, x_i bit t).
     """
-    xs = _ids(xs)
+    xs = as_wires(xs)
     m = xs.shape[-2]
     with b.scope("maximum"):
         if m == 1:
@@ -427,7 +422,7 @@ def maximum_by_thresholds(b: Builder, xs) -> np.ndarray:
     a_v = [max >= v] give bit t of the max as the OR, over v with bit t set,
     of a_v AND NOT a_(v+1).
     """
-    xs = _ids(xs)
+    xs = as_wires(xs)
     m, w = xs.shape[-2:]
     lead = xs.shape[:-2]
     with b.scope("maximum_by_thresholds"):
@@ -463,7 +458,7 @@ def maximum_by_thresholds(b: Builder, xs) -> np.ndarray:
 def decode(b: Builder, x, count: int | None = None) -> np.ndarray:
     """One-hot decoder: [x == v] for v = 0 .. count-1 (default 2^W), depth 2
     (an AND of literals per value)."""
-    x = _ids(x)
+    x = as_wires(x)
     w = x.shape[-1]
     count = 1 << w if count is None else count
     values = np.arange(count)
@@ -478,7 +473,7 @@ def decode(b: Builder, x, count: int | None = None) -> np.ndarray:
 def lookup(b: Builder, onehot, table, width: int) -> np.ndarray:
     """ROM read: the ``width``-bit entry table[v] of the hot position v of
     ``onehot`` (..., V); one OR per output bit, depth 1 over the one-hot."""
-    onehot = _ids(onehot)
+    onehot = as_wires(onehot)
     table = np.asarray(table, dtype=object)
     bits = np.array([[(int(t) >> k) & 1 for k in range(width)] for t in table], dtype=bool)  # (V, width)
     with b.scope("lookup"):

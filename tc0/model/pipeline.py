@@ -113,9 +113,10 @@ def build_circuit(
         raise ModelError(f"--max-gates must be >= 1, got {max_gates}")
     cfg = prepare(spec, cfg, weights)
     est = estimate(spec, cfg, fmt, weights)
-    if est.gates > max_gates:
+    estimated_gates = est.gates
+    if estimated_gates > max_gates:
         raise ModelError(
-            f"{spec.name} at n={cfg.n} c={cfg.c} p={fmt.p} is estimated at {est.gates:,} gates "
+            f"{spec.name} at n={cfg.n} c={cfg.c} p={fmt.p} is estimated at {estimated_gates:,} gates "
             f"(an upper bound) > --max-gates {max_gates:,}; choose smaller sizes or raise --max-gates"
         )
 
@@ -126,9 +127,9 @@ def build_circuit(
                 "choose smaller sizes or raise --max-gates"
             )
         if progress is not None:
-            progress(b.n_nodes, est.gates)
+            progress(b.n_nodes, estimated_gates)
 
-    b = Builder(expected_gates=est.gates, expected_edges=est.edges)
+    b = Builder(expected_gates=estimated_gates, expected_edges=est.edges)
     B = CircuitBackend(b, fmt, after_op)
     x = {name: B.input(name, shape) for name, shape in spec.inputs(cfg).items()}
     if weights_as_inputs:
@@ -139,12 +140,6 @@ def build_circuit(
         y = spec.forward(B, x, w, cfg)
     b.output("Y", y)
     return b.build()
-
-
-def port_bits(fmt: FloatFormat, words_by_port: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Simulator inputs from words: each (batch, ...) word array becomes
-    (batch, words * width) bits, row-major."""
-    return {name: fmt.to_bits(w).reshape(w.shape[0], -1) for name, w in words_by_port.items()}
 
 
 # ---------------------------------------------------------------- backends
@@ -205,7 +200,7 @@ def check_module(
     words = {name: np.stack([fmt.encode(case[name]) for case in cases]) for name in spec.inputs(cfg)}
     if weights_as_inputs:
         words.update({name: np.broadcast_to(fmt.encode(arr), (samples,) + np.shape(arr)) for name, arr in weights.items()})
-    out_bits = simulate(circuit, port_bits(fmt, words))["Y"]
+    out_bits = simulate(circuit, fmt.port_bits(words))["Y"]
     simulated = time.perf_counter()
     circuit_words = fmt.from_bits(out_bits.reshape(samples, -1, fmt.width))
     reference = np.stack([run_pbit(spec, cfg, fmt, case, weights).reshape(-1) for case in cases])

@@ -198,6 +198,10 @@ MODULES: dict[str, ModuleSpec] = {
                    multiscale=True, uses_factor=True, fast_of="flowar"),
     )
 }
+#: the exact modules (the paper's definitions), in registry order
+EXACT_MODULES = tuple(name for name, spec in MODULES.items() if spec.fast_of is None)
+#: exact module -> its AAttC variant
+FAST_VARIANT = {spec.fast_of: name for name, spec in MODULES.items() if spec.fast_of is not None}
 
 
 def get_module(name: str) -> ModuleSpec:
