@@ -109,6 +109,7 @@ class Builder:
         self._table = np.full(_table_size(nodes), -1, dtype=np.int32)
         self._tags = np.zeros(len(self._table), dtype=np.uint8)
         self._counters = np.zeros(3, dtype=np.int64)  # nodes, fan-in entries, gates in the table
+        self._scratch = kernels.new_scratch()
         self._kinds[ONE] = Kind.CONST1
         self._counters[0] = 2
         self._inputs: dict[str, np.ndarray] = {}
@@ -269,11 +270,13 @@ class Builder:
         the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
         self._check_open()
         out = np.empty(n_rows, dtype=WIRE)
+        if len(self._scratch[4]) < 2 * row_width + 1:
+            self._scratch = kernels.new_scratch(row_width)
         start = 0
         while True:
             store = (self._kinds, self._levels, self._scopes, self._offsets, self._fanins, self._table,
                      self._tags, self._counters)
-            start = kernel(*args, out, start, self._current_scope, np.uint64(self.hash_mask), store)
+            start = kernel(*args, out, start, self._current_scope, np.uint64(self.hash_mask), store, self._scratch)
             if start == n_rows:
                 return out
             if start < 0:

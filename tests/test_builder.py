@@ -264,6 +264,30 @@ def test_threshold_and_maj_random_rows(seed):
     _check_thresholds(cases, one_port_builder(N_VARS))
 
 
+def test_threshold_and_maj_wide_rows():
+    """Rows longer than the insertion-sort limit (the kernel's heapsort path)."""
+    rnd = random.Random(7)
+    pool_size = 2 + 2 * N_VARS
+    cases = []
+    for _ in range(60):
+        idx = [rnd.randrange(pool_size) for _ in range(rnd.randint(25, 90))]
+        cases.append((idx, rnd.randint(-1, len(idx) + 1)))
+    _check_thresholds(cases, one_port_builder(N_VARS))
+
+
+def test_wide_rows_in_any_order_are_one_gate():
+    """A wide row's fan-ins are sorted into the canonical form: every order gives the same gate."""
+    rnd = random.Random(11)
+    b, x = one_port_builder(300)
+    for length in (25, 26, 97, 300, 301):
+        row = [int(x[rnd.randrange(300)]) for _ in range(length)]
+        k = length // 3
+        first = int(b.threshold(np.array(row), k))
+        for _ in range(3):
+            rnd.shuffle(row)
+            assert int(b.threshold(np.array(row), k)) == first
+
+
 def test_threshold_batched_rows_match_single_rows():
     """One batched call (a k per row) gives the same gates as row-by-row calls."""
     rnd = random.Random(3)
