@@ -102,8 +102,6 @@ class Builder:
         only the hash table is allocated in full."""
         nodes = max(_START_NODES, int(expected_gates))
         self._kinds = np.zeros(nodes, dtype=np.uint8)
-        self._levels = np.zeros(nodes, dtype=np.int32)
-        self._scopes = np.zeros(nodes, dtype=np.int32)
         self._offsets = np.zeros(nodes + 1, dtype=np.int64)
         self._fanins = np.zeros(max(4 * nodes, int(expected_edges)), dtype=np.int32)
         self._table = np.full(_table_size(nodes), -1, dtype=np.int32)
@@ -116,6 +114,10 @@ class Builder:
         self._outputs: dict[str, np.ndarray] = {}
         self._scopes_list: list[str] = [""]
         self._scope_ids: dict[str, int] = {"": 0}
+        # node scopes as runs: nodes from _run_start[i] on are in scope _run_scope[i]
+        # (a gate's level is computed by build(), so neither is stored per node while building)
+        self._run_start: list[int] = [0]
+        self._run_scope: list[int] = [0]
         self._stack: list[str] = []
         self._current_scope = 0
         self._built = False
@@ -258,25 +260,24 @@ class Builder:
         f = rows.shape[1]
         return self._run(kernels.threshold_rows, len(k), f, rows, row_of, np.arange(f), np.array([0, f]), k).reshape(lead)
 
-    def depth_of(self, ids) -> int:
-        """Largest depth among ``ids`` (0 for sources)."""
-        self._check_open()
-        ids = np.asarray(ids, dtype=np.int64)
-        return int(self._levels[ids].max()) if ids.size else 0
-
     # -------------------------------------------------------------- storage
     def _run(self, kernel, n_rows: int, row_width: int, *args) -> np.ndarray:
         """Run a row kernel over its ``n_rows`` rows (``args`` before the output), growing
         the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
         self._check_open()
         out = np.empty(n_rows, dtype=WIRE)
-        if len(self._scratch[4]) < 2 * row_width + 1:
+        if len(self._scratch[3]) < 2 * row_width + 1:
             self._scratch = kernels.new_scratch(row_width)
+        if self._run_scope[-1] != self._current_scope:
+            if self._run_start[-1] == self.n_nodes:  # the last run is empty
+                self._run_scope[-1] = self._current_scope
+            else:
+                self._run_start.append(self.n_nodes)
+                self._run_scope.append(self._current_scope)
         start = 0
         while True:
-            store = (self._kinds, self._levels, self._scopes, self._offsets, self._fanins, self._table,
-                     self._tags, self._counters)
-            start = kernel(*args, out, start, self._current_scope, np.uint64(self.hash_mask), store, self._scratch)
+            store = (self._kinds, self._offsets, self._fanins, self._table, self._tags, self._counters)
+            start = kernel(*args, out, start, np.uint64(self.hash_mask), store, self._scratch)
             if start == n_rows:
                 return out
             if start < 0:
@@ -291,8 +292,7 @@ class Builder:
             cap = max(n + nodes, int(len(self._kinds) * _GROWTH) + 1024)
             if cap > _MAX_NODES:
                 raise CircuitError(f"a circuit of more than {_MAX_NODES:,} nodes does not fit the int32 node ids")
-            for arr in (self._kinds, self._levels, self._scopes):
-                _grow_in_place(arr, cap)
+            _grow_in_place(self._kinds, cap)
             _grow_in_place(self._offsets, cap + 1)
         if e + fanins > len(self._fanins):
             _grow_in_place(self._fanins, max(e + fanins, int(len(self._fanins) * _GROWTH) + 4096))
@@ -321,24 +321,22 @@ class Builder:
         n = self.n_nodes
         inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=WIRE)
         live = kernels.live_nodes(n, self._offsets, self._fanins, np.concatenate(list(self._outputs.values())))
-        old = (self._kinds, self._levels, self._scopes, self._offsets)
-        self._kinds = self._levels = self._scopes = self._offsets = None
+        old = (self._kinds, self._offsets)
+        self._kinds = self._offsets = None
         # when no gate precedes an input, every node moves down or stays: renumber in place
         if len(inputs) == 0 or inputs[-1] == FIRST_INPUT + len(inputs) - 1:
             new = old
         else:
             size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
-            new = tuple(np.empty(size + (a is old[3]), dtype=a.dtype) for a in old)
-        remap, size = kernels.renumber(n, live, inputs, *old, self._fanins, *new)
+            new = (np.empty(size, dtype=np.uint8), np.empty(size + 1, dtype=np.int64))
+        runs = np.array(self._run_start, dtype=np.int64), np.array(self._run_scope, dtype=np.int32)
+        remap, size, level, scope = kernels.renumber(n, live, inputs, *old, self._fanins, *runs, *new)
         del live, old
-        kind, level, scope, offsets = (_grow_in_place(a, size + (i == 3)) for i, a in enumerate(new))
+        kind, offsets = _grow_in_place(new[0], size), _grow_in_place(new[1], size + 1)
         del new
         fanins = _grow_in_place(self._fanins, int(offsets[-1]))  # shrinking frees the tail
         self._fanins = None
-        used = np.zeros(len(self._scopes_list), dtype=bool)
-        used[scope] = True
-        scope_ids = np.cumsum(used, dtype=np.int32) - 1
-        np.take(scope_ids, scope, out=scope, mode="clip")  # in place (mode "clip" reads before it writes)
+        used = kernels.compact_ids(scope, len(self._scopes_list))  # in place: numpy would copy to int64
         circuit = Circuit(
             kind=kind,
             offsets=offsets,
