@@ -3,7 +3,9 @@
 Run: ``python benchmarks/compile.py`` (``--help`` for options). For each
 point (module, n, c, K) a fresh subprocess builds the module's circuit at
 p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.model.pipeline.build_circuit``
-(random weights as constants) and reports:
+(random weights as constants), after a warm-up build of the module's
+smallest instance (so the numba kernels' compilation, or their load from
+numba's cache, is not timed), and reports:
 
 * gates, edges, depth of the built circuit; build seconds (wall time of the
   ``build_circuit`` call, which includes its gate-count estimate), of which
@@ -15,10 +17,10 @@ p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.model.pipe
 * the budget ratio peak / (8 * edges + 16 * gates) (the issue's target is <= 1).
 
 The defaults are n = 4 and the largest sizes that fit the 24 GB, 2-CPU
-development machine: attention n = 8, c = 4 (113M gates, 848M edges; 6.3 GB,
-about 100 s) and flowar n = 8, c = 2, K = 2 (191M gates, 1.58G edges;
-11.1 GB, about 200 s); the whole run takes about 7 minutes. n = 16 would be
-about 16 times larger, beyond the memory and the int32 node ids.
+development machine: attention n = 8, c = 4 (113M gates, 848M edges; 5.5 GB,
+60-90 s) and flowar n = 8, c = 2, K = 2 (191M gates, 1.58G edges; 9.8 GB,
+115-130 s); the whole run takes about 5 minutes. n = 16 would be about 16
+times larger, beyond the memory and the int32 node ids.
 
 A point whose subprocess fails (for example killed for lack of memory) is
 reported as such. Results go to stdout and ``benchmarks/out/compile.json``.
@@ -55,8 +57,11 @@ def measure(module: str, n: int, c: int, scales: int, p: int, e: int) -> dict:
     from tc0.model import pipeline
     from tc0.model import registry as R
 
-    cfg = R.ModelConfig(n=n, c=c, scales=scales)
     spec = R.get_module(module)
+    # warm-up: the smallest instance, so numba's compile (or cache load) is not timed
+    small = R.ModelConfig(n=2 ** (scales - 1), c=1, scales=scales)
+    pipeline.build_circuit(spec, small, FloatFormat(p, e), R.random_weights(spec, small, 0), max_gates=1 << 40)
+    cfg = R.ModelConfig(n=n, c=c, scales=scales)
     weights = R.random_weights(spec, cfg, 0)
     before = rss_bytes()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
