@@ -17,8 +17,8 @@ numba's cache, is not timed), and reports:
 * the budget ratio peak / (8 * edges + 16 * gates) (the issue's target is <= 1).
 
 The defaults are n = 4 and the largest sizes that fit the 24 GB, 2-CPU
-development machine: attention n = 8, c = 4 (113M gates, 848M edges; 5.5 GB,
-60-90 s) and flowar n = 8, c = 2, K = 2 (191M gates, 1.58G edges; 9.8 GB,
+development machine: attention n = 8, c = 4 (113M gates, 848M edges; 5.1 GB,
+60-90 s) and flowar n = 8, c = 2, K = 2 (191M gates, 1.58G edges; 9.1 GB,
 115-130 s); the whole run takes about 5 minutes. n = 16 would be about 16
 times larger, beyond the memory and the int32 node ids.
 
@@ -29,6 +29,7 @@ reported as such. Results go to stdout and ``benchmarks/out/compile.json``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -58,10 +59,10 @@ def measure(module: str, n: int, c: int, scales: int, p: int, e: int) -> dict:
     from tc0.model import registry as R
 
     spec = R.get_module(module)
-    # warm-up: the smallest instance, so numba's compile (or cache load) is not timed
-    small = R.ModelConfig(n=2 ** (scales - 1), c=1, scales=scales)
-    pipeline.build_circuit(spec, small, FloatFormat(p, e), R.random_weights(spec, small, 0), max_gates=1 << 40)
     cfg = R.ModelConfig(n=n, c=c, scales=scales)
+    # warm-up: the smallest instance, so numba's compile (or cache load) is not timed
+    small = dataclasses.replace(cfg, n=cfg.factor ** (cfg.scales - 1), c=1)
+    pipeline.build_circuit(spec, small, FloatFormat(p, e), R.random_weights(spec, small, 0), max_gates=1 << 40)
     weights = R.random_weights(spec, cfg, 0)
     before = rss_bytes()
     cpu = resource.getrusage(resource.RUSAGE_SELF)

@@ -266,7 +266,8 @@ class Builder:
         the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
         self._check_open()
         out = np.empty(n_rows, dtype=WIRE)
-        if len(self._scratch[3]) < 2 * row_width + 1:
+        entries = kernels.row_entries(row_width)
+        if len(self._scratch[3]) < entries:
             self._scratch = kernels.new_scratch(row_width)
         if self._run_scope[-1] != self._current_scope:
             if self._run_start[-1] == self.n_nodes:  # the last run is empty
@@ -282,7 +283,7 @@ class Builder:
                 return out
             if start < 0:
                 raise CircuitError(f"gate row {-1 - start} names a node that does not exist")
-            self._reserve(nodes=1, fanins=2 * row_width + 1)  # a row with its MAJ padding
+            self._reserve(nodes=1, fanins=entries)
 
     def _reserve(self, nodes: int, fanins: int) -> None:
         """Room for ``nodes`` more nodes, ``fanins`` more fan-in entries and
@@ -330,7 +331,7 @@ class Builder:
             size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
             new = (np.empty(size, dtype=np.uint8), np.empty(size + 1, dtype=np.int64))
         runs = np.array(self._run_start, dtype=np.int64), np.array(self._run_scope, dtype=np.int32)
-        remap, size, level, scope = kernels.renumber(n, live, inputs, *old, self._fanins, *runs, *new)
+        remap, size, scope = kernels.renumber(n, live, inputs, *old, self._fanins, *runs, *new)
         del live, old
         kind, offsets = _grow_in_place(new[0], size), _grow_in_place(new[1], size + 1)
         del new
@@ -346,7 +347,8 @@ class Builder:
             inputs={name: len(v) for name, v in self._inputs.items()},
             outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
         )
-        circuit.__dict__["level"] = level  # known from construction: seed the cached property
+        del remap
+        circuit.__dict__["level"] = kernels.node_levels(offsets, fanins, circuit.first_gate)  # every caller reads the depth
         return circuit
 
 

@@ -1,5 +1,6 @@
 """The compiled inner loops of ``tc0.builder.Builder`` (numba), and the
-liveness sweep the builder and the simulator share (``live_nodes``).
+sweeps the builder, ``Circuit`` and the simulator share: liveness
+(``live_nodes``) and depth (``node_levels``).
 
 Every AND, OR and MAJ row goes through one kernel, ``threshold_rows``: AND
 is the threshold "all of the row", OR "at least one", so one canonical form
@@ -24,10 +25,10 @@ the builder):
   reading their (far away) kind and fan-ins;
 * ``counters`` (int64): nodes, fan-in entries, gates in the table.
 
-Nothing else is stored per node while building: ``renumber`` computes the
-levels of the live gates as it renumbers them, and node scopes are kept as
-runs of node ids (the builder's scope changes once per gadget call, not per
-gate), which together save 8 bytes per node of the build's peak memory.
+Nothing else is stored per node while building: levels are computed from
+the built circuit (``node_levels``), and node scopes are kept as runs of
+node ids (the builder's scope changes once per gadget call, not per gate),
+which together save 8 bytes per node of the build's peak memory.
 
 Rows are canonicalised a block at a time and the block's gates are then
 looked up together: the table, kind, offset and fan-in reads of different
@@ -70,15 +71,21 @@ _BLOCK_ROWS = 256
 _BLOCK_ENTRIES = 1 << 16
 
 
+@_inlined
+def row_entries(fanins):
+    """Buffer and storage entries a gate row of ``fanins`` fan-ins may take: the row and its MAJ padding."""
+    return 2 * fanins + 1
+
+
 def new_scratch(widest: int = 0) -> tuple:
     """Scratch buffers for the gate kernels, with room for a block of rows of up to
-    ``widest`` fan-ins (``2 * widest + 1`` entries with MAJ padding): the pending
+    ``widest`` fan-ins (``row_entries(widest)`` buffer entries): the pending
     gates' kind, row, start of the fan-ins in the buffer (one more), the fan-in
     buffer; then per pending gate its fingerprint, table candidate and whether
     the candidate's slot tag matched."""
     rows = _BLOCK_ROWS
     return (np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.zeros(rows + 1, dtype=np.int64),
-            np.empty(max(_BLOCK_ENTRIES, 2 * widest + 1), dtype=np.int64),
+            np.empty(max(_BLOCK_ENTRIES, row_entries(widest)), dtype=np.int64),
             np.empty(rows, dtype=np.uint64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.bool_))
 
 
@@ -277,7 +284,7 @@ def threshold_rows(wires, row_of, index, bounds, k, out, start, mask, store, scr
     per = len(bounds) - 1
     g = len(k)
     exist = counters[0]
-    width = 2 * _widest(bounds) + 1  # a row plus its MAJ padding
+    width = row_entries(_widest(bounds))
     pstart, pbuf = scratch[2], scratch[3]
     block = max(1, min(_BLOCK_ROWS, len(pbuf) // width))
     for first in range(start, g, block):
@@ -393,9 +400,8 @@ def renumber(n_nodes, live, inputs, kinds, offsets, fanins, run_start, run_scope
     have none). Node scopes come as runs: nodes from ``run_start[i]`` (rising,
     ``run_start[0] = 0``) on were built in scope ``run_scope[i]``.
 
-    Returns ``(remap, nodes, level, scope)``: ``remap`` maps old ids to new
-    (-1 for dropped nodes); ``level`` and ``scope`` are the new nodes' depths
-    (sources 0, a gate 1 + its deepest fan-in) and scope ids.
+    Returns ``(remap, nodes, scope)``: ``remap`` maps old ids to new (-1 for
+    dropped nodes), ``scope`` the new nodes' scope ids.
     """
     remap = np.full(n_nodes, -1, dtype=np.int32)
     remap[0], remap[1] = 0, 1
@@ -411,7 +417,6 @@ def renumber(n_nodes, live, inputs, kinds, offsets, fanins, run_start, run_scope
     for v in inputs:  # before the gates overwrite anything
         kind[remap[v]] = kinds[v]
     kind[0], kind[1] = kinds[0], kinds[1]
-    level = np.zeros(at, dtype=np.int32)
     scope = np.zeros(at, dtype=np.int32)
     new_offsets[: first_gate + 1] = 0
     edge = 0
@@ -425,15 +430,25 @@ def renumber(n_nodes, live, inputs, kinds, offsets, fanins, run_start, run_scope
         while run + 1 < len(run_start) and run_start[run + 1] <= v:
             run += 1
         kind[w], scope[w] = kinds[v], run_scope[run]
-        deepest = 0
         for j in range(start, end):
-            u = remap[fanins[j]]
-            fanins[edge] = u
-            deepest = max(deepest, level[u])
+            fanins[edge] = remap[fanins[j]]
             edge += 1
-        level[w] = deepest + 1
         new_offsets[w + 1] = edge
-    return remap, at, level, scope
+    return remap, at, scope
+
+
+@_compiled
+def node_levels(offsets, fanins, first_gate):
+    """Depth of every node of the DAG ``(offsets, fanins)`` whose nodes from
+    ``first_gate`` on are gates in topological order: sources 0, a gate 1 +
+    the max over its fan-ins."""
+    level = np.zeros(len(offsets) - 1, dtype=np.int32)
+    for v in range(first_gate, len(offsets) - 1):
+        deepest = 0
+        for j in range(offsets[v], offsets[v + 1]):
+            deepest = max(deepest, level[fanins[j]])
+        level[v] = deepest + 1
+    return level
 
 
 @_compiled

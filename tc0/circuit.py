@@ -21,7 +21,6 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
@@ -60,40 +59,6 @@ def ragged_rows(offsets: np.ndarray, fanins: np.ndarray, nodes: np.ndarray):
     shift = starts - (np.cumsum(counts) - counts)  # edge id minus its position in the output
     edges = np.arange(len(row)) + shift[row]
     return row, edges
-
-
-def node_levels(offsets: np.ndarray, fanins: np.ndarray, first_gate: int) -> np.ndarray:
-    """Depth of every node of the DAG ``(offsets, fanins)`` whose nodes from
-    ``first_gate`` on are gates in topological order: sources 0, a gate 1 +
-    the max over its fan-ins. One vectorized step per ``topological_blocks`` block."""
-    level = np.zeros(len(offsets) - 1, dtype=np.int32)
-    count = np.diff(offsets)
-    for b, e in pairwise(topological_blocks(offsets, fanins, first_gate)):
-        lo, hi = offsets[b], offsets[e]
-        edge_levels = np.append(level[fanins[lo:hi]], 0)  # the sentinel ends empty rows
-        highest = np.maximum.reduceat(edge_levels, offsets[b:e] - lo)
-        level[b:e] = np.where(count[b:e] > 0, highest, 0) + 1
-    return level
-
-
-def topological_blocks(offsets: np.ndarray, fanins: np.ndarray, first: int) -> list[int]:
-    """Bounds ``first = b0 < b1 < ... = n_nodes`` of blocks of gates whose fan-ins
-    all lie below the block's start (so a block can be evaluated at once).
-
-    Fan-ins precede their gates, so block ``[b, e)`` greedily ends at the first
-    gate with a fan-in at or above ``b``: a search in the running maximum of
-    each gate's highest fan-in.
-    """
-    n = len(offsets) - 1
-    top = np.zeros(n, dtype=np.int64)
-    has = np.flatnonzero(np.diff(offsets))
-    if len(has):
-        top[has] = np.maximum.reduceat(fanins, offsets[has])
-    reach = np.maximum.accumulate(top)
-    bounds = [first]
-    while bounds[-1] < n:
-        bounds.append(int(np.searchsorted(reach, bounds[-1])))
-    return bounds
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +119,8 @@ class Circuit:
     @functools.cached_property
     def level(self) -> np.ndarray:
         """Depth of every node: sources 0, a gate 1 + the max over its fan-ins."""
+        from tc0.builder_kernels import node_levels  # the kernels import this module
+
         return node_levels(self.offsets, self.fanins, self.first_gate)
 
     @property

@@ -50,10 +50,9 @@ from tc0.circuit import (
     Circuit,
     Kind,
     majority_threshold,
-    node_levels,
     ragged_rows,
 )
-from tc0.builder_kernels import live_nodes
+from tc0.builder_kernels import live_nodes, node_levels
 from tc0.errors import SimulationInputError
 
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
