@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/compile.py`` (``--help`` for options). For each
 point (module, n, c, K) a fresh subprocess builds the module's circuit at
-p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.model.pipeline.build_circuit``
+p = 8, e = 5 (the sizes the issue quotes; ``--p``/``--e``) with ``tc0.models.compile.build_circuit``
 (random weights as constants), after a warm-up build of the module's
 smallest instance (so the numba kernels' compilation, or their load from
 numba's cache, is not timed), and reports:
@@ -54,20 +54,22 @@ def rss_bytes() -> int:
 
 def measure(module: str, n: int, c: int, scales: int, p: int, e: int) -> dict:
     """Build one module's circuit in this process; return its measures."""
-    from tc0.floats import FloatFormat
-    from tc0.model import pipeline
-    from tc0.model import registry as R
+    from tc0.models.compile import build_circuit
+    from tc0.models.flowar.config import FlowARConfig
+    from tc0.models.module import random_weights
+    from tc0.models.registry import get_module
+    from tc0.numerics import FloatFormat
 
-    spec = R.get_module(module)
-    cfg = R.ModelConfig(n=n, c=c, scales=scales)
+    spec = get_module(module)
+    cfg = FlowARConfig(n=n, c=c, scales=scales)
     # warm-up: the smallest instance, so numba's compile (or cache load) is not timed
     small = dataclasses.replace(cfg, n=cfg.factor ** (cfg.scales - 1), c=1)
-    pipeline.build_circuit(spec, small, FloatFormat(p, e), R.random_weights(spec, small, 0), max_gates=1 << 40)
-    weights = R.random_weights(spec, cfg, 0)
+    build_circuit(spec, small, FloatFormat(p, e), random_weights(spec, small, 0), max_gates=1 << 40)
+    weights = random_weights(spec, cfg, 0)
     before = rss_bytes()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    circuit = pipeline.build_circuit(spec, cfg, FloatFormat(p, e), weights, max_gates=1 << 40)
+    circuit = build_circuit(spec, cfg, FloatFormat(p, e), weights, max_gates=1 << 40)
     seconds = time.perf_counter() - t
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     peak = cpu_after.ru_maxrss * 1024 - before

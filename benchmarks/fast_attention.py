@@ -4,7 +4,7 @@ Float64 wall time, error against exact and circuit size, with fitted exponents.
 
 Run: ``python benchmarks/fast_attention.py`` (``--quick`` for a short run,
 ``--help`` for options). Setup (DESIGN section 4, last item;
-``tc0/model/fast.py``):
+``tc0/models/layers/aattc_plan.py``):
 
 * n = 4 .. 64 (N = n^2 tokens), c = max(2, ceil(log2 n)) channels (``--c``
   fixes c), seeded weights (``registry.random_weights``, seed 0, uniform in
@@ -22,13 +22,13 @@ Run: ``python benchmarks/fast_attention.py`` (``--quick`` for a short run,
   uses the seeded weights as they are (B then grows with c). No error bound
   is guaranteed for the composite; the error is reported.
 * times: best of ``--repeats`` calls (one if a call takes over 5 s) of
-  ``pipeline.run_float64`` with the prepared config, ``time.perf_counter``;
+  ``tc0.models.run.run`` on the float64 backend with the prepared config, ``time.perf_counter``;
   the polynomial fit and, for flowar, the calibrations (for the W_Q, W_K
   scale and for the plan) are timed apart as "plan s".
-* circuit sizes: ``pipeline.estimate`` (scalar float operations x gadget
+* circuit sizes: ``tc0.models.estimate.estimate`` (scalar float operations x gadget
   sizes, no gates built; an upper bound, since constant operands fold away;
   long sums are priced by a power-law extrapolation, see
-  ``pipeline.gadget_cost``), and real circuits built at n = 2, 4 (c = 2) to
+  ``estimate.gadget_cost``), and real circuits built at n = 2, 4 (c = 2) to
   show how close it is.
 * exponents: least-squares slope of log(value) against log(n) over
   n >= ``--fit-from``; "k" columns: the slope from the previous n.
@@ -53,15 +53,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # sibling benchmark scripts (benchmarks/machine.py, simulate.py)
 from simulate import machine, time_call
 
-from tc0.floats import FloatFormat
-from tc0.report import fitted_exponent
-from tc0.model import fast
-from tc0.model import pipeline as P
-from tc0.model import registry as R
+from tc0.numerics import FloatFormat
+from tc0.report.sweeps import fitted_exponent
+from tc0.models.backends import Float64Backend
+from tc0.models.compile import build_circuit
+from tc0.models.estimate import estimate
+from tc0.models.flowar.config import FlowARConfig
+from tc0.models.layers import aattc_plan
+from tc0.models.module import random_inputs, random_weights
+from tc0.models.prepare import fast_plan, prepare, score_bound
+from tc0.models.registry import get_module
+from tc0.models.run import run
 
 OUT = Path(__file__).resolve().parent / "out"
-ATTENTION = R.get_module("attention"), R.get_module("fast-attention")
-FLOWAR = R.get_module("flowar"), R.get_module("fast-flowar")
+ATTENTION = get_module("attention"), get_module("fast-attention")
+FLOWAR = get_module("flowar"), get_module("fast-flowar")
 
 
 def channels(n: int, fixed: int | None) -> int:
@@ -69,38 +75,44 @@ def channels(n: int, fixed: int | None) -> int:
     return fixed or max(2, math.ceil(math.log2(n)))
 
 
-def attention_setup(n: int, c: int, args) -> tuple[R.ModelConfig, dict]:
+
+def _float64(spec, cfg, x, w):
+    """The module on the float64 backend."""
+    return np.asarray(run(spec, cfg, Float64Backend(), x, w))
+
+
+def attention_setup(n: int, c: int, args) -> tuple[FlowARConfig, dict]:
     """Config (R set so that B = --score-bound) and seeded weights of (fast-)attention."""
-    w = R.random_weights(ATTENTION[0], R.ModelConfig(n=n, c=c), seed=0)
-    r_bound = math.sqrt(args.score_bound / fast.score_bound(1.0, w["W_Q"], w["W_K"]))
-    return R.ModelConfig(n=n, c=c, delta=args.delta, r_bound=r_bound), w
+    w = random_weights(ATTENTION[0], FlowARConfig(n=n, c=c), seed=0)
+    r_bound = math.sqrt(args.score_bound / aattc_plan.score_bound(1.0, w["W_Q"], w["W_K"]))
+    return FlowARConfig(n=n, c=c, delta=args.delta, r_bound=r_bound), w
 
 
-def flowar_setup(n: int, c: int, args) -> tuple[R.ModelConfig, dict, float]:
+def flowar_setup(n: int, c: int, args) -> tuple[FlowARConfig, dict, float]:
     """Config, weights (W_Q, W_K scaled so that the calibrated B = --score-bound
     unless --keep-weights) and the scale factor of (fast-)flowar."""
-    cfg = R.ModelConfig(n=n, c=c, scales=2, delta=args.delta)
-    w = R.random_weights(FLOWAR[1], cfg, seed=0)
+    cfg = FlowARConfig(n=n, c=c, scales=2, delta=args.delta)
+    w = random_weights(FLOWAR[1], cfg, seed=0)
     if args.keep_weights:
         return cfg, w, 1.0
-    scale = math.sqrt(args.score_bound / R.score_bound(FLOWAR[1], cfg, w))
+    scale = math.sqrt(args.score_bound / score_bound(FLOWAR[1], cfg, w))
     return cfg, {k: v * scale if k.endswith(("W_Q", "W_K")) else v for k, v in w.items()}, scale
 
 
-def compare(specs, cfg: R.ModelConfig, w: dict, repeats: int) -> dict:
+def compare(specs, cfg: FlowARConfig, w: dict, repeats: int) -> dict:
     """Plan, time and compare the exact and the fast module on one seeded input set."""
     exact, fast_spec = specs
     t = time.perf_counter()
-    fcfg = R.prepare(fast_spec, cfg, w)
+    fcfg = prepare(fast_spec, cfg, w)
     plan_s = time.perf_counter() - t
-    ecfg = R.prepare(exact, cfg, w)
-    x = R.random_inputs(fast_spec, cfg, seed=1)
-    y_exact, y_fast = P.run_float64(exact, ecfg, x, w), P.run_float64(fast_spec, fcfg, x, w)
+    ecfg = prepare(exact, cfg, w)
+    x = random_inputs(fast_spec, cfg, seed=1)
+    y_exact, y_fast = _float64(exact, ecfg, x, w), _float64(fast_spec, fcfg, x, w)
     return {
-        "n": cfg.n, "c": cfg.c, "tokens": cfg.n * cfg.n, "r_bound": cfg.r_bound, **P.fast_plan(fcfg),
+        "n": cfg.n, "c": cfg.c, "tokens": cfg.n * cfg.n, "r_bound": cfg.r_bound, **fast_plan(fcfg),
         "plan_s": plan_s,
-        "exact_s": time_call(lambda: P.run_float64(exact, ecfg, x, w), math.inf, repeats),
-        "fast_s": time_call(lambda: P.run_float64(fast_spec, fcfg, x, w), math.inf, repeats),
+        "exact_s": time_call(lambda: _float64(exact, ecfg, x, w), math.inf, repeats),
+        "fast_s": time_call(lambda: _float64(fast_spec, fcfg, x, w), math.inf, repeats),
         "linf_error": float(np.max(np.abs(y_fast - y_exact))),
         "max_abs_exact": float(np.max(np.abs(y_exact))),
         "inputs": x,
@@ -149,10 +161,10 @@ def size_rows(ns, fmt: FloatFormat, args) -> list[dict]:
     rows = []
     for n in ns:
         cfg, w = attention_setup(n, channels(n, args.c), args)
-        fcfg = R.prepare(ATTENTION[1], cfg, w)
-        rows.append({"n": n, "c": cfg.c, "tokens": n * n, **P.fast_plan(fcfg),
-                     "exact_gates": P.estimate(ATTENTION[0], cfg, fmt, w).gates,
-                     "fast_gates": P.estimate(ATTENTION[1], fcfg, fmt, w).gates})
+        fcfg = prepare(ATTENTION[1], cfg, w)
+        rows.append({"n": n, "c": cfg.c, "tokens": n * n, **fast_plan(fcfg),
+                     "exact_gates": estimate(ATTENTION[0], cfg, fmt, w).gates,
+                     "fast_gates": estimate(ATTENTION[1], fcfg, fmt, w).gates})
     return rows
 
 
@@ -162,11 +174,11 @@ def built_rows(ns, fmt: FloatFormat, args) -> list[dict]:
     for n in ns:
         cfg, w = attention_setup(n, 2, args)
         for spec in ATTENTION:
-            mcfg = R.prepare(spec, cfg, w)
+            mcfg = prepare(spec, cfg, w)
             t = time.perf_counter()
-            circuit = P.build_circuit(spec, mcfg, fmt, w)
+            circuit = build_circuit(spec, mcfg, fmt, w)
             rows.append({"module": spec.name, "n": n, "c": 2, "size": circuit.size, "depth": circuit.depth,
-                         "estimate": P.estimate(spec, mcfg, fmt, w).gates, "build_s": time.perf_counter() - t})
+                         "estimate": estimate(spec, mcfg, fmt, w).gates, "build_s": time.perf_counter() - t})
             print(f"  built {spec.name} n={n}: {circuit.size:,} gates", flush=True)
             del circuit
     return rows

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tc0.floats import FloatFormat  # noqa: E402
-from tc0.gadgets.catalog import compile_gadget  # noqa: E402
+from tc0.numerics import FloatFormat  # noqa: E402
+from tc0.compiler.catalog import compile_gadget  # noqa: E402
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 GADGETS = ["add", "sub", "mul", "div", "sqrt", "exp", "lt", "eq", "max", "relu", "sum", "prod", "dot"]

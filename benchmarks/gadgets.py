@@ -30,9 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tc0 import Builder  # noqa: E402
-from tc0.gadgets import integer  # noqa: E402
-from tc0.report import fitted_exponent  # noqa: E402
-from tc0.gadgets.catalog import compile_gadget  # noqa: E402
+from tc0.compiler.gadgets import integer  # noqa: E402
+from tc0.report.sweeps import fitted_exponent  # noqa: E402
+from tc0.compiler.catalog import compile_gadget  # noqa: E402
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 

@@ -47,10 +47,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tc0
-from tc0.circuit import Circuit, Kind
-from tc0.formats.bristol import read_bristol
-from tc0.formats.verilog import write_verilog
-from tc0.gadgets.catalog import compile_gadget
+from tc0.ir.circuit import Circuit
+from tc0.ir.schema import Kind
+from tc0.io.bristol import read_bristol
+from tc0.io.verilog import write_verilog
+from tc0.compiler.catalog import compile_gadget
 from tc0.simulator import schedule_for, simulate_packed
 
 from machine import cpu_model  # noqa: E402 (benchmarks/machine.py, beside this script)

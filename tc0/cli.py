@@ -4,18 +4,55 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import click
 import numpy as np
+from click.core import ParameterSource
 
-from tc0 import analysis, storage
+from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.errors import GadgetError, Tc0Error
-from tc0.gadgets.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
-from tc0.model.registry import EXACT_MODULES, FAST_VARIANT, MODULES
+from tc0.files import atomic_write
+from tc0.io.blif import write_blif
+from tc0.io.bristol import read_bristol, write_bristol
+from tc0.io.graph import write_dot, write_graphml
+from tc0.io.verilog import write_verilog
+from tc0.ir import measures
+from tc0.ir.circuit import Circuit
+from tc0.models.arrays import read_arrays, write_arrays
+from tc0.models.backends import BACKENDS, VALUE_BACKENDS, value_backend
+from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
+from tc0.models.module import make_config, random_inputs, random_weights
+from tc0.models.prepare import fast_plan, plan_summary, prepare
+from tc0.models.registry import EXACT_MODULES, FAST_VARIANT, MODULES, get_module
+from tc0.models.run import run
+from tc0.report import gadget_depths, model_markdown, model_report
+from tc0.report import integers as integer_report
+from tc0.report.html import render
 from tc0.simulator import bits_to_ints, ints_to_bits, simulate
+from tc0.verify import module_check
+from tc0.verify.float_gadget_check import check_float_gadget
+from tc0.verify.gadget_summary import gadget_summary
+from tc0.verify.int_gadget_check import check_int_gadget
 
-EXPORT_FORMATS = ("blif", "verilog", "graphml", "dot", "bristol")
+EXPORTERS = {"blif": write_blif, "verilog": write_verilog, "graphml": write_graphml, "dot": write_dot,
+             "bristol": write_bristol}
+EXPORT_FORMATS = tuple(EXPORTERS)
+
+
+def _with_flags(exc: Tc0Error) -> str:
+    """The error's message with every parameter it names written as the
+    current command's flag for it (``max_gates`` -> ``--max-gates``)."""
+    message = str(exc)
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return message
+    flags = {param.name: param.opts[0] for param in ctx.command.params if isinstance(param, click.Option)}
+    for name in exc.parameters:
+        if name in flags:
+            message = re.sub(rf"(?<![\w.'-]){re.escape(name)}(?![\w'-])", flags[name], message)
+    return message
 
 
 def _reports_errors(fn):
@@ -26,17 +63,17 @@ def _reports_errors(fn):
         try:
             return fn(*args, **kwargs)
         except GadgetError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(_with_flags(exc)) from None
         except Tc0Error as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_with_flags(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
 
     return wrapper
 
 
-def _load(path: str):
-    return storage.load(path)
+def _load(path: str) -> Circuit:
+    return Circuit.load(path)
 
 
 def _writable(path: str) -> str:
@@ -123,33 +160,23 @@ def _format_options(fn):
 def _module_setup(name, options: dict):
     """(spec, config, weights) for a module command from its ``_module_options``;
     a fast module's config carries its fitted polynomial plan."""
-    from tc0.model import registry
-
-    spec = registry.get_module(name)
-    scales = options["scales"]
-    if scales is None:
-        scales = 2 if spec.multiscale else 1
-    if spec.fast_of is None and (options["delta"] is not None or options["degree"] is not None):
-        raise click.UsageError(f"--delta/--degree apply to the fast modules, not to {name}")
-    fast_options = {k: options[k] for k in ("delta", "degree", "r_bound") if options[k] is not None}
-    cfg = spec.configure(registry.ModelConfig(
-        n=options["n"], c=options["c"], scales=scales, factor=options["factor"], times=_parse_times(options["times"]),
-        hidden=options["hidden"], strict=options["strict"], **fast_options))
+    spec = get_module(name)
+    cfg = make_config(spec, n=options["n"], c=options["c"], scales=options["scales"], factor=options["factor"],
+                      times=_parse_times(options["times"]), hidden=options["hidden"], strict=options["strict"],
+                      delta=options["delta"], degree=options["degree"], r_bound=options["r_bound"])
     if options["weights_file"] is not None:
-        from tc0.model.arrays_io import read_arrays
-
         weights = read_arrays(options["weights_file"], "weights", spec.weights(cfg))
     else:
         bound = options["bound"]
         if bound is not None and not (np.isfinite(bound) and bound > 0):
             raise click.BadParameter(f"must be a positive finite number, got {bound}", param_hint="'--bound'")
-        weights = registry.random_weights(spec, cfg, seed=options["seed"], bound=bound)
-    return spec, registry.prepare(spec, cfg, weights), weights
+        weights = random_weights(spec, cfg, seed=options["seed"], bound=bound)
+    return spec, prepare(spec, cfg, weights), weights
 
 
 def _parse_times(text):
     if text is None:
-        return ()
+        return None
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
@@ -167,8 +194,6 @@ GADGET_PARAMS = ("bits", "m")
 
 def _refuse_options(ctx, params, applies_to: str) -> None:
     """A UsageError naming the first of ``params`` given on the command line."""
-    from click.core import ParameterSource
-
     for param in ctx.command.params:
         if param.name in params and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
             raise click.UsageError(f"{param.opts[0]} applies to {applies_to}")
@@ -184,7 +209,7 @@ def _check_known(name):
 
 def _gate_progress(desc: str):
     """A tqdm bar over gates built, and the ``progress(nodes, estimated_total)``
-    callback ``pipeline.build_circuit`` feeds it."""
+    callback ``build_circuit`` feeds it."""
     from tqdm import tqdm
 
     bar = tqdm(desc=desc, unit="gate", unit_scale=True, leave=False, disable=None)
@@ -224,18 +249,16 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
         circuit = compile_gadget(name, bits, m, options["p"], options["e"])
     else:
-        from tc0.model import pipeline
-
         spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
-            circuit = pipeline.build_circuit(
+            circuit = build_circuit(
                 spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs,
-                max_gates=pipeline.DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
+                max_gates=DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
             )
     circuit.save(out)
-    click.echo(analysis.summary_line(circuit, name))
+    click.echo(measures.summary_line(circuit, name))
     if name in MODULES and cfg.poly is not None:
-        click.echo(pipeline.plan_summary(pipeline.fast_plan(cfg)))
+        click.echo(plan_summary(fast_plan(cfg)))
 
 
 @main.command()
@@ -251,15 +274,15 @@ def info(circuit, as_json, scopes):
     """
     circ = _load(circuit)
     if as_json:
-        data = analysis.stats(circ)
+        data = measures.stats(circ)
         if scopes:
-            data["scopes"] = analysis.scope_breakdown(circ)
+            data["scopes"] = measures.scope_breakdown(circ)
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(analysis.summary_line(circ, Path(circuit).stem))
+    click.echo(measures.summary_line(circ, Path(circuit).stem))
     if scopes:
         click.echo(f"{'scope':<40} {'gates':>10} {'depth on critical path':>24}")
-        for row in analysis.scope_breakdown(circ):
+        for row in measures.scope_breakdown(circ):
             click.echo(f"{row['scope']:<40} {row['size']:>10} {row['depth_on_critical_path']:>24}")
 
 
@@ -334,8 +357,8 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @main.command()
 @click.option("--modules", default=",".join(EXACT_MODULES), show_default=True,
               help="Comma-separated exact modules to report (" + ", ".join(FAST_VARIANT) + " bring their fast variants).")
-@click.option("--n", "n_list", default="1,2,4,8", show_default=True, help="Image sides n of the sweep.")
-@click.option("--p", "p_list", default="4,8,12", show_default=True,
+@click.option("--n", "n_values", default="1,2,4,8", show_default=True, help="Image sides n of the sweep.")
+@click.option("--p", "p_values", default="4,8,12", show_default=True,
               help="Significand widths p: the n sweep runs at p = 8 (or the first), the p sweep at a small n.")
 @click.option("--c", "c", type=int, default=2, show_default=True, help="Channels c.")
 @click.option("--scales", "-K", type=int, default=2, show_default=True, help="Scales K of flowar.")
@@ -348,7 +371,7 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
               help="File to write (required for html; markdown/json go to stdout without it).")
 @click.option("--integers", is_flag=True, help="Report the integer-gadget sweeps instead (depth and size against W, m).")
 @_reports_errors
-def report(modules, n_list, p_list, c, scales, factor, max_gates, seed, fmt, out, integers):
+def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers):
     """Build every FlowAR module over a sweep of n and p and check the
     paper's depth lemmas (4.1-4.8, Theorem 4.9) against the real circuits.
 
@@ -368,34 +391,31 @@ def report(modules, n_list, p_list, c, scales, factor, max_gates, seed, fmt, out
     if fmt == "html" and out is None:
         raise click.UsageError("--format html needs -o FILE")
     if integers:
-        from tc0 import report as rep
-
-        total = sum(len(values) for _, _, values, _ in rep.INTEGER_PLAN)
+        total = sum(len(values) for _, _, values, _ in integer_report.INTEGER_PLAN)
         with tqdm(total=total, desc="compiling", unit="circuit", disable=None, leave=False) as bar:
-            sweeps = rep.integer_sweeps(progress=bar)
-        text = json.dumps({"sweeps": [s.as_dict() for s in sweeps]}, indent=2) if fmt == "json" else rep.markdown(sweeps)
+            sweeps = integer_report.integer_sweeps(progress=bar)
+        text = (json.dumps({"sweeps": [s.as_dict() for s in sweeps]}, indent=2) if fmt == "json"
+                else integer_report.markdown(sweeps))
     else:
-        from tc0 import flowar_report
-
-        plan = flowar_report.ReportPlan(
-            modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
-            n_values=_int_list(n_list, "--n"), p_values=_int_list(p_list, "--p"),
+        names = tuple(m.strip() for m in modules.split(",") if m.strip())
+        if not names:
+            raise click.BadParameter("no modules to report", param_hint="'--modules'")
+        plan = model_report.ReportPlan(
+            modules=names, n_values=_int_list(n_values, "--n"), p_values=_int_list(p_values, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, seed=seed,
         )
         with tqdm(total=plan.steps(), desc="building", unit="point", disable=None, leave=False) as bar:
-            result = flowar_report.run_report(plan, progress=bar)
+            result = model_report.run_report(plan, progress=bar)
         if fmt == "json":
             text = json.dumps(_json_ready(result), indent=2)
         elif fmt == "html":
-            from tc0.report_html import render
-
             text = render(result)
         else:
-            text = flowar_report.markdown(result)
+            text = model_markdown.markdown(result)
     if out is None:
         click.echo(text)
     else:
-        storage.atomic_write(out, lambda fh: fh.write(text.encode("utf-8")))
+        atomic_write(out, lambda fh: fh.write(text.encode("utf-8")))
         click.echo(f"wrote {out} ({fmt})")
     if not integers and not result["all_ok"]:
         click.get_current_context().exit(1)
@@ -439,7 +459,7 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     more.
 
     Float gadgets (float:OP --p P [--e E] [--m M]): the circuit must be bit
-    for bit the p-bit reference (tc0.floats.reference), and the reference must
+    for bit the p-bit reference (tc0.numerics.reference), and the reference must
     agree with an independent oracle: MPFR (gmpy2) correct rounding with
     saturation/flush for add/sub/mul/div/sqrt/prod, exact comparisons for
     lt/eq/max/relu, faithful rounding for exp, DESIGN's truncated-sum rule for
@@ -455,30 +475,26 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     if samples is not None and samples < (1 if name in MODULES else 0):
         raise click.BadParameter(f"must be >= {1 if name in MODULES else 0}, got {samples}", param_hint="'--samples'")
     if name in MODULES:
-        from tc0.model import pipeline
-
         spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
-            result = pipeline.check_module(
+            result = module_check.check_module(
                 spec, cfg, fmt, weights, samples=8 if samples is None else samples, seed=case_seed,
                 weights_as_inputs=weights_as_inputs,
-                max_gates=pipeline.DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
+                max_gates=DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
             )
         ok = result["bit_exact"]
-        line = pipeline.check_summary(result)
+        line = module_check.check_summary(result)
     else:
-        from tc0 import checking
-
         _refuse_options(ctx, [k for k in MODULE_PARAMS if k != "seed"], f"modules, not to the gadget {name}")
         _refuse_options(ctx, ["case_seed"], "modules; gadgets take --seed for their cases")
         samples = 10000 if samples is None else samples
         p, e, seed = options["p"], options["e"], options["seed"]
         if gadget_family(name, bits, p, e) == "int":
-            result = checking.check_int_gadget(name, bits, m, samples, seed)
+            result = check_int_gadget(name, bits, m, samples, seed)
         else:
-            result = checking.check_float_gadget(name, p, e, m, samples, seed)
+            result = check_float_gadget(name, p, e, m, samples, seed)
         ok = result["ok"]
-        line = checking.summary(result)
+        line = gadget_summary(result)
     click.echo(json.dumps(_json_ready(result), indent=2) if as_json else line)
     if not ok:
         ctx.exit(1)
@@ -503,8 +519,6 @@ def weights_cmd(name, out, **options):
     """Write the weights a module compile with the same options uses (seeded
     by --seed, or re-checked from --weights) as .npz with DESIGN section 5
     names (e.g. scale1.tf.attn.W_Q)."""
-    from tc0.model.arrays_io import write_arrays
-
     _writable(out)
     spec, cfg, weights = _module_setup(name, options)
     write_arrays(out, weights)
@@ -515,12 +529,9 @@ def weights_cmd(name, out, **options):
 def inputs_cmd(name, out, **options):
     """Write random module inputs (uniform in [-R, R], R = --r-bound, seeded
     by --seed) as .npz with DESIGN section 5 names, e.g. for tc0 run."""
-    from tc0.model import registry
-    from tc0.model.arrays_io import write_arrays
-
     _writable(out)
     spec, cfg, _ = _module_setup(name, options)
-    arrays = registry.random_inputs(spec, cfg, seed=options["seed"])
+    arrays = random_inputs(spec, cfg, seed=options["seed"])
     write_arrays(out, arrays)
     click.echo(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
 
@@ -531,27 +542,20 @@ def inputs_cmd(name, out, **options):
 @_format_options
 @click.option("--inputs", "inputs_file", required=True, type=click.Path(dir_okay=False),
               help="Inputs .npz (X; Y_hat, F0; Z_init, F0_1..F0_K as DESIGN section 5).")
-@click.option("--backend", type=click.Choice(["float64", "pbit"]), default="float64", show_default=True)
+@click.option("--backend", type=click.Choice(VALUE_BACKENDS), default="float64", show_default=True)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write (array Y).")
 @_reports_errors
 def run_cmd(name, inputs_file, backend, out, **options):
     """Run a module on a backend directly: float64 (the math) or pbit (the
     exact p-bit emulation, inputs and weights rounded to the format first).
     Writes the output as one float64 array named Y."""
-    from tc0.model import pipeline
-    from tc0.model.arrays_io import read_arrays, write_arrays
-
     _writable(out)
     spec, cfg, weights = _module_setup(name, options)
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
-    if backend == "float64":
-        if p is not None or e is not None:
-            raise click.UsageError("--p/--e apply to --backend pbit")
-        y = pipeline.run_float64(spec, cfg, inputs, weights)
-    else:
-        fmt = float_format(8 if p is None else p, e)
-        y = fmt.decode(pipeline.run_pbit(spec, cfg, fmt, inputs, weights))
+    given_format = BACKENDS[backend].uses_format or p is not None or e is not None
+    B = value_backend(backend, float_format(8 if p is None else p, e) if given_format else None)
+    y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})
     click.echo(f"wrote {out}: Y {y.shape} ({backend})")
 
@@ -571,16 +575,14 @@ def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):
     """
     from tqdm import tqdm
 
-    from tc0 import checking
-
-    plan = checking.gadget_plan(max_m_sum, max_m_prod)
-    checking.float_format(p, e)  # bad --p/--e before any work
+    plan = gadget_depths.gadget_plan(max_m_sum, max_m_prod)
+    float_format(p, e)  # bad --p/--e before any work
     with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:
-        result = checking.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar)
+        result = gadget_depths.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(checking.depth_table(result))
+        click.echo(gadget_depths.depth_table(result))
 
 
 @main.command("import")
@@ -594,12 +596,10 @@ def import_cmd(file, fmt, out):
     Ports are named in0, in1, ... and out0, ...; XOR is lowered to the strict
     basis as (a OR b) AND NOT(a AND b).
     """
-    from tc0.formats.bristol import read_bristol
-
     _writable(out)
     circuit = read_bristol(file)
     circuit.save(out)
-    click.echo(analysis.summary_line(circuit, Path(file).stem))
+    click.echo(measures.summary_line(circuit, Path(file).stem))
 
 
 @main.command("export")
@@ -612,17 +612,7 @@ def export_cmd(circuit, fmt, out):
     GraphML or DOT (small circuits, via networkx), or Bristol (MAJ lowered)."""
     _writable(out)
     circ = _load(circuit)
-    if fmt == "verilog":
-        from tc0.formats.verilog import write_verilog as write
-    elif fmt == "blif":
-        from tc0.formats.blif import write_blif as write
-    elif fmt == "bristol":
-        from tc0.formats.bristol import write_bristol as write
-    elif fmt == "graphml":
-        from tc0.formats.graph import write_graphml as write
-    else:
-        from tc0.formats.graph import write_dot as write
-    write(circ, out)
+    EXPORTERS[fmt](circ, out)
     click.echo(f"wrote {out} ({fmt})")
 
 

@@ -1,10 +1,18 @@
-"""Exception types of the public API. All are ``ValueError`` subclasses, so a
-caller can catch bad input with one clause; the CLI turns them into one-line
-usage errors."""
+"""Every exception type tc0 raises for bad input. All are ``ValueError``
+subclasses, so a caller can catch bad input with one clause; the CLI turns
+them into one-line errors.
+
+A message names the parameters it is about by their Python names ("n must be
+a positive integer"); ``parameters`` lists them, and the CLI writes each as
+its flag ("--n must be a positive integer")."""
 
 
 class Tc0Error(ValueError):
     """Base class of every error tc0 raises for bad input."""
+
+    def __init__(self, message: str = "", *, parameters: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.parameters = tuple(parameters)
 
 
 class CircuitError(Tc0Error):
@@ -33,3 +41,19 @@ class ExportError(Tc0Error):
 
 class FloatFormatError(Tc0Error):
     """A p-bit float format, word or value is invalid (bad (p, e), unnormalised word, NaN, ...)."""
+
+
+class GateBudgetError(Tc0Error):
+    """A circuit would exceed, or while building exceeded, its gate budget (``max_gates``)."""
+
+
+class ModelError(Tc0Error):
+    """Bad module parameters, weights or inputs."""
+
+
+class FastAttentionError(Tc0Error):
+    """Bad AAttC parameters, or inputs outside the polynomial's fitted range."""
+
+
+class ReportError(ModelError):
+    """Bad report options."""

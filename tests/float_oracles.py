@@ -1,6 +1,6 @@
 """Independent oracles for the p-bit float tests (DESIGN section 3).
 
-Nothing here uses tc0.floats: words are packed and unpacked by the few lines
+Nothing here uses tc0.numerics: words are packed and unpacked by the few lines
 below, rounding is MPFR's (gmpy2) at precision p with DESIGN's saturation and
 flush applied afterwards, and the sum rule is written with Fractions from the
 rule's text. Shared by test_float_format.py, test_float_reference.py and

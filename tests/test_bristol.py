@@ -21,7 +21,7 @@ from handmade import circuit_from_gates
 
 from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import FormatError
-from tc0.formats.bristol import parse_bristol, read_bristol, write_bristol
+from tc0.io.bristol import parse_bristol, read_bristol, write_bristol
 
 BRISTOL = Path(__file__).resolve().parents[2] / "shared/circuits/bristol"
 M64 = 1 << 64

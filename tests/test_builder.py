@@ -23,9 +23,9 @@ import pytest
 
 import tc0
 from tc0 import Builder, Kind
-from tc0.circuit import FIRST_INPUT, ONE, ZERO
+from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
 from tc0.errors import CircuitError, CircuitFileError
-from tc0.gadgets import integer
+from tc0.compiler.gadgets import integer
 
 
 # --------------------------------------------------------------------------- helpers

@@ -6,7 +6,6 @@ input must give a short click error (non-zero exit, no traceback).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -242,24 +241,9 @@ def test_import_bristol_adder64(tmp_path):
 
 
 # ---------------------------------------------------------------------- export
-def _writer_available(fmt: str) -> bool:
-    module, attr = {
-        "blif": ("tc0.formats.blif", "write_blif"),
-        "verilog": ("tc0.formats.verilog", "write_verilog"),
-        "graphml": ("tc0.formats.graph", "write_graphml"),
-        "dot": ("tc0.formats.graph", "write_dot"),
-        "bristol": ("tc0.formats.bristol", "write_bristol"),
-    }[fmt]
-    if importlib.util.find_spec(module) is None:
-        return False
-    return hasattr(importlib.import_module(module), attr)
-
-
 @pytest.mark.parametrize("fmt,suffix", [("blif", "blif"), ("verilog", "v"), ("graphml", "graphml"),
                                         ("dot", "dot"), ("bristol", "txt")])
 def test_export_formats(compiled, tmp_path, fmt, suffix):
-    if not _writer_available(fmt):
-        pytest.skip(f"writer for {fmt} not available yet")
     path = compiled("int:add", 4)
     out = tmp_path / f"add4.{suffix}"
     res = ok("export", path, "--format", fmt, "-o", out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tc0.gadgets.catalog import compile_gadget
+from tc0.compiler.catalog import compile_gadget
 
 WIDTHS = [8, 16, 32, 64, 128]
 SUM_MS = [2, 3, 4, 8, 16, 32, 64, 128, 256]

@@ -1,4 +1,4 @@
-"""AAttC (fast attention, tc0/model/fast.py) and the fast modules.
+"""AAttC (fast attention, tc0/models/layers/aattc_plan.py) and the fast modules.
 
 Oracles: exact softmax attention written here in numpy; the polynomial
 identity P(<q, k>) = <phi(q), psi(k)> checked against numpy.polyval; the
@@ -15,11 +15,16 @@ import numpy as np
 import pytest
 
 from cli_helpers import fails, ok, run
-from tc0.floats import FloatFormat
-from tc0.model import fast, pipeline, registry
-from tc0.model.backends import Float64Backend
-from tc0.model.modules import monomials
-from tc0.model.registry import ModelConfig
+from tc0.numerics import FloatFormat
+from tc0.models import registry
+from tc0.models.backends import Float64Backend
+from tc0.models.estimate import estimate
+from tc0.models.flowar.config import FlowARConfig
+from tc0.models.layers import aattc_plan
+from tc0.models.layers.fast_attention import monomials
+from tc0.models.module import random_inputs, random_weights
+from tc0.models.run import run as run_module
+from tc0.verify.module_check import check_module
 
 
 def softmax_attention(x, w_q, w_k, w_v):
@@ -32,13 +37,13 @@ def softmax_attention(x, w_q, w_k, w_v):
 @pytest.mark.parametrize("bound", [0.05, 0.5, 1.0, 2.0, 4.0])
 @pytest.mark.parametrize("delta", [0.1, 1e-2, 1e-4])
 def test_fit_meets_delta(bound, delta):
-    plan = fast.plan(bound, delta, c=2)
+    plan = aattc_plan.plan(bound, delta, c=2)
     grid = np.linspace(-bound, bound, 10_007)
     rel = np.abs(np.polynomial.polynomial.polyval(grid, plan.coefficients) - np.exp(grid)) / np.exp(grid)
     eps = rel.max()
     assert 2 * eps / (1 - eps) <= delta * 1.001, (plan.degree, eps)
     if plan.degree > 0:  # the smallest such degree
-        _, smaller = fast.fit_exp(plan.degree - 1, bound)
+        _, smaller = aattc_plan.fit_exp(plan.degree - 1, bound)
         assert 2 * smaller / (1 - smaller) > delta
 
 
@@ -47,11 +52,11 @@ def test_features_reproduce_the_polynomial(c, degree):
     """<phi(q), psi(k)> = P(<q, k>) with phi, psi from ``monomials``."""
     rng = np.random.default_rng(c * 10 + degree)
     coefs = rng.uniform(0.5, 1.5, degree + 1)
-    alphas = fast.multi_indices(c, degree)
+    alphas = aattc_plan.multi_indices(c, degree)
     assert len(alphas) == math.comb(c + degree, degree)
     q, k = rng.uniform(-1, 1, (5, c)), rng.uniform(-1, 1, (7, c))
     B = Float64Backend()
-    weight = np.array([coefs[sum(a)] * fast.multinomial(a) for a in alphas])
+    weight = np.array([coefs[sum(a)] * aattc_plan.multinomial(a) for a in alphas])
     got = (monomials(B, q, alphas) * weight) @ monomials(B, k, alphas).T
     np.testing.assert_allclose(got, np.polynomial.polynomial.polyval(q @ k.T, coefs), rtol=1e-12)
 
@@ -60,12 +65,12 @@ def test_features_reproduce_the_polynomial(c, degree):
 @pytest.mark.parametrize("delta", [0.05, 1e-3])
 def test_float64_fast_attention_within_delta(n, c, r_bound, delta):
     spec = registry.get_module("fast-attention")
-    cfg = ModelConfig(n=n, c=c, delta=delta, r_bound=r_bound)
+    cfg = FlowARConfig(n=n, c=c, delta=delta, r_bound=r_bound)
     for seed in range(3):
-        w = registry.random_weights(spec, cfg, seed=seed)
-        x = registry.random_inputs(spec, cfg, seed=100 + seed)
+        w = random_weights(spec, cfg, seed=seed)
+        x = random_inputs(spec, cfg, seed=100 + seed)
         assert np.abs(x["X"]).max() <= r_bound
-        got = pipeline.run_float64(spec, cfg, x, w).reshape(-1, c)
+        got = run_module(spec, cfg, Float64Backend(), x, w).reshape(-1, c)
         tokens = x["X"].reshape(-1, c)
         exact = softmax_attention(tokens, w["W_Q"], w["W_K"], w["W_V"])
         v_max = np.abs(tokens @ w["W_V"]).max()
@@ -75,7 +80,7 @@ def test_float64_fast_attention_within_delta(n, c, r_bound, delta):
 def test_score_bound_is_a_guarantee():
     rng = np.random.default_rng(3)
     w_q, w_k = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, 3))
-    bound = fast.score_bound(0.7, w_q, w_k)
+    bound = aattc_plan.score_bound(0.7, w_q, w_k)
     x = rng.choice([-0.7, 0.7], size=(4000, 3))  # corners reach the extremes
     scores = (x @ w_q) @ (x @ w_k).T
     assert np.abs(scores).max() <= bound + 1e-12
@@ -88,9 +93,9 @@ def test_score_bound_is_a_guarantee():
 )
 def test_fast_circuits_bit_exact(module, n, c, K):
     spec = registry.get_module(module)
-    cfg = ModelConfig(n=n, c=c, scales=K, delta=0.05)
-    weights = registry.random_weights(spec, cfg, seed=7)
-    result = pipeline.check_module(spec, cfg, FloatFormat(8), weights, samples=2)
+    cfg = FlowARConfig(n=n, c=c, scales=K, delta=0.05)
+    weights = random_weights(spec, cfg, seed=7)
+    result = check_module(spec, cfg, FloatFormat(8), weights, samples=2)
     assert result["bit_exact"] and result["mismatches"] == 0, result
     assert result["degree"] >= 1 and result["rank"] == math.comb(c + result["degree"], result["degree"])
 
@@ -113,8 +118,8 @@ def _fitted_exponent(module, ns, c=2):
     spec = registry.get_module(module)
     sizes = []
     for n in ns:
-        cfg = ModelConfig(n=n, c=c, delta=0.05, degree=2)
-        sizes.append(pipeline.estimate(spec, cfg, FloatFormat(8), registry.random_weights(spec, cfg)).gates)
+        cfg = FlowARConfig(n=n, c=c, delta=0.05, degree=2)
+        sizes.append(estimate(spec, cfg, FloatFormat(8), random_weights(spec, cfg)).gates)
     return np.polyfit(np.log(ns), np.log(sizes), 1)[0]
 
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import tc0.checking
+from tc0.verify import float_gadget_check
 from tc0.cli import main
 from cli_helpers import fails, ok, run
-from tc0.floats import FloatFormat
-from tc0.floats import reference as R
-from tc0.gadgets.catalog import compile_gadget
+from tc0.numerics import FloatFormat
+from tc0.numerics import reference as R
+from tc0.compiler.catalog import compile_gadget
 
 
 def one_line_error(*args, needle=""):
@@ -181,8 +181,8 @@ def test_check_skips_oracle_for_huge_exponents():
 
 def test_check_exit_1_on_circuit_mismatch(monkeypatch):
     """A wrong circuit (float:sub's, compiled for float:add): exit status 1 and the cases shown."""
-    real = tc0.checking.compile_gadget
-    monkeypatch.setattr(tc0.checking, "compile_gadget",
+    real = float_gadget_check.compile_gadget
+    monkeypatch.setattr(float_gadget_check, "compile_gadget",
                         lambda name, *args: real("float:sub" if name == "float:add" else name, *args))
     result = run("check", "float:add", "--p", 4, "--samples", 200)
     assert result.exit_code == 1, result.output
@@ -195,7 +195,7 @@ def test_check_exit_1_on_oracle_mismatch(monkeypatch):
     """Circuit and reference agree but both are wrong: the oracle catches it, exit 1."""
     real = R.relu
     monkeypatch.setattr(R, "relu", lambda fmt, a: np.where(real(fmt, a) == fmt.max_word, np.uint64(0), real(fmt, a)))
-    monkeypatch.setattr(tc0.checking, "simulate", lambda circuit, inputs: _fake_relu_outputs(inputs))
+    monkeypatch.setattr(float_gadget_check, "simulate", lambda circuit, inputs: _fake_relu_outputs(inputs))
     result = run("check", "float:relu", "--p", 4, "--samples", 100, "--json")
     assert result.exit_code == 1, result.output
     data = strict_json(result.output)

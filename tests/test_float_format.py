@@ -1,6 +1,6 @@
 """FloatFormat: words, fields, encode/decode, exact rounding (DESIGN section 3).
 
-The oracles (tests/float_oracles.py) are independent of tc0.floats: words are
+The oracles (tests/float_oracles.py) are independent of tc0.numerics: words are
 packed and unpacked by a few lines of their own, and rounding is MPFR's (gmpy2)
 at precision p, with DESIGN's saturation and flush applied afterwards.
 """
@@ -14,7 +14,7 @@ import pytest
 from float_oracles import Mpfr, assert_words, pack, random_word, unpack, valid_words, value
 
 from tc0.errors import FloatFormatError, Tc0Error
-from tc0.floats import FloatFormat, round_scaled
+from tc0.numerics import FloatFormat, round_scaled
 
 # ---------------------------------------------------------------------------
 # the format itself

@@ -3,16 +3,16 @@
 * (4, 4): every valid input (zeros in every spelling) of the unary gadgets and
   every ordered pair of valid inputs of the binary ones, one simulate call each.
 * (8, 9), (11, 6), (16, 8): the edge cases and 10,000 random cases of
-  ``tc0.checking.float_cases`` for every gadget.
+  ``tc0.verify.float_cases.float_cases`` for every gadget.
 * The reference's exp is faithful against MPFR (the other operations are
   checked against MPFR in test_float_reference.py), and exp_algorithm's
   constants are the floors of log2(e) and ln 2 computed by MPFR.
-* ``tc0.checking.check_float_gadget`` reports clean results as clean and
+* ``tc0.verify.float_gadget_check.check_float_gadget`` reports clean results as clean and
   catches a wrong circuit and a wrong reference.
 * d_plus(m) (float:sum) and d_times(m) (float:prod) stop changing with m.
 
 Circuits are built once per module (``circuit`` fixture); the reference is
-``tc0.floats.reference``.
+``tc0.numerics.reference``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ import pytest
 from float_oracles import Mpfr, pack, random_word, sum_rows, sum_rule, valid_words
 
 from tc0 import simulate
-from tc0.checking import _Oracle, _Words, check_float_gadget, float_cases
-from tc0.floats import FloatFormat
-from tc0.floats import reference as R
-from tc0.floats.exp_algorithm import exp_plan
-from tc0.gadgets.catalog import FLOAT_GADGETS, compile_gadget
+from tc0.verify.float_cases import float_cases
+from tc0.verify.float_gadget_check import check_float_gadget
+from tc0.verify.mpfr_oracle import MpfrOracle
+from tc0.verify.words import Words
+from tc0.numerics import FloatFormat
+from tc0.numerics import reference as R
+from tc0.numerics.exp_algorithm import exp_plan
+from tc0.compiler.catalog import FLOAT_GADGETS, compile_gadget
 
 BINARY = ("add", "sub", "mul", "div", "lt", "eq", "max")
 UNARY = ("sqrt", "exp", "relu")
@@ -216,7 +219,7 @@ def test_exp_constants_against_mpfr(p, e):
 
 
 # ---------------------------------------------------------------------------
-# tc0.checking itself
+# the checks themselves (tc0.verify)
 
 
 @pytest.mark.parametrize("op, m", [("add", None), ("mul", None), ("lt", None), ("max", None), ("relu", None),
@@ -271,7 +274,7 @@ def test_check_skips_the_oracle_beyond_mpfr_range(circuit):
 @pytest.mark.parametrize("p, e, m", [(8, 9, 1), (8, 9, 3), (8, 9, 16), (16, 8, 7), (4, 4, 64)])
 def test_checking_sum_rule_matches_the_fraction_rule(rnd, p, e, m):
     """check's integer-shift sum rule against the Fraction one of float_oracles."""
-    ours, theirs = _Oracle(_Words(p, e)), Mpfr(p, e)
+    ours, theirs = MpfrOracle(Words(p, e)), Mpfr(p, e)
     rows = sum_rows(rnd, p, e, m, 200) + [[0] * m]
     assert [ours.sum_rule(r) for r in rows] == [sum_rule(theirs, r) for r in rows]
 
@@ -297,7 +300,7 @@ def test_prod_depth_independent_of_p():
 
 def test_sum_rows_uniform_depth_for_every_row_count():
     from tc0 import Builder
-    from tc0.gadgets import integer
+    from tc0.compiler.gadgets import integer
 
     def depth(rows):
         b = Builder()

@@ -25,8 +25,8 @@ from float_oracles import (
 )
 
 from tc0.errors import FloatFormatError
-from tc0.floats import FloatFormat
-from tc0.floats import reference as R
+from tc0.numerics import FloatFormat
+from tc0.numerics import reference as R
 
 BINARY = ("add", "sub", "mul", "div")
 RANDOM_FORMATS = [(8, 9), (11, 6), (16, 8)]

@@ -23,9 +23,9 @@ from handmade import circuit_from_gates
 
 from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import ExportError
-from tc0.formats.blif import MAX_COVER_INPUTS, threshold_cover, write_blif
-from tc0.formats.bristol import read_bristol
-from tc0.formats.graph import MAX_GRAPH_NODES, to_networkx, write_dot, write_graphml
+from tc0.io.blif import MAX_COVER_INPUTS, threshold_cover, write_blif
+from tc0.io.bristol import read_bristol
+from tc0.io.graph import MAX_GRAPH_NODES, to_networkx, write_dot, write_graphml
 
 BRISTOL = Path(__file__).resolve().parents[2] / "shared/circuits/bristol"
 

@@ -1,4 +1,4 @@
-"""Integer gadgets (tc0.gadgets.integer) and the gadget catalog, checked
+"""Integer gadgets (tc0.compiler.gadgets.integer) and the gadget catalog, checked
 against Python integers.
 
 Every test builds a circuit, simulates it on one batch of inputs, and compares
@@ -20,7 +20,8 @@ import pytest
 import tc0
 from tc0 import Builder
 from tc0.errors import GadgetError, Tc0Error
-from tc0.gadgets import catalog, integer
+from tc0.compiler import catalog
+from tc0.compiler.gadgets import integer
 
 SMALL_WIDTHS = [1, 2, 3, 4]
 WIDE_WIDTHS = [8, 16, 32, 63, 64]

@@ -3,7 +3,7 @@
 
 Every module of ``registry.MODULES`` runs on ``Float64Backend`` and is compared,
 to 1e-12 relative, with an oracle written here from DESIGN's text. Nothing
-below calls ``tc0.model.modules``; only the registry's seeded inputs/weights
+below calls ``tc0.models.layers`` or ``tc0.models.flowar.model``; only the registry's seeded inputs/weights
 and its entry points are used. Each oracle exists twice:
 
 * ``NumpyOps``: plain numpy formulas (bicubic as a separable 1-D matrix built
@@ -31,10 +31,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tc0.model.backends import Float64Backend
-from tc0.model.registry import EXACT_MODULES
-from tc0.model.registry import MODULES as ALL_MODULES
-from tc0.model.registry import ModelConfig, random_inputs, random_weights
+from tc0.models.backends import Float64Backend
+from tc0.models.flowar.config import FlowARConfig
+from tc0.models.module import random_inputs, random_weights
+from tc0.models.registry import EXACT_MODULES
+from tc0.models.registry import MODULES as ALL_MODULES
 
 #: the exact modules; the fast (AAttC) variants are checked against exact attention in test_fast.py
 MODULES = {name: ALL_MODULES[name] for name in EXACT_MODULES}
@@ -206,7 +207,7 @@ def o_flowar(ops, inputs, w, K, a, times):
     return refined
 
 
-def oracle(ops, module: str, inputs: dict, w: dict, cfg: ModelConfig) -> np.ndarray:
+def oracle(ops, module: str, inputs: dict, w: dict, cfg: FlowARConfig) -> np.ndarray:
     """The oracle's output of ``module`` (an n x n x c image, or the resampled one)."""
     x = {k: ops.asarray(v) for k, v in inputs.items()}
     w = {k: ops.asarray(v) for k, v in w.items()}
@@ -272,7 +273,7 @@ def test_every_module_has_cases():
 
 
 def _run(module, kwargs, seed=0):
-    cfg = ModelConfig(**kwargs)
+    cfg = FlowARConfig(**kwargs)
     spec = MODULES[module]
     inputs = random_inputs(spec, cfg, seed=seed)
     weights = random_weights(spec, cfg, seed=seed + 1)

@@ -17,13 +17,22 @@ import numpy as np
 import pytest
 
 from cli_helpers import fails, no_temp_files, ok, run
-from tc0 import Builder, storage
-from tc0.floats import FloatFormat
-from tc0.model import fast
-from tc0.model import modules as M
-from tc0.model import pipeline, registry
-from tc0.model.backends import Float64Backend, PbitBackend
-from tc0.model.registry import ModelConfig, ModelError
+import tc0
+from tc0 import Builder
+from tc0.errors import GateBudgetError
+from tc0.models import registry
+from tc0.models.backends import Float64Backend, PbitBackend
+from tc0.models.compile import build_circuit
+from tc0.models.estimate import estimate, gadget_cost
+from tc0.models.flowar.config import FlowARConfig
+from tc0.models.flowar.model import transformer
+from tc0.models.layers import aattc_plan
+from tc0.models.layers.attention import attention
+from tc0.models.layers.fast_attention import fast_attention
+from tc0.models.module import random_weights
+from tc0.models.run import run as run_module_on
+from tc0.numerics import FloatFormat
+from tc0.verify import module_check
 
 FMT = FloatFormat(8)
 
@@ -40,17 +49,17 @@ SLOW = [
     ("upsample", 4, 2, 1), ("attention", 4, 1, 1), ("attention", 2, 4, 1), ("flow-matching", 1, 4, 1),
     ("flow-matching", 4, 1, 1), ("transformer", 4, 2, 1), ("flowar", 2, 2, 2), ("flowar", 4, 1, 3),
 ]
-WITH_WEIGHTS = [m for m, spec in registry.MODULES.items() if spec.weights(ModelConfig(n=2, c=2, scales=2 if spec.multiscale else 1))]
+WITH_WEIGHTS = [m for m, spec in registry.MODULES.items() if spec.weights(FlowARConfig(n=2, c=2, scales=2 if "scales" in spec.parameters else 1))]
 
 
 def _check(module, n, c, K, weights_as_inputs=False, samples=3):
     spec = registry.get_module(module)
-    cfg = ModelConfig(n=n, c=c, scales=K)
-    weights = registry.random_weights(spec, cfg, seed=n + 10 * c)
-    result = pipeline.check_module(spec, cfg, FMT, weights, samples=samples, seed=K, weights_as_inputs=weights_as_inputs)
+    cfg = FlowARConfig(n=n, c=c, scales=K)
+    weights = random_weights(spec, cfg, seed=n + 10 * c)
+    result = module_check.check_module(spec, cfg, FMT, weights, samples=samples, seed=K, weights_as_inputs=weights_as_inputs)
     assert result["mismatches"] == 0 and result["bit_exact"], result
     assert result["samples"] == samples
-    assert result["size"] <= pipeline.estimate(spec, cfg, FMT).gates, "the estimate must bound the size"
+    assert result["size"] <= estimate(spec, cfg, FMT).gates, "the estimate must bound the size"
     # p-bit vs float64 on the same rounded inputs: a few ulps per operation, not garbage
     assert result["max_rel_err"] < 0.1, result
     return result
@@ -81,18 +90,18 @@ def test_flowar_weights_as_inputs(n, c, K):
 
 @pytest.mark.slow
 def test_flowar_scopes_name_scales():
-    spec, cfg = registry.get_module("flowar"), ModelConfig(n=2, c=1, scales=2)
-    scopes = set(pipeline.build_circuit(spec, cfg, FMT, registry.random_weights(spec, cfg)).scopes)
+    spec, cfg = registry.get_module("flowar"), FlowARConfig(n=2, c=1, scales=2)
+    scopes = set(build_circuit(spec, cfg, FMT, random_weights(spec, cfg)).scopes)
     for needle in ("flowar/scale1/transformer/attention", "flowar/scale2/upsample", "flowar/scale2/flow_matching/layernorm"):
         assert any(s.startswith(needle) for s in scopes), needle
 
 
 def test_weights_as_inputs_same_function_as_constants():
     """The same weights fed as ports give the constant circuit's outputs."""
-    spec, cfg = registry.get_module("ffn"), ModelConfig(n=2, c=2)
-    weights = registry.random_weights(spec, cfg, seed=5)
-    const = pipeline.build_circuit(spec, cfg, FMT, weights)
-    ports = pipeline.build_circuit(spec, cfg, FMT, weights, weights_as_inputs=True)
+    spec, cfg = registry.get_module("ffn"), FlowARConfig(n=2, c=2)
+    weights = random_weights(spec, cfg, seed=5)
+    const = build_circuit(spec, cfg, FMT, weights)
+    ports = build_circuit(spec, cfg, FMT, weights, weights_as_inputs=True)
     assert list(ports.inputs) == ["X", "W1", "b1", "W2", "b2"]
     assert list(const.inputs) == ["X"]
     x = FMT.encode(np.random.default_rng(1).uniform(-1, 1, (5, 2, 2, 2)))
@@ -106,8 +115,8 @@ def test_weights_as_inputs_same_function_as_constants():
 
 
 def test_scopes_name_modules_and_gadgets():
-    spec, cfg = registry.get_module("flow-matching"), ModelConfig(n=1, c=1)
-    scopes = set(pipeline.build_circuit(spec, cfg, FMT, registry.random_weights(spec, cfg)).scopes)
+    spec, cfg = registry.get_module("flow-matching"), FlowARConfig(n=1, c=1)
+    scopes = set(build_circuit(spec, cfg, FMT, random_weights(spec, cfg)).scopes)
     for needle in ("flow-matching/interpolate/fmul", "flow-matching/flow_matching/layernorm/fsqrt",
                    "flow-matching/flow_matching/attention/fexp"):
         assert any(s.startswith(needle) for s in scopes), (needle, sorted(scopes)[:20])
@@ -116,15 +125,15 @@ def test_scopes_name_modules_and_gadgets():
 def test_estimate_counts_operations():
     """matmul n x n x c times c x c: n^2 c^2 products and n^2 c sums of c terms."""
     spec = registry.get_module("matmul")
-    est = pipeline.estimate(spec, ModelConfig(n=3, c=4), FMT)
+    est = estimate(spec, FlowARConfig(n=3, c=4), FMT)
     assert est.counts == {("mul", 0): 9 * 16, ("sum", 4): 9 * 4}
-    assert est.gates == 144 * pipeline.gadget_cost(8, 9, "mul")[0] + 36 * pipeline.gadget_cost(8, 9, "sum", 4)[0]
+    assert est.gates == 144 * gadget_cost(8, 9, "mul")[0] + 36 * gadget_cost(8, 9, "sum", 4)[0]
 
 
 def test_max_gates_refused_before_building():
-    spec, cfg = registry.get_module("attention"), ModelConfig(n=2, c=2)
-    with pytest.raises(ModelError, match="max-gates"):
-        pipeline.build_circuit(spec, cfg, FMT, registry.random_weights(spec, cfg), max_gates=1000)
+    spec, cfg = registry.get_module("attention"), FlowARConfig(n=2, c=2)
+    with pytest.raises(GateBudgetError, match="max_gates"):
+        build_circuit(spec, cfg, FMT, random_weights(spec, cfg), max_gates=1000)
 
 
 @pytest.mark.parametrize("attend", ["attention", "fast_attention", "transformer"])
@@ -137,12 +146,12 @@ def test_last_rows_are_the_last_rows_of_the_whole(attend):
     names = ["attn.W_Q", "attn.W_K", "attn.W_V", "ffn.W1", "ffn.W2"]
     weights = {name: rng.uniform(-0.5, 0.5, (c, c)) for name in names} | {
         "ffn.b1": rng.uniform(-0.5, 0.5, c), "ffn.b2": rng.uniform(-0.5, 0.5, c)}
-    poly = fast.plan(score_bound=2.0, delta=0.1, c=c)
+    poly = aattc_plan.plan(score_bound=2.0, delta=0.1, c=c)
     qkv = ("attn.W_Q", "attn.W_K", "attn.W_V")
     run_module = {
-        "attention": lambda B, x, w, rows: M.attention(B, x, *(w[k] for k in qkv), last_rows=rows),
-        "fast_attention": lambda B, x, w, rows: M.fast_attention(B, x, *(w[k] for k in qkv), poly, last_rows=rows),
-        "transformer": lambda B, x, w, rows: M.transformer(B, x, w, last_rows=rows),
+        "attention": lambda B, x, w, rows: attention(B, x, *(w[k] for k in qkv), last_rows=rows),
+        "fast_attention": lambda B, x, w, rows: fast_attention(B, x, *(w[k] for k in qkv), poly, last_rows=rows),
+        "transformer": lambda B, x, w, rows: transformer(B, x, w, last_rows=rows),
     }[attend]
     for B in (PbitBackend(FMT), Float64Backend()):
         as_backend = {name: B.constant(v) for name, v in weights.items()}
@@ -160,7 +169,7 @@ def test_flowar_builds_few_gates_it_drops():
     circuit drops cost memory while compiling: FlowAR makes under 3 % of them
     (27 % before gadgets built only the bits they return and the transformers
     only the tokens FlowAR reads)."""
-    spec, cfg = registry.get_module("flowar"), ModelConfig(n=2, c=1, scales=2)
+    spec, cfg = registry.get_module("flowar"), FlowARConfig(n=2, c=1, scales=2)
     made = []
     real_build = Builder.build
 
@@ -170,7 +179,7 @@ def test_flowar_builds_few_gates_it_drops():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Builder, "build", counting_build)
-        circuit = pipeline.build_circuit(spec, cfg, FMT, registry.random_weights(spec, cfg))
+        circuit = build_circuit(spec, cfg, FMT, random_weights(spec, cfg))
     dropped = made[-1] - 2 - sum(circuit.inputs.values()) - circuit.size
     assert 0 <= dropped < 0.03 * made[-1], (dropped, made[-1])
 
@@ -183,20 +192,22 @@ def test_cli_check_json_fields(tmp_path):
         assert key in data, key
     assert data["bit_exact"] is True and data["mismatches"] == 0 and data["samples"] == 8
     ok("compile", "mlp", "--n", 2, "--c", 2, "-o", tmp_path / "mlp.tc0")
-    circuit = storage.load(tmp_path / "mlp.tc0")
+    circuit = tc0.load(tmp_path / "mlp.tc0")
     assert (circuit.size, circuit.depth) == (data["size"], data["depth"])
 
 
 def test_cli_check_exits_1_on_mismatch(monkeypatch):
     """A reference that differs in one bit must be reported, with exit status 1."""
-    real = pipeline.run_pbit
+    real = module_check.run
 
-    def off_by_one(*args):
-        words = real(*args).copy()
-        words.reshape(-1)[0] ^= np.uint64(1)
-        return words
+    def off_by_one(spec, cfg, backend, *args):
+        out = real(spec, cfg, backend, *args)
+        if isinstance(backend, PbitBackend):
+            out = np.array(out)
+            out.reshape(-1)[0] ^= np.uint64(1)
+        return out
 
-    monkeypatch.setattr(pipeline, "run_pbit", off_by_one)
+    monkeypatch.setattr(module_check, "run", off_by_one)
     result = run("check", "matmul", "--n", 1, "--c", 1, "--samples", 2, "--json")
     assert result.exit_code == 1
     data = json.loads(result.output)
@@ -211,7 +222,7 @@ def test_cli_weights_file_reproduces_seeded_compile(tmp_path):
     ok("weights", "transformer", "--n", 1, "--c", 2, "--seed", 3, "-o", w)
     ok("compile", "transformer", "--n", 1, "--c", 2, "--seed", 3, "-o", tmp_path / "a.tc0")
     ok("compile", "transformer", "--n", 1, "--c", 2, "--weights", w, "-o", tmp_path / "b.tc0")
-    a, b = storage.load(tmp_path / "a.tc0"), storage.load(tmp_path / "b.tc0")
+    a, b = tc0.load(tmp_path / "a.tc0"), tc0.load(tmp_path / "b.tc0")
     assert np.array_equal(a.kind, b.kind) and np.array_equal(a.fanins, b.fanins)
     no_temp_files(tmp_path)
 
@@ -278,8 +289,8 @@ def test_compile_bad_module_arguments(tmp_path, args, needles):
 
 
 def _weights_file(tmp_path, **override):
-    spec, cfg = registry.get_module("mlp"), ModelConfig(n=2, c=2)
-    arrays = registry.random_weights(spec, cfg)
+    spec, cfg = registry.get_module("mlp"), FlowARConfig(n=2, c=2)
+    arrays = random_weights(spec, cfg)
     arrays.update(override)
     arrays = {k: v for k, v in arrays.items() if v is not None}
     path = tmp_path / "w.npz"
@@ -340,6 +351,6 @@ def test_check_module_bad_samples():
 def test_api_errors_are_value_errors():
     spec = registry.get_module("downsample")
     with pytest.raises(ValueError, match="divisible"):
-        pipeline.run_float64(spec, ModelConfig(n=3, c=1), {"X": np.zeros((3, 3, 1))}, {})
+        run_module_on(spec, FlowARConfig(n=3, c=1), Float64Backend(), {"X": np.zeros((3, 3, 1))}, {})
     with pytest.raises(ValueError, match="unknown module"):
         registry.get_module("nope")

@@ -1,4 +1,4 @@
-"""The product's MPFR oracle (``tc0.checking._Oracle``, used by ``tc0 check``)
+"""The product's MPFR oracle (``tc0.verify.mpfr_oracle.MpfrOracle``, used by ``tc0 check``)
 against the tests' own copy (``Mpfr`` in tests/float_oracles.py).
 
 The two are written separately on purpose (tests must not trust product
@@ -16,14 +16,15 @@ import random
 import pytest
 from float_oracles import Mpfr, edge_pairs, exact_prod, pack, random_word, valid_words
 
-from tc0.checking import _Oracle, _Words
+from tc0.verify.mpfr_oracle import MpfrOracle
+from tc0.verify.words import Words
 
 BINARY = ("add", "sub", "mul", "div")
 RANDOM_FORMATS = [(8, 5), (11, 6)]
 
 
-def _oracles(p: int, e: int) -> tuple[_Oracle, Mpfr]:
-    return _Oracle(_Words(p, e)), Mpfr(p, e)
+def _oracles(p: int, e: int) -> tuple[MpfrOracle, Mpfr]:
+    return MpfrOracle(Words(p, e)), Mpfr(p, e)
 
 
 def _disagreements(fn_product, fn_tests, cases) -> list:
@@ -56,7 +57,7 @@ def _random_pairs(rnd: random.Random, p: int, e: int, n: int) -> list[tuple[int,
     return pairs + edge_pairs(rnd, p, e) + [(0, w) for w in _random_words(rnd, p, e, 20)]
 
 
-def _exp_agree(ours: _Oracle, theirs: Mpfr, words) -> list:
+def _exp_agree(ours: MpfrOracle, theirs: Mpfr, words) -> list:
     """Cases where the brackets differ, or the product's nearest is not one of the tests' neighbours."""
     bad = []
     for w in words:

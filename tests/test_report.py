@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 
 from cli_helpers import fails, no_temp_files, ok, run
-from tc0 import flowar_report, lemmas
-from tc0.flowar_report import ReportPlan, run_report
-from tc0.gadgets.catalog import compile_gadget
+from tc0.compiler.catalog import compile_gadget
+from tc0.models import lemma
+from tc0.models.flowar import lemmas
+from tc0.report import model_report
+from tc0.report.gadget_depths import GadgetDepths
+from tc0.report.model_report import ReportPlan, run_report
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +99,7 @@ def test_depth_constant_in_n_with_attention():
 
 def test_verdict_can_fail(monkeypatch, tmp_path):
     """A formula the circuit cannot meet gives NOT OK rows and exit status 1."""
-    monkeypatch.setitem(lemmas.LEMMAS, "matmul", lemmas.Lemma("matmul", "4.1", {"std": 0}))
+    monkeypatch.setitem(lemmas.LEMMAS, "matmul", lemma.Lemma("matmul", "4.1", {"std": 0}))
     result = run("report", "--modules", "matmul", "--n", "1", "--p", "8")
     assert result.exit_code == 1
     assert "NOT OK" in result.output
@@ -144,8 +147,8 @@ def test_unwritable_report_path(tmp_path):
 
 
 def test_formula_text():
-    assert lemmas.formula_text({"std": 2, "sum": 1}) == "2d_std + d_⊕"
-    assert lemmas.formula_text({"std": 6, "sum": 6, "exp": 1, "div": 1}) == "6d_std + 6d_⊕ + d_exp + d_div"
-    assert flowar_report.gadget_of("attention/attention/fexp/round_pack") == "fexp"
-    assert flowar_report.gadget_of("flowar/scale1/upsample") == "other"
-    assert np.isclose(lemmas.GadgetDepths(8, 9).evaluate({"std": 1}, 4), compile_gadget("float:add", p=8).depth)
+    assert lemma.formula_text({"std": 2, "sum": 1}) == "2d_std + d_⊕"
+    assert lemma.formula_text({"std": 6, "sum": 6, "exp": 1, "div": 1}) == "6d_std + 6d_⊕ + d_exp + d_div"
+    assert model_report.gadget_of("attention/attention/fexp/round_pack") == "fexp"
+    assert model_report.gadget_of("flowar/scale1/upsample") == "other"
+    assert np.isclose(GadgetDepths(8, 9).evaluate({"std": 1}, 4), compile_gadget("float:add", p=8).depth)

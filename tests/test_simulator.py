@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 import tc0
-import tc0.simulator
+from tc0.simulator import layout
 from tc0 import Builder, Circuit, Kind, simulate, simulate_packed
 from tc0.errors import SimulationInputError
-from tc0.simulator import _XOR, pack_bits, schedule_for, unpack_bits
+from tc0.simulator import pack_bits, schedule_for, unpack_bits
+from tc0.simulator.program import XOR
 
 
 def reference(circuit: Circuit, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -103,7 +104,7 @@ def ring(request, monkeypatch):
     """Run a test with the ring capacity the schedule picks, and again with the
     smallest one (as if copies were free), which makes values spill."""
     if request.param == "smallest ring":
-        monkeypatch.setattr(tc0.simulator, "_RING_ROWS_PER_CALL", 1e-9)
+        monkeypatch.setattr(layout, "RING_ROWS_PER_CALL", 1e-9)
     return request.param
 
 
@@ -209,7 +210,7 @@ def test_xor_patterns_with_shared_parts():
     b.output("s", b.xor(total, b.xor(x[::-1], y)))
     b.output("c", np.concatenate([carry, inner_or, inner_not]))
     circuit = b.build()
-    assert any(call[0] == _XOR for call in schedule_for(circuit).calls)
+    assert any(call[0] == XOR for call in schedule_for(circuit).calls)
     inputs = random_inputs(circuit, 100)
     assert_same(simulate(circuit, inputs), reference(circuit, inputs))
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from tc0 import Builder, Kind, simulate
-from tc0.analysis import gate_counts
+from tc0.ir.measures import gate_counts
 from tc0.errors import CircuitError
-from tc0.formats.bristol import read_bristol
-from tc0.formats.verilog import verilog_name, write_verilog
+from tc0.io.bristol import read_bristol
+from tc0.io.verilog import verilog_name, write_verilog
 
 BRISTOL = Path(__file__).resolve().parents[2] / "shared/circuits/bristol"
 needs_icarus = pytest.mark.skipif(

@@ -1,0 +1,347 @@
+"""Bulk circuit construction with canonical gates, constant folding and
+structural hashing.
+
+Every builder call takes numpy arrays of node ids and emits one gate per row,
+for all rows at once: ``b.gate(Kind.AND, x)`` with ``x`` of shape ``(..., F)``
+returns the ids of ``prod(...)`` AND gates of fan-in ``F``, shape ``(...)``.
+Ids come back as ``WIRE`` (int32, the storage's node-id type); ids passed in
+are converted, and any that int32 cannot hold are refused. Gadgets are
+written as array code over wire tensors, never a Python call per gate.
+
+On the way in each gate is put into a canonical form, so that equal functions
+of equal fan-ins become one gate:
+
+* AND/OR: fan-ins sorted and deduplicated, neutral constants dropped, an
+  absorbing constant or a complementary pair (x, NOT x) folds the gate to a
+  constant, a single remaining fan-in is returned as is;
+* MAJ is kept as a threshold "at least k of the variable fan-ins": constant
+  fan-ins are folded into k, k <= 0 / k > r give constants, k = 1 gives OR,
+  k = r gives AND, and a true threshold becomes the MAJ with the fewest
+  padding constants (``|r + 1 - 2k|`` of them);
+* NOT of a constant folds, NOT(NOT x) is x.
+
+Structural hashing finds an existing gate with the same kind and fan-ins
+through an open-addressing table keyed by a 64-bit fingerprint; a probe
+compares kind and fan-ins exactly, so a fingerprint collision costs time,
+never correctness or sharing.
+
+The per-row work (canonical form, hashing, appending) runs in the compiled
+kernels of ``tc0.compiler.kernels``; this class owns the storage and grows it
+in place (``ndarray.resize``, which reallocates without copying large
+blocks), so the builder's memory is its arrays plus at most an eighth of
+slack on the fan-in array.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from tc0.compiler import kernels
+from tc0.errors import CircuitError
+from tc0.growable import GROWTH, grow_in_place
+from tc0.ir import sweeps
+from tc0.ir.circuit import Circuit
+from tc0.ir.schema import FIRST_INPUT, ONE, ZERO, Kind, majority_threshold
+
+#: node capacity of a new builder (fan-in capacity: 4 per node)
+_START_NODES = 1 << 10
+#: node ids are stored as int32
+_MAX_NODES = (1 << 31) - 1
+#: dtype of the wire-id arrays the builder returns and gadgets pass around
+WIRE = np.int32
+#: the hash table's largest load (linear probing stays short below it), and its load after growing
+_MAX_LOAD = kernels.MAX_LOAD
+_GROWN_LOAD = 0.6
+
+
+def _table_size(entries: int) -> int:
+    """The hash table size for ``entries`` gates at a load of ``_GROWN_LOAD``."""
+    return max(1024, math.ceil(entries / _GROWN_LOAD))
+
+
+class Builder:
+    """Builds a ``Circuit`` in bulk. See the module docstring."""
+
+    #: fingerprints are ANDed with this mask; tests narrow it to force collisions
+    hash_mask = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+
+    def __init__(self, expected_gates: int = 0, expected_edges: int = 0):
+        """``expected_gates``/``expected_edges`` (optional, e.g. upper-bound
+        estimates) size the storage up front. Capacity not written to costs no
+        memory (the arrays are zero-allocated, so untouched pages stay virtual);
+        only the hash table is allocated in full."""
+        nodes = max(_START_NODES, int(expected_gates))
+        self._kinds = np.zeros(nodes, dtype=np.uint8)
+        self._offsets = np.zeros(nodes + 1, dtype=np.int64)
+        self._fanins = np.zeros(max(4 * nodes, int(expected_edges)), dtype=np.int32)
+        self._table = np.full(_table_size(nodes), -1, dtype=np.int32)
+        self._tags = np.zeros(len(self._table), dtype=np.uint8)
+        self._counters = np.zeros(3, dtype=np.int64)  # nodes, fan-in entries, gates in the table
+        self._scratch = kernels.new_scratch()
+        self._kinds[ONE] = Kind.CONST1
+        self._counters[0] = 2
+        self._inputs: dict[str, np.ndarray] = {}
+        self._outputs: dict[str, np.ndarray] = {}
+        self._scopes_list: list[str] = [""]
+        self._scope_ids: dict[str, int] = {"": 0}
+        # node scopes as runs: nodes from _run_start[i] on are in scope _run_scope[i]
+        # (a gate's level is computed by build(), so neither is stored per node while building)
+        self._run_start: list[int] = [0]
+        self._run_scope: list[int] = [0]
+        self._stack: list[str] = []
+        self._current_scope = 0
+        self._built = False
+
+    # -------------------------------------------------------------- ports
+    @property
+    def n_nodes(self) -> int:
+        return int(self._counters[0])
+
+    def input(self, name: str, width: int) -> np.ndarray:
+        """Add an input port of ``width`` bits; returns their ids, LSB first."""
+        self._check_open()
+        _check_port_name(name, self._inputs)
+        if int(width) < 1:
+            raise CircuitError(f"input port {name!r}: width must be >= 1, got {width}")
+        width = int(width)
+        first = self.n_nodes
+        self._reserve(nodes=width, fanins=0)
+        ids = np.arange(first, first + width, dtype=WIRE)
+        self._kinds[ids] = Kind.INPUT
+        self._offsets[ids + 1] = self._counters[1]
+        self._counters[0] += width
+        self._inputs[name] = ids
+        return ids
+
+    def output(self, name: str, ids) -> None:
+        """Declare an output port: ``ids`` (any shape) flattened, LSB first."""
+        self._check_open()
+        _check_port_name(name, self._outputs)
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(ids) == 0:
+            raise CircuitError(f"output port {name!r} has no bits")
+        if ids.min() < 0 or ids.max() >= self.n_nodes:
+            raise CircuitError(f"output port {name!r} names a node that does not exist")
+        self._outputs[name] = ids
+
+    @staticmethod
+    def const(value, shape=()) -> np.ndarray:
+        """Ids of constant bits: ``value`` (0/1 or a bool array) broadcast to ``shape``."""
+        return np.broadcast_to(np.where(np.asarray(value, dtype=bool), ONE, ZERO), shape).astype(WIRE)
+
+    # -------------------------------------------------------------- scopes
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Gates built inside carry the scope path ``outer/.../name``."""
+        self._stack.append(name)
+        saved = self._current_scope
+        path = "/".join(self._stack)
+        self._current_scope = self._scope_ids.setdefault(path, len(self._scopes_list))
+        if self._current_scope == len(self._scopes_list):
+            self._scopes_list.append(path)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            self._current_scope = saved
+
+    # -------------------------------------------------------------- gates
+    def gate(self, kind: Kind, fanins) -> np.ndarray:
+        """One gate of ``kind`` per row of ``fanins`` (shape ``(..., F)``)."""
+        x = as_wires(fanins)
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise CircuitError("a gate needs at least one fan-in")
+        kind = Kind(kind)
+        if kind == Kind.NOT:
+            if x.shape[-1] != 1:
+                raise CircuitError("NOT takes exactly one fan-in")
+            return self.not_(x[..., 0])
+        if kind == Kind.MAJ:
+            return self.threshold(x, majority_threshold(x.shape[-1], 0))
+        if kind not in (Kind.AND, Kind.OR):
+            raise CircuitError(f"{kind.name} is not a gate kind")
+        rows = x.reshape(-1, x.shape[-1])
+        f = rows.shape[1]
+        return self.pattern_gate(kind, rows, np.arange(f), np.array([0, f])).reshape(x.shape[:-1])
+
+    def pattern_gate(self, kind: Kind, wires, index, bounds) -> np.ndarray:
+        """AND or OR gates cut from every instance of a wire table by one row
+        pattern: ``wires`` (..., T) ids; pattern row ``r`` takes the entries
+        ``index[bounds[r]:bounds[r + 1]]`` of the last axis. Returns ids
+        (..., R) for the R = ``len(bounds) - 1`` rows. Rows of different
+        lengths in one call, without constant padding."""
+        kind = Kind(kind)
+        if kind not in (Kind.AND, Kind.OR):
+            raise CircuitError(f"pattern gates are AND or OR, not {kind.name}")
+        wires = as_wires(wires)
+        index, bounds = np.asarray(index, dtype=np.int64), np.asarray(bounds, dtype=np.int64)
+        if wires.ndim == 0 or index.ndim != 1 or bounds.ndim != 1 or len(bounds) < 2:
+            raise CircuitError("a pattern gate needs wires (..., T), a flat index and at least one row")
+        widths = np.diff(bounds)
+        if bounds[0] != 0 or bounds[-1] != len(index) or widths.min() < 1:
+            raise CircuitError("pattern rows need bounds rising strictly from 0 to the index length")
+        if len(index) and (index.min() < 0 or index.max() >= wires.shape[-1]):
+            raise CircuitError("a pattern index lies outside the wire table")
+        lead = wires.shape[:-1]
+        table = np.ascontiguousarray(wires.reshape(-1, wires.shape[-1]))
+        # AND is the threshold "all of the row", OR "at least one"
+        k = np.tile(widths, len(table)) if kind == Kind.AND else np.ones(len(table) * len(widths), dtype=np.int64)
+        out = self._run(kernels.threshold_rows, len(k), int(widths.max()),
+                        table, np.arange(len(table)), index, bounds, k)
+        return out.reshape(lead + (len(widths),))
+
+    def and_(self, *xs) -> np.ndarray:
+        """Elementwise AND of broadcastable id arrays."""
+        return self.gate(Kind.AND, np.stack(np.broadcast_arrays(*xs), axis=-1))
+
+    def or_(self, *xs) -> np.ndarray:
+        """Elementwise OR of broadcastable id arrays."""
+        return self.gate(Kind.OR, np.stack(np.broadcast_arrays(*xs), axis=-1))
+
+    def xor(self, a, b) -> np.ndarray:
+        """Elementwise XOR in the strict basis: (a OR b) AND NOT(a AND b), depth 3."""
+        return self.and_(self.or_(a, b), self.not_(self.and_(a, b)))
+
+    def mux(self, sel, if1, if0) -> np.ndarray:
+        """Elementwise ``sel ? if1 : if0``, depth 3."""
+        return self.or_(self.and_(sel, if1), self.and_(self.not_(sel), if0))
+
+    def not_(self, x) -> np.ndarray:
+        """Elementwise NOT, folding constants and double negation."""
+        x = as_wires(x)
+        flat = np.ascontiguousarray(x.reshape(-1))
+        return self._run(kernels.not_rows, len(flat), 1, flat).reshape(x.shape)
+
+    def threshold(self, fanins, k) -> np.ndarray:
+        """Per row of ``fanins`` (shape ``(..., F)``): 1 iff at least ``k`` are 1.
+
+        ``k`` and the leading shape of ``fanins`` broadcast together. A fan-in repeated t times
+        has weight t. Emits one MAJ gate (or a simpler gate it folds to).
+        """
+        x = as_wires(fanins)
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise CircuitError("a threshold gate needs at least one fan-in")
+        k = np.asarray(k, dtype=np.int64)
+        lead = np.broadcast_shapes(x.shape[:-1], k.shape)
+        # each gate reads its row of the un-broadcast fan-ins (no copy per gate)
+        rows = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+        row_of = np.broadcast_to(np.arange(len(rows)).reshape(x.shape[:-1]), lead).reshape(-1)
+        k = np.ascontiguousarray(np.broadcast_to(k, lead).reshape(-1))
+        f = rows.shape[1]
+        return self._run(kernels.threshold_rows, len(k), f, rows, row_of, np.arange(f), np.array([0, f]), k).reshape(lead)
+
+    # -------------------------------------------------------------- storage
+    def _run(self, kernel, n_rows: int, row_width: int, *args) -> np.ndarray:
+        """Run a row kernel over its ``n_rows`` rows (``args`` before the output), growing
+        the storage whenever it stops; ``row_width`` is the widest row's fan-in."""
+        self._check_open()
+        out = np.empty(n_rows, dtype=WIRE)
+        entries = kernels.row_entries(row_width)
+        if len(self._scratch[3]) < entries:
+            self._scratch = kernels.new_scratch(row_width)
+        if self._run_scope[-1] != self._current_scope:
+            if self._run_start[-1] == self.n_nodes:  # the last run is empty
+                self._run_scope[-1] = self._current_scope
+            else:
+                self._run_start.append(self.n_nodes)
+                self._run_scope.append(self._current_scope)
+        start = 0
+        while True:
+            store = (self._kinds, self._offsets, self._fanins, self._table, self._tags, self._counters)
+            start = kernel(*args, out, start, np.uint64(self.hash_mask), store, self._scratch)
+            if start == n_rows:
+                return out
+            if start < 0:
+                raise CircuitError(f"gate row {-1 - start} names a node that does not exist")
+            self._reserve(nodes=1, fanins=entries)
+
+    def _reserve(self, nodes: int, fanins: int) -> None:
+        """Room for ``nodes`` more nodes, ``fanins`` more fan-in entries and
+        ``nodes`` more table entries."""
+        n, e, in_table = (int(c) for c in self._counters)
+        if n + nodes > len(self._kinds):
+            cap = max(n + nodes, int(len(self._kinds) * GROWTH) + 1024)
+            if cap > _MAX_NODES:
+                raise CircuitError(f"a circuit of more than {_MAX_NODES:,} nodes does not fit the int32 node ids")
+            grow_in_place(self._kinds, cap)
+            grow_in_place(self._offsets, cap + 1)
+        if e + fanins > len(self._fanins):
+            grow_in_place(self._fanins, max(e + fanins, int(len(self._fanins) * GROWTH) + 4096))
+        if in_table + nodes > _MAX_LOAD * len(self._table):
+            self._table = np.full(_table_size(in_table + nodes), -1, dtype=np.int32)
+            self._tags = np.zeros(len(self._table), dtype=np.uint8)
+            kernels.rehash(n, np.uint64(self.hash_mask), self._kinds, self._offsets, self._fanins, self._table,
+                           self._tags)
+
+    def _check_open(self) -> None:
+        if self._built:
+            raise CircuitError("this Builder has already been built into a circuit; start a new one")
+
+    # -------------------------------------------------------------- finish
+    def build(self) -> Circuit:
+        """Freeze into a ``Circuit``: drop gates that reach no output, put the
+        inputs first (port order), renumber, keep topological order.
+
+        The circuit takes over the builder's fan-in array, so the builder is
+        finished afterwards (further calls raise ``CircuitError``)."""
+        self._check_open()
+        if not self._outputs:
+            raise CircuitError("the circuit has no output ports")
+        self._built = True
+        self._table = self._tags = None  # free them before the renumbering's arrays exist
+        n = self.n_nodes
+        inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=WIRE)
+        live = sweeps.live_nodes(n, self._offsets, self._fanins, np.concatenate(list(self._outputs.values())))
+        old = (self._kinds, self._offsets)
+        self._kinds = self._offsets = None
+        # when no gate precedes an input, every node moves down or stays: renumber in place
+        if len(inputs) == 0 or inputs[-1] == FIRST_INPUT + len(inputs) - 1:
+            new = old
+        else:
+            size = len(inputs) + 2 + int(np.count_nonzero(live & (old[0][:n] >= Kind.AND)))
+            new = (np.empty(size, dtype=np.uint8), np.empty(size + 1, dtype=np.int64))
+        runs = np.array(self._run_start, dtype=np.int64), np.array(self._run_scope, dtype=np.int32)
+        remap, size, scope = sweeps.renumber(n, live, inputs, *old, self._fanins, *runs, *new)
+        del live, old
+        kind, offsets = grow_in_place(new[0], size), grow_in_place(new[1], size + 1)
+        del new
+        fanins = grow_in_place(self._fanins, int(offsets[-1]))  # shrinking frees the tail
+        self._fanins = None
+        used = sweeps.compact_ids(scope, len(self._scopes_list))  # in place: numpy would copy to int64
+        circuit = Circuit(
+            kind=kind,
+            offsets=offsets,
+            fanins=fanins,
+            scope=scope,
+            scopes=tuple(s for s, u in zip(self._scopes_list, used) if u),
+            inputs={name: len(v) for name, v in self._inputs.items()},
+            outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
+        )
+        del remap
+        circuit.__dict__["level"] = sweeps.node_levels(offsets, fanins, circuit.first_gate)  # every caller reads the depth
+        return circuit
+
+
+def as_wires(x) -> np.ndarray:
+    """``x`` as a ``WIRE`` array; ids beyond its range are refused (a cast would wrap them)."""
+    x = np.asarray(x)
+    if x.dtype == WIRE:
+        return x
+    limits = np.iinfo(WIRE)
+    if x.size and x.dtype.kind in "iu" and (x.min() < limits.min or x.max() > limits.max):
+        raise CircuitError("gate fan-ins name a node that does not exist")
+    return x.astype(WIRE)
+
+
+def _check_port_name(name: str, existing) -> None:
+    if not isinstance(name, str) or not name or not name.isprintable() or any(c.isspace() for c in name):
+        raise CircuitError(f"bad port name {name!r}: use a non-empty name without spaces")
+    if name in existing:
+        raise CircuitError(f"port {name!r} declared twice")
+
+
+__all__ = ["WIRE", "Builder", "as_wires"]

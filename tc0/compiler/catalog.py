@@ -1,0 +1,226 @@
+"""The named gadgets ``tc0 compile`` builds, with their ports and parameter ranges.
+
+Port conventions: binary gadgets read ports ``a`` and ``b`` (unary float ops:
+``a``); ``int:sum``, ``int:max``, ``int:prod``, ``float:sum`` and
+``float:prod`` read one port ``x`` of M numbers concatenated (number j at bits
+j*W upward, W = p + e + 1 for floats); ``float:dot`` reads ports ``a`` and
+``b`` of M floats each. Results are port ``y`` (``int:cmp``: ``lt`` and
+``eq``); float results are words in the encoding of DESIGN section 3,
+``float:lt``/``float:eq`` one bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tc0.compiler.builder import Builder
+from tc0.compiler.front_door import compile_circuit
+from tc0.ir.circuit import Circuit
+from tc0.errors import GadgetError
+from tc0.numerics import FloatFormat
+from tc0.compiler.gadgets import floats as fgadgets
+from tc0.compiler.gadgets import crt, integer
+
+MAX_BITS = 256
+DEFAULT_BITS = 16
+MAX_M = 1024
+
+
+@dataclass(frozen=True)
+class GadgetSpec:
+    """How to build one named gadget."""
+
+    name: str
+    summary: str
+    uses_m: bool
+    build: Callable[[Builder, int, int], None]  # (builder, bits, m) -> declares ports
+    max_bits: int = MAX_BITS
+    max_m: int = MAX_M
+
+
+def _binary(fn):
+    def build(b: Builder, bits: int, m: int) -> None:
+        b.output("y", fn(b, b.input("a", bits), b.input("b", bits)))
+
+    return build
+
+
+def _cmp(b: Builder, bits: int, m: int) -> None:
+    x, y = b.input("a", bits), b.input("b", bits)
+    b.output("lt", integer.less_than(b, x, y)[None])
+    b.output("eq", integer.equal(b, x, y)[None])
+
+
+def _over_m(fn):
+    def build(b: Builder, bits: int, m: int) -> None:
+        b.output("y", fn(b, b.input("x", bits * m).reshape(m, bits)))
+
+    return build
+
+
+GADGETS: dict[str, GadgetSpec] = {
+    spec.name: spec
+    for spec in (
+        GadgetSpec("int:add", "a + b, W+1 bits (depth 4)", False, _binary(integer.add)),
+        GadgetSpec("int:sub", "a - b mod 2^(W+1), two's complement, top bit = borrow (depth 4)", False,
+                   _binary(integer.sub)),
+        GadgetSpec("int:cmp", "lt = [a < b], eq = [a == b] (depth 4)", False, _cmp),
+        GadgetSpec("int:mul", "a * b, 2W bits (depth 11)", False, _binary(integer.multiply), max_bits=64),
+        GadgetSpec("int:sum", "sum of M W-bit numbers, W + ceil(log2 M) bits (depth 10 for M >= 4)", True,
+                   _over_m(integer.iterated_sum), max_m=256),
+        GadgetSpec("int:max", "maximum of M W-bit numbers, W bits (depth 6)", True,
+                   _over_m(integer.maximum), max_m=128),
+        GadgetSpec("int:prod", "product of M W-bit numbers, M*W bits (Chinese remaindering)", True,
+                   _over_m(crt.iterated_product), max_bits=32, max_m=32),
+    )
+}
+
+
+#: input ports of a float gadget, by its shape; "reduce" and "pair" ports hold M words
+SHAPE_PORTS = {"unary": ("a",), "binary": ("a", "b"), "reduce": ("x",), "pair": ("a", "b")}
+
+
+def shape_operands(shape: str, cases) -> tuple:
+    """Input cases, one per row ((N, 1), (N, 2), (N, M) or (N, 2, M) by
+    ``shape``), split into one array per port of ``SHAPE_PORTS[shape]``."""
+    if shape == "reduce":
+        return (cases,)
+    return tuple(cases[:, i] for i in range(len(SHAPE_PORTS[shape])))
+
+
+@dataclass(frozen=True)
+class FloatGadgetSpec:
+    """A float gadget: its operation, input shape and size limit on M."""
+
+    name: str
+    summary: str
+    shape: str  # "unary", "binary", "reduce" (port x of M floats) or "pair" (ports a, b of M floats)
+    op: Callable
+    max_m: int = 0
+
+
+FLOAT_GADGETS: dict[str, FloatGadgetSpec] = {
+    spec.name: spec
+    for spec in (
+        FloatGadgetSpec("float:add", "a + b, correctly rounded", "binary", fgadgets.add),
+        FloatGadgetSpec("float:sub", "a - b, correctly rounded", "binary", fgadgets.sub),
+        FloatGadgetSpec("float:mul", "a * b, correctly rounded", "binary", fgadgets.mul),
+        FloatGadgetSpec("float:div", "a / b, correctly rounded (x/0 = +-max, 0/0 = 0)", "binary", fgadgets.div),
+        FloatGadgetSpec("float:lt", "[a < b], one bit", "binary", fgadgets.less_than),
+        FloatGadgetSpec("float:eq", "[a == b], one bit", "binary", fgadgets.equal),
+        FloatGadgetSpec("float:max", "max(a, b)", "binary", fgadgets.maximum),
+        FloatGadgetSpec("float:sqrt", "sqrt(a), correctly rounded (0 for a < 0)", "unary", fgadgets.sqrt),
+        FloatGadgetSpec("float:exp", "exp(a), faithfully rounded", "unary", fgadgets.exp),
+        FloatGadgetSpec("float:relu", "max(a, 0)", "unary", fgadgets.relu),
+        FloatGadgetSpec("float:sum", "sum of M floats (DESIGN's truncated-sum semantics)", "reduce", fgadgets.sum_,
+                        max_m=256),
+        FloatGadgetSpec("float:prod", "product of M floats, rounded once", "reduce", fgadgets.prod, max_m=32),
+        FloatGadgetSpec("float:dot", "dot product of two vectors of M floats", "pair", fgadgets.dot, max_m=256),
+    )
+}
+
+
+def float_spec(name: str) -> FloatGadgetSpec:
+    """The float gadget ``name`` ("float:add" or "add")."""
+    full = name if name.startswith("float:") else f"float:{name}"
+    if full not in FLOAT_GADGETS:
+        if name in GADGETS:
+            raise GadgetError(f"{name} is an integer gadget, not a float gadget")
+        raise GadgetError(f"unknown float gadget {name!r}; known: {', '.join(FLOAT_GADGETS)}")
+    return FLOAT_GADGETS[full]
+
+
+def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) -> None:
+    port_shape = (m, fmt.width) if spec.shape in ("reduce", "pair") else (fmt.width,)  # M words or one
+    ports = [b.input(name, math.prod(port_shape)).reshape(port_shape) for name in SHAPE_PORTS[spec.shape]]
+    b.output("y", np.asarray(spec.op(b, fmt, *ports)).reshape(-1))
+
+
+def float_format(p: int | None, e: int | None) -> FloatFormat:
+    """The format (p, e), as a GadgetError on bad values."""
+    if p is None:
+        raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
+    try:
+        return FloatFormat(p, e)
+    except ValueError as exc:
+        raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
+
+
+def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
+                   e: int | None = None) -> Circuit:
+    """Build gadget ``name``: integer gadgets take ``bits`` (and ``m``), float
+    gadgets ``p`` (and ``e``, ``m``)."""
+    if gadget_family(name, bits, p, e) == "float":
+        return _compile_float(FLOAT_GADGETS[name], m, p, e)
+    spec = GADGETS[name]
+    if bits is None:
+        bits = DEFAULT_BITS
+    if not 1 <= bits <= spec.max_bits:
+        raise GadgetError(f"{name}: bits must be in 1..{spec.max_bits}, got {bits}", parameters=("bits",))
+    _check_m(name, m, spec.max_m if spec.uses_m else 0)
+    return _build(name, lambda b: spec.build(b, bits, m or 1))
+
+
+#: the "standard" float operations whose largest depth is the paper's d_std
+D_STD_GADGETS = ("float:add", "float:mul", "float:lt")
+
+
+@dataclass(frozen=True)
+class GadgetStats:
+    """Measures of one compiled gadget, and the seconds its build took."""
+
+    size: int
+    edges: int
+    depth: int
+    seconds: float
+
+
+@functools.lru_cache(maxsize=None)
+def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
+                 e: int | None = None) -> GadgetStats:
+    """The measures of ``compile_gadget(name, bits, m, p, e)``, built once per process."""
+    start = time.perf_counter()
+    circuit = compile_gadget(name, bits, m, p, e)
+    return GadgetStats(circuit.size, circuit.edges, circuit.depth, time.perf_counter() - start)
+
+
+def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> str:
+    """"int" or "float" for a known gadget name, refusing unknown names and
+    parameters of the other family."""
+    if name in FLOAT_GADGETS:
+        if bits is not None:
+            raise GadgetError(f"{name} is a float gadget: use p/e, not bits", parameters=("bits", "p", "e"))
+        return "float"
+    if name not in GADGETS:
+        raise GadgetError(f"unknown gadget {name!r}; known: {', '.join([*GADGETS, *FLOAT_GADGETS])}")
+    if p is not None or e is not None:
+        raise GadgetError(f"{name} is an integer gadget: use bits, not p/e", parameters=("bits", "p", "e"))
+    return "int"
+
+
+def _compile_float(spec: FloatGadgetSpec, m, p, e) -> Circuit:
+    fmt = float_format(p, e)
+    _check_m(spec.name, m, spec.max_m)
+    return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
+
+
+def _check_m(name: str, m: int | None, max_m: int) -> None:
+    """``max_m`` = 0: the gadget takes no m; otherwise m is required in 1..max_m."""
+    if not max_m:
+        if m is not None:
+            raise GadgetError(f"{name} takes no m", parameters=("m",))
+        return
+    if m is None:
+        raise GadgetError(f"{name} needs m (the number of operands)", parameters=("m",))
+    if not 1 <= m <= max_m:
+        raise GadgetError(f"{name}: m must be in 1..{max_m}, got {m}", parameters=("m",))
+
+
+def _build(name: str, declare: Callable[[Builder], None]) -> Circuit:
+    return compile_circuit(lambda b, checkpoint: declare(b), scope=name)

@@ -1,0 +1,138 @@
+"""Iterated multiplication of m W-bit integers in constant depth, by Chinese
+remaindering (Beame-Cook-Hoover; Hesse-Allender-Barrington).
+
+With primes q_1..q_r whose product Q exceeds 2 * 2^(mW):
+
+1. **Residues.** Each factor is cut into c-bit chunks; a decoder turns each
+   chunk into a one-hot, a ROM gives the chunk's contribution
+   (v * 2^(c t)) mod q, the contributions are added (``iterated_sum``) and the
+   small sum is reduced mod q by decoding it and OR-ing the values of each
+   residue class.
+2. **Discrete logs.** A ROM maps a non-zero residue to its discrete log for a
+   primitive root g of q; the logs of the m factors are added, so the product
+   mod q is g^(sum mod (q-1)) — or 0 when some factor is 0 mod q.
+3. **Reconstruction.** P/Q = frac(sum_j (P mod q_j) u_j / q_j) with
+   u_j = (Q/q_j)^(-1) mod q_j. The decoded log sum is folded mod q_j - 1, and
+   a ROM indexed by it gives each
+   term rounded *up* to F fractional bits, F >= log2(Q r); their sum's
+   fractional part lies in [P/Q, P/Q + 1/Q), so P = floor(frac * Q): a sum of
+   shifted copies, one per set bit of the constant Q.
+
+Every step is a decoder, a ROM or an ``iterated_sum``, so the depth does not
+depend on m or W (once the sums have at least 4 rows); the size is
+polynomial: r = O(mW / log(mW)) primes of O(log(mW)) bits.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from tc0.compiler.builder import Builder, as_wires
+from tc0.ir.schema import Kind
+from tc0.compiler.gadgets import integer
+from tc0.compiler.gadgets.integer import cat_bits
+
+CHUNK_BITS = 4
+
+
+def _primes_from(start: int):
+    n = start
+    while True:
+        if n > 1 and all(n % d for d in range(2, math.isqrt(n) + 1)):
+            yield n
+        n += 1
+
+
+def _primitive_root(q: int) -> int:
+    factors = {d for d in range(2, q) if (q - 1) % d == 0 and all(d % k for k in range(2, math.isqrt(d) + 1))}
+    return next(g for g in range(2, q + 1) if all(pow(g, (q - 1) // f, q) != 1 for f in factors))
+
+
+@functools.lru_cache(maxsize=None)
+def prime_plan(product_bits: int) -> tuple[int, ...]:
+    """Odd primes 3, 5, 7, ... until their product exceeds 2^(product_bits + 1)."""
+    primes, log_q = [], 0.0
+    for q in _primes_from(3):
+        primes.append(q)
+        log_q += math.log2(q)
+        if log_q > product_bits + 1 + 1e-9 and math.prod(primes) > 2 ** (product_bits + 1):
+            return tuple(primes)
+
+
+def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.ndarray:
+    """One-hot of x mod q (..., q) from the one-hots of x's c-bit chunks."""
+    if len(chunks_onehot) == 1:
+        return _classes(b, chunks_onehot[0], q)
+    width = (q - 1).bit_length()
+    parts = [
+        integer.lookup(b, hot, [(v << (CHUNK_BITS * t)) % q for v in range(hot.shape[-1])], width)
+        for t, hot in enumerate(chunks_onehot)
+    ]
+    total = integer.sum_rows(b, np.stack(parts, axis=-2), width + len(parts).bit_length(), uniform=True)
+    limit = len(parts) * (q - 1) + 1
+    sums = integer.decode(b, total, limit)
+    return _classes(b, sums, q)
+
+
+def _classes(b: Builder, onehot: np.ndarray, modulus: int) -> np.ndarray:
+    """Fold a one-hot over 0..V-1 into a one-hot over residues mod ``modulus``."""
+    v = onehot.shape[-1]
+    pad = (-v) % modulus
+    padded = cat_bits(onehot, integer.const_bits(0, pad, onehot.shape[:-1]))
+    grouped = padded.reshape(onehot.shape[:-1] + ((v + pad) // modulus, modulus))
+    return b.gate(Kind.OR, np.swapaxes(grouped, -1, -2))  # OR over the values of each class
+
+
+def _chunk_onehots(b: Builder, xs: np.ndarray) -> list[np.ndarray]:
+    with b.scope("chunks"):
+        return [integer.decode(b, xs[..., t : t + CHUNK_BITS]) for t in range(0, xs.shape[-1], CHUNK_BITS)]
+
+
+def _log_onehot(b: Builder, chunks: list[np.ndarray], q: int) -> tuple[np.ndarray, np.ndarray]:
+    """(one-hot of the discrete log of x mod q over 0..q-2, [x = 0 mod q])."""
+    g = _primitive_root(q)
+    log_of = {pow(g, k, q): k for k in range(q - 1)}
+    residue = _residue_onehot(b, chunks, q)
+    order = [v for _, v in sorted((log_of[v], v) for v in range(1, q))]  # residue with log k, k = 0..q-2
+    return residue[..., order], residue[..., 0]
+
+
+def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, np.ndarray], total_bits: int):
+    """The integer P < 2^total_bits from, per prime q, the one-hot of
+    k = log_g(P mod q) over 0..q-2 and the flag [P = 0 mod q]."""
+    primes = tuple(exponents)
+    modulus = math.prod(primes)
+    frac_bits = math.ceil(math.log2(modulus) + math.log2(len(primes))) + 1
+    terms = []
+    for q in primes:
+        g, u = _primitive_root(q), pow(modulus // q, -1, q)
+        table = [-((-(pow(g, k, q) * u % q) << frac_bits) // q) for k in range(q - 1)]  # ceil(frac * 2^F)
+        with b.scope(f"mod{q}"):
+            term = integer.lookup(b, exponents[q], table, frac_bits)
+            terms.append(b.and_(term, b.not_(zeros[q])[..., None]))
+    with b.scope("reconstruct"):
+        frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
+        # P = floor(frac * Q): blocked adds, wide for every size, so one depth
+        return integer.times_constant(b, frac, modulus, width=frac_bits + total_bits, low=frac_bits, blocked_add=True)
+
+
+def iterated_product(b: Builder, xs) -> np.ndarray:
+    """Exact product of m W-bit numbers xs (..., m, W): m*W bits."""
+    xs = as_wires(xs)
+    m, w = xs.shape[-2:]
+    total_bits = m * w
+    with b.scope("iterated_product"):
+        chunks = _chunk_onehots(b, xs)
+        exponents, zeros = {}, {}
+        for q in prime_plan(total_bits):
+            with b.scope(f"mod{q}"):
+                logs_hot, zero = _log_onehot(b, chunks, q)  # (..., m, q-1), (..., m)
+                log_bits = max(1, (q - 2).bit_length())
+                logs = integer.lookup(b, logs_hot, list(range(q - 1)), log_bits)
+                log_sum = integer.iterated_sum(b, logs) if m > 1 else logs[..., 0, :]
+                exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
+                zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
+        return _reconstruct(b, exponents, zeros, total_bits)

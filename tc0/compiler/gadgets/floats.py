@@ -1,0 +1,504 @@
+"""Constant-depth p-bit float gadgets over word tensors (DESIGN section 3).
+
+A float is a wire array of ``fmt.width`` bits in the word order of DESIGN
+section 3: significand m (p bits), exponent E (e bits, two's complement),
+sign. Gadgets work on all leading axes at once.
+
+Every arithmetic gadget computes an exact value ``(-1)^s * N * 2^(X - bias)``
+(N and X unsigned wire integers, bias a constant) and hands it to
+``round_pack``, the one place where rounding, saturation and flushing happen.
+Exponents are handled in offset binary: the biased exponent of a word is E
+with its top bit inverted, i.e. E + 2^(e-1).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from tc0.compiler.builder import Builder, as_wires
+from tc0.ir.schema import ZERO, Kind
+from tc0.numerics.exp_algorithm import check_rom_bits, exp_plan
+from tc0.compiler.gadgets import crt, integer
+from tc0.compiler.gadgets.integer import cat_bits, const_bits, fit
+
+#: the scope each float operation builds its gates under (a report groups gates by them)
+SCOPES = {op: f"f{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "sum", "dot", "relu", "lt", "eq", "max", "prod")}
+
+
+class Fields:
+    """The parts of float words: significand, biased exponent, sign, non-zero flag."""
+
+    def __init__(self, b: Builder, fmt, words):
+        w = as_wires(words)
+        p, e = fmt.p, fmt.e
+        self.m = w[..., :p]
+        exp = w[..., p : p + e]
+        self.biased = cat_bits(exp[..., :-1], b.not_(exp[..., -1:]))  # E + 2^(e-1), unsigned
+        self.nonzero = w[..., p - 1]  # valid words: m != 0 iff its leading bit is set
+        self.sign = b.and_(w[..., p + e], self.nonzero)  # a zero's sign is ignored
+
+
+def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
+    """The word round((-1)^sign * mag * 2^(sum(exp_terms) - bias)) per DESIGN 3.
+
+    ``mag`` (..., K) and each exp term (..., bits) are unsigned wire integers.
+    Steps: leading one of mag; the p bits below it, the guard bit and the
+    sticky OR of the rest; round half to even (an increment, whose carry-out
+    renormalises to 2^(p-1)); exponent = sum(exp_terms) + L + carry + C with a
+    constant C chosen so the result is E + 2^(e-1) + k 2^e: its low e bits are
+    E in offset binary and the high part equals k exactly when E is in range
+    (greater: saturate to the largest magnitude, smaller: flush to zero).
+    """
+    p, e = fmt.p, fmt.e
+    mag = as_wires(mag)
+    k_bits = mag.shape[-1]
+    lead = mag.shape[:-1]
+    with b.scope("round_pack"):
+        nonzero = b.gate(Kind.OR, mag)
+        onehot, position = integer.leading_one(b, mag)
+        # bit j of the normalised significand (j = -1 is the guard bit): mag bit L - (p-1) + j
+        i = np.arange(k_bits)
+        src = i[:, None] - (p - 1) + np.arange(-1, p)[None, :]  # (i, j+1)
+        src_bit = np.where(src >= 0, mag[..., np.clip(src, 0, k_bits - 1)], ZERO)
+        top = b.gate(Kind.OR, np.swapaxes(b.and_(onehot[..., :, None], src_bit), -1, -2))  # (..., p+1)
+        guard, sig = top[..., 0], top[..., 1:]
+        below_guard = np.where(i[None, :] < i[:, None] - p, mag[..., None, :], ZERO)  # (i, k): k < i - p
+        sticky = b.gate(Kind.OR, b.and_(onehot, b.gate(Kind.OR, below_guard)))
+        round_up = b.and_(guard, b.or_(sticky, sig[..., 0]))
+        inc = integer.add(b, sig, cat_bits(round_up[..., None], const_bits(0, p - 1, lead)))  # p + 1 bits
+        carry = inc[..., p]
+        significand = cat_bits(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
+
+        c0 = bias + p - 1  # E = sum(exp_terms) + L + carry - c0
+        const = (2 ** (e - 1) - c0) % (2**e)
+        k_high = (c0 + const - 2 ** (e - 1)) // 2**e
+        terms = [as_wires(t) for t in exp_terms] + [position]
+        width = max(t.shape[-1] for t in terms + [const_bits(const, max(1, const.bit_length()))]) + 3
+        width += max(0, (len(terms) + 1).bit_length())
+        rows = [fit(t, width) for t in terms]
+        rows.append(const_bits(const, width, lead))
+        stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
+        partial = integer.iterated_sum(b, stacked, width=width)
+        total = integer.add(b, partial, cat_bits(carry[..., None], const_bits(0, width - 1, lead)))
+        high = total[..., e:]
+        k_const = const_bits(k_high, high.shape[-1], lead)
+        underflow = integer.less_than(b, high, k_const)
+        overflow = integer.less_than(b, k_const, high)
+        exponent = cat_bits(total[..., : e - 1], b.not_(total[..., e - 1 : e]))
+
+        normal = b.gate(Kind.AND, cat_bits(nonzero[..., None], b.not_(underflow)[..., None], b.not_(overflow)[..., None]))
+        saturate = b.and_(nonzero, overflow)
+        keep = lambda bits: b.and_(normal[..., None], bits)  # noqa: E731
+        m_out = b.or_(keep(significand), saturate[..., None])
+        e_out = cat_bits(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))
+        s_out = b.and_(sign, b.or_(normal, saturate))
+        return cat_bits(m_out, e_out, s_out[..., None])
+
+
+def mul(b: Builder, fmt, x, y) -> np.ndarray:
+    """x * y, correctly rounded: the 2p-bit significand product with exponent
+    E1 + E2 = (B1 + B2) - 2^e in offset binary, then ``round_pack``."""
+    with b.scope(SCOPES["mul"]):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        product = integer.multiply(b, fx.m, fy.m)
+        sign = b.xor(fx.sign, fy.sign)
+        return round_pack(b, fmt, sign, product, [fx.biased, fy.biased], 2**fmt.e)
+
+
+#: sums of more terms than this find their largest exponent with O(m 2^e) gates
+#: (``integer.maximum_by_thresholds``) instead of all pairs, O(m^2 e); both have depth 6
+THRESHOLD_MAX_FROM_M = 64
+
+
+def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.ndarray:
+    """Sum of the floats words (..., m, width) over axis -2.
+
+    Let B* be the largest biased exponent among non-zero terms and
+    W = p + extra_bits. Each term's significand is placed W - p bits up and
+    shifted right by B* - B_i (truncating toward zero), i.e. it is expressed
+    in units of 2^(E* + p - W). With ``sticky`` every term gets one more low
+    bit, the OR of what it lost (guard/round/sticky rounding, exact for two
+    terms). Positive and negative terms are added separately and the smaller
+    total subtracted from the larger; ``round_pack`` does the rest.
+    """
+    p, e = fmt.p, fmt.e
+    f = Fields(b, fmt, words)
+    lead = f.m.shape[:-2]
+    m = f.m.shape[-2]
+    w = p + extra_bits
+    with b.scope("align"):
+        masked = b.and_(f.biased, f.nonzero[..., None])
+        if m == 1:
+            top = masked[..., 0, :]
+        elif m > THRESHOLD_MAX_FROM_M:
+            top = integer.maximum_by_thresholds(b, masked)
+        else:
+            top = integer.maximum(b, masked)
+        shift = integer.sub(b, top[..., None, :], f.biased, width=e)  # >= 0 for non-zero terms
+        placed = cat_bits(const_bits(0, w - p, lead + (m,)), f.m)
+        aligned = integer.shift_right(b, placed, shift)
+        if sticky:
+            lost = [  # bit k of m falls below the units when shift >= k + w - p + 1
+                b.and_(f.m[..., k], integer.greater_equal(b, shift, const_bits(k + w - p + 1, e, lead + (m,))))
+                for k in range(p)
+                if k + w - p + 1 < 2**e
+            ] or [const_bits(0, 1, lead + (m,))[..., 0]]
+            aligned = cat_bits(b.gate(Kind.OR, np.stack(lost, axis=-1))[..., None], aligned)
+    with b.scope("signed_sum"):
+        positive = b.and_(aligned, b.not_(f.sign)[..., None])
+        negative = b.and_(aligned, f.sign[..., None])
+        pos_total = integer.iterated_sum(b, positive) if m > 1 else positive[..., 0, :]
+        neg_total = integer.iterated_sum(b, negative) if m > 1 else negative[..., 0, :]
+        negative_result = integer.less_than(b, pos_total, neg_total)
+        width = pos_total.shape[-1]
+        magnitude = integer.mux(
+            b,
+            negative_result,
+            integer.sub(b, neg_total, pos_total, width=width),
+            integer.sub(b, pos_total, neg_total, width=width),
+        )
+    bias = 2 ** (e - 1) - p + w + (1 if sticky else 0)
+    return round_pack(b, fmt, negative_result, magnitude, [top], bias)
+
+
+def add(b: Builder, fmt, x, y) -> np.ndarray:
+    """x + y, correctly rounded (3 guard bits and a sticky bit)."""
+    with b.scope(SCOPES["add"]):
+        return _aligned_sum(b, fmt, np.stack(np.broadcast_arrays(as_wires(x), as_wires(y)), axis=-2), 3, sticky=True)
+
+
+def negate(b: Builder, fmt, x) -> np.ndarray:
+    """-x (flips the sign wire; no gate for the value)."""
+    x = as_wires(x)
+    return cat_bits(x[..., :-1], b.not_(x[..., -1:]))
+
+
+def sub(b: Builder, fmt, x, y) -> np.ndarray:
+    """x - y = x + (-y), correctly rounded."""
+    with b.scope(SCOPES["sub"]):
+        return add(b, fmt, x, negate(b, fmt, y))
+
+
+def sum_(b: Builder, fmt, words) -> np.ndarray:
+    """Sum of m floats words (..., m, width) with DESIGN's baseline semantics:
+    truncate every term to W = p + ceil(log2 m) + 3 bits below the largest
+    term's top, add exactly, round once."""
+    m = as_wires(words).shape[-2]
+    with b.scope(SCOPES["sum"]):
+        return _aligned_sum(b, fmt, words, (m - 1).bit_length() + 3, sticky=False)
+
+
+def dot(b: Builder, fmt, x, y) -> np.ndarray:
+    """Dot product over axis -2 of x, y (..., m, width): rounded products, then ``sum_``."""
+    with b.scope(SCOPES["dot"]):
+        return sum_(b, fmt, mul(b, fmt, x, y))
+
+
+def _magnitude_key(b: Builder, f: Fields) -> np.ndarray:
+    """Unsigned key ordering magnitudes: (biased exponent, significand), 0 for zero."""
+    return b.and_(cat_bits(f.m, f.biased), f.nonzero[..., None])
+
+
+def less_than(b: Builder, fmt, x, y) -> np.ndarray:
+    """[x < y], exact (zeros of either sign are equal)."""
+    with b.scope(SCOPES["lt"]):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
+        both_pos = b.and_(b.not_(fx.sign), b.not_(fy.sign))
+        both_neg = b.and_(fx.sign, fy.sign)
+        opposite = b.and_(fx.sign, b.not_(fy.sign))
+        return b.or_(
+            opposite,
+            b.and_(both_pos, integer.less_than(b, kx, ky)),
+            b.and_(both_neg, integer.less_than(b, ky, kx)),
+        )
+
+
+def equal(b: Builder, fmt, x, y) -> np.ndarray:
+    """[x == y], exact (all zeros are equal)."""
+    with b.scope(SCOPES["eq"]):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
+        return integer.equal(b, cat_bits(kx, fx.sign[..., None]), cat_bits(ky, fy.sign[..., None]))
+
+
+def canonical(b: Builder, fmt, x) -> np.ndarray:
+    """The word with every zero made all-zero bits."""
+    x = as_wires(x)
+    return b.and_(x, x[..., fmt.p - 1 : fmt.p])
+
+
+def maximum(b: Builder, fmt, x, y) -> np.ndarray:
+    """max(x, y) (canonical word)."""
+    with b.scope(SCOPES["max"]):
+        pick_y = less_than(b, fmt, x, y)
+        return canonical(b, fmt, integer.mux(b, pick_y, as_wires(y), as_wires(x)))
+
+
+def relu(b: Builder, fmt, x) -> np.ndarray:
+    """max(x, 0): the word when positive, zero otherwise."""
+    with b.scope(SCOPES["relu"]):
+        f = Fields(b, fmt, x)
+        return b.and_(as_wires(x), b.and_(f.nonzero, b.not_(f.sign))[..., None])
+
+
+def parity(b: Builder, bits) -> np.ndarray:
+    """XOR of the last axis, depth 3 (bit 0 of the count)."""
+    bits = as_wires(bits)
+    return integer.weighted_count(b, bits, np.ones(bits.shape[-1], dtype=np.int64))[..., 0]
+
+
+def prod(b: Builder, fmt, words) -> np.ndarray:
+    """Product of m floats words (..., m, width), rounded once: the exact
+    significand product by Chinese remaindering (``crt.iterated_product``),
+    the exponents summed inside ``round_pack``."""
+    words = as_wires(words)
+    m = words.shape[-2]
+    with b.scope(SCOPES["prod"]):
+        f = Fields(b, fmt, words)
+        significand = crt.iterated_product(b, f.m) if m > 1 else f.m[..., 0, :]
+        sign = parity(b, f.sign) if m > 1 else f.sign[..., 0]
+        exps = [f.biased[..., i, :] for i in range(m)]
+        return round_pack(b, fmt, sign, significand, exps, m * 2 ** (fmt.e - 1))
+
+
+def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> np.ndarray:
+    """sum_k c_k * x^k in fixed point, x = X / 2^unit_bits given by the exact
+    powers X^1..X^K (rows of ``powers_rows``). Term k is
+    floor(floor(X^k / 2^(k*unit_bits - F)) * |c_k|) with c_k a dyadic constant
+    (an int numerator over 2^F); positive and negative terms are summed
+    separately and subtracted. Returns the non-negative total in units 2^-F.
+    """
+    f = frac_bits
+    lead = powers_rows.shape[:-2]
+    width = f + 4 + len(coefficients).bit_length()
+    positive, negative = [], []
+    for k, coef in enumerate(coefficients):
+        if coef == 0:
+            continue
+        if k == 0:
+            scaled = const_bits(1 << f, f + 1, lead)  # x^0 = 1
+        else:
+            shift = k * unit_bits - f
+            row = powers_rows[..., k - 1, :]
+            scaled = row[..., shift:] if shift >= 0 else cat_bits(const_bits(0, -shift, lead), row)
+            scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
+        product = integer.times_constant(b, scaled, abs(coef), width=f + width, low=f, uniform=True)
+        (positive if coef > 0 else negative).append(product)
+    pos = integer.sum_rows(b, np.stack(positive, axis=-2), width, uniform=True) if len(positive) > 1 else positive[0]
+    if not negative:
+        return pos
+    neg = integer.sum_rows(b, np.stack(negative, axis=-2), width, uniform=True) if len(negative) > 1 else negative[0]
+    return integer.sub(b, pos, neg, width=width)
+
+
+def division_plan(p: int) -> dict:
+    """Constants of ``div``: ROM index bits t (u < 2^(1-t), so the series
+    1 + u + u^2 misses < 2^(3-3t) <= 2^-(p+4)), series fraction bits F, ROM
+    fraction bits G."""
+    f = p + 6
+    t = min(p, -(-(p + 7) // 3))
+    check_rom_bits("div", p, t - 1)
+    return {"t": t, "F": f, "G": f + 2}
+
+
+def _small_powers(b: Builder, x, count: int) -> np.ndarray:
+    """x^1 .. x^count by plain multiplications, as rows (..., count, count*W)."""
+    x = as_wires(x)
+    w = x.shape[-1]
+    rows, power = [], x
+    for k in range(1, count + 1):
+        if k > 1:
+            power = integer.multiply(b, power, x, width=k * w)
+        rows.append(fit(power, count * w))
+    return np.stack(rows, axis=-2)
+
+
+def div(b: Builder, fmt, x, y) -> np.ndarray:
+    """x / y, correctly rounded; x/0 = the largest magnitude with x's sign,
+    0/0 = 0.
+
+    Integer quotient N = floor(m_x 2^(p+2) / m_y). With z = m_y / 2^p, a ROM
+    on the top t bits of m_y gives R0 ~ 1/(z0 + 2^-t); u = 1 - z R0 < 2^(1-t)
+    and 1/z ~ R0 (1 + u + u^2) give N0 within one of N; the remainders of the
+    three candidates N0 - 1 .. N0 + 1 (exact multiply and compare) pick N and
+    the sticky bit (remainder != 0).
+    """
+    p, e = fmt.p, fmt.e
+    plan = division_plan(p)
+    t, f, g = plan["t"], plan["F"], plan["G"]
+    with b.scope(SCOPES["div"]):
+        fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
+        lead = np.broadcast_shapes(fx.m.shape[:-1], fy.m.shape[:-1])
+        mx, my = np.broadcast_to(fx.m, lead + (p,)), np.broadcast_to(fy.m, lead + (p,))
+        hot = integer.decode(b, my[..., p - t : p - 1])  # the top bit is always 1
+        table = [2 ** (g + t) // (2 ** (t - 1) + i + 1) for i in range(2 ** (t - 1))]
+        r0 = integer.lookup(b, hot, table, g + 1)
+        scaled = integer.multiply(b, my, r0, width=p + g + 1, low=p + g - f)  # floor(z R0 / 2^G) in units 2^-F
+        u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1], width=f - t + 2)
+        series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+        recip = integer.multiply(b, r0, series, width=g + f + 2, low=g)  # ~ 2^F / z
+        approx = integer.multiply(b, mx, recip, width=f + p + 2, low=f - 2)  # N0
+        base = integer.sub(b, approx, const_bits(1, p + 4, lead), width=p + 4)  # N0 - 1 >= N - 2
+        numerator = cat_bits(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
+        # A - base m_y is in [0, 3 m_y), below 2^(p+2): computed mod 2^(p+2)
+        low = p + 2
+        rem = integer.sub(b, numerator[..., :low], integer.multiply(b, base, my, width=low), width=low)
+        multiples = [cat_bits(my, const_bits(0, 2, lead)), cat_bits(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
+        divides = [integer.equal(b, rem, r) for r in (const_bits(0, p + 2, lead), *multiples)]
+        steps = [integer.greater_equal(b, rem, r) for r in multiples]
+        step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
+        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
+        sticky = b.not_(b.or_(*divides))  # remainder after the chosen candidate is not 0
+        mag = cat_bits(sticky[..., None], quotient)
+        sign = b.xor(fx.sign, fy.sign)
+        normal = round_pack(b, fmt, sign, mag, [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3)
+        by_zero = cat_bits(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
+        by_zero = b.and_(by_zero, fx.nonzero[..., None])
+        return integer.mux(b, fy.nonzero, normal, by_zero)
+
+
+def sqrt_plan(p: int) -> dict:
+    """Constants of ``sqrt``: ROM index bits t, fraction bits F, series terms J
+    (y < 2^(3-t), so two terms miss < 2^(5-3t) <= 2^-(p+4)), half-width h
+    (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
+    t = min(p + 1, -(-(p + 9) // 3))
+    check_rom_bits("sqrt", p, t)
+    return {"t": t, "F": p + 10, "J": 0 if t == p + 1 else 2, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
+
+
+def _binomial_half(j: int) -> Fraction:
+    """binom(1/2, j), the Taylor coefficients of sqrt(1 + y)."""
+    c = Fraction(1)
+    for i in range(j):
+        c *= (Fraction(1, 2) - i) / (i + 1)
+    return c
+
+
+def sqrt(b: Builder, fmt, x) -> np.ndarray:
+    """sqrt(x), correctly rounded; 0 for x <= 0.
+
+    With par = E mod 2, V = m 2^par (p+1 bits) and M = V 2^(2k), the result is
+    isqrt(M) (plus a sticky bit) times 2^((E - par)/2 - k). isqrt: the top t
+    bits V0 of V index two ROMs, sqrt(v0) and 1/v0; y = (v - v0)/v0 < 2^(3-t)
+    feeds two terms of the binomial series of sqrt(1 + y); the approximation
+    r0 is within 2 of isqrt(M), and squaring the five candidates r0-2..r0+2
+    picks it exactly.
+    """
+    p, e = fmt.p, fmt.e
+    plan = sqrt_plan(p)
+    t, f, terms, h, k = plan["t"], plan["F"], plan["J"], plan["h"], plan["k"]
+    with b.scope(SCOPES["sqrt"]):
+        fx = Fields(b, fmt, x)
+        lead = fx.m.shape[:-1]
+        par = fx.biased[..., 0]
+        zero1 = const_bits(0, 1, lead)
+        v = integer.mux(b, par, cat_bits(zero1, fx.m), cat_bits(fx.m, zero1))  # (p+1 bits)
+        low_bits = p + 1 - t
+        v0 = v[..., low_bits:]
+        hot = integer.decode(b, v0)
+        scale = Fraction(2) ** (low_bits - 2 * h)  # v0 = V0 * scale
+        sq_table = [round(_sqrt_fraction(i * scale) * 2**f) if i else 0 for i in range(1 << t)]
+        sq = integer.lookup(b, hot, sq_table, f + 1)
+        if terms:
+            g = p + 4
+            inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
+            inv = integer.lookup(b, hot, inv_table, f + g - low_bits + 3)
+            y = integer.multiply(b, v[..., :low_bits], inv, width=g + f, low=g)  # y 2^F
+            coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
+            series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
+        else:
+            series = const_bits(1 << f, f + 1, lead)
+        approx = integer.multiply(b, series, sq, low=2 * f - h - k)
+        width = p + 4
+        approx = fit(approx, width)
+        base = integer.sub(b, approx, const_bits(2, width, lead), width=width)
+        candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
+        squares = integer.multiply(b, candidates, candidates)
+        target_width = squares.shape[-1]
+        target = cat_bits(const_bits(0, 2 * k, lead), v)
+        target = fit(target, target_width)[..., None, :]
+        fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
+        exact = b.gate(Kind.OR, integer.equal(b, target, squares))
+        steps = cat_bits(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
+        root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2), width=width + 1)
+        mag = cat_bits(b.not_(exact)[..., None], root)
+        result = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], mag, [fx.biased[..., 1:]], 2 ** (e - 2) + k + 1)
+        positive = b.and_(fx.nonzero, b.not_(fx.sign))
+        return b.and_(result, positive[..., None])  # negative and zero inputs give 0
+
+
+def _sqrt_fraction(x: Fraction) -> Fraction:
+    """sqrt(x) to 64 fractional bits (for ROM contents)."""
+    scaled = x * 2**128
+    return Fraction(math.isqrt(scaled.numerator // scaled.denominator), 2**64)
+
+
+def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
+    """x + offset for an unsigned x and a constant offset of either sign, as a
+    ``width``-bit two's complement number."""
+    x = as_wires(x)
+    lead = x.shape[:-1]
+    wide = cat_bits(x, const_bits(0, width - x.shape[-1], lead))
+    if offset >= 0:
+        return integer.add(b, wide, const_bits(offset, width, lead), width=width)
+    return integer.sub(b, wide, const_bits(-offset, width, lead), width=width)
+
+
+def exp(b: Builder, fmt, x) -> np.ndarray:
+    """exp(x), faithfully rounded by the algorithm of ``tc0.numerics.exp_algorithm``
+    (the reference follows it to the bit): fixed-point |x|, times log2(e),
+    split into k + frac, 2^frac as a ROM on frac's top bits times a two-term
+    series for the rest, round_pack."""
+    p, e = fmt.p, fmt.e
+    plan = exp_plan(fmt)
+    with b.scope(SCOPES["exp"]):
+        fx = Fields(b, fmt, x)
+        lead = fx.m.shape[:-1]
+        # step 1: overflow iff E >= I - p + 1, i.e. biased >= I - p + 1 + 2^(e-1)
+        limit = plan.I - p + 1 + 2 ** (e - 1)
+        if limit <= 0:
+            overflow = const_bits(1, 1, lead)[..., 0]
+        elif limit >= 2**e:
+            overflow = const_bits(0, 1, lead)[..., 0]
+        else:
+            overflow = b.and_(fx.nonzero, integer.greater_equal(b, fx.biased, const_bits(limit, e, lead)))
+        # step 2: X = floor(m 2^(E+G)) = (m << A) >> p with A = E + G + p = biased + G + p - 2^(e-1)
+        a_width = e + 2 + max(0, (plan.G + p).bit_length())
+        amount = _signed_offset(b, fx.biased, plan.G + p - 2 ** (e - 1), a_width)
+        negative = amount[..., -1]
+        register = plan.I + plan.G + p
+        shifted = integer.shift_left(b, fx.m, amount[..., :-1], out_width=register, low=p)
+        x_fixed = b.and_(shifted, b.not_(negative)[..., None])
+        # step 3: |Y| = X L2E, then Y in two's complement
+        y_mag = integer.times_constant(b, x_fixed, plan.L2E, uniform=True)
+        y_width = y_mag.shape[-1] + 1
+        y_mag = cat_bits(y_mag, const_bits(0, 1, lead))
+        flipped = b.xor(y_mag, fx.sign[..., None])
+        unread = plan.FB - plan.F - 4  # no step reads Y's bits below this one
+        y = integer.add(b, flipped, cat_bits(fx.sign[..., None], const_bits(0, y_width - 1, lead)), width=y_width,
+                        low=unread)
+        # step 4: k = floor(Y / 2^FB), frac = the low FB bits (``y`` starts at bit ``unread``)
+        frac, k = y[..., : plan.FB - unread], y[..., plan.FB - unread :]
+        # step 5: j = top T bits of frac, rest = the others
+        rest, j = frac[..., : plan.FB - plan.T - unread], frac[..., plan.FB - plan.T - unread :]
+        # step 6: Z = floor(floor(rest / 2^(FB-F-4)) LN2 / 2^(LNB+4)), below 2^(F-T)
+        shift = plan.LNB + 4
+        z = integer.times_constant(b, rest, plan.LN2, width=shift + plan.F - plan.T + 1, low=shift, uniform=True)
+        # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
+        square = integer.multiply(b, z, z, low=plan.F + 1)
+        rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
+        rows = [fit(r, plan.F + 2) for r in rows]
+        series = integer.iterated_sum(b, np.stack(rows, axis=-2), width=plan.F + 2)
+        # step 8: M = floor(ROM[j] S / 2^F)
+        rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
+        series = integer.multiply(b, rom, series, low=plan.F)
+        # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
+        k_bits = k.shape[-1]
+        k_biased = cat_bits(k[..., :-1], b.not_(k[..., -1:]))
+        normal = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], series, [k_biased], 2 ** (k_bits - 1) + plan.F)
+        special = b.and_(const_bits(fmt.max_word, fmt.width, lead), b.not_(fx.sign)[..., None])
+        return integer.mux(b, overflow, special, normal)

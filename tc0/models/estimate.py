@@ -1,0 +1,76 @@
+"""A module's circuit size estimated before any gate is built: its scalar
+float operations counted on the cost backend, each priced by the size of its
+gadget in the compiler's catalog. An upper bound, since constant operands
+fold away in the real circuit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tc0.compiler.catalog import gadget_stats
+from tc0.models.backends import CostBackend
+from tc0.models.config import ModelConfig
+from tc0.models.module import ModuleSpec, random_weights
+from tc0.models.prepare import prepare
+from tc0.numerics import FloatFormat
+
+#: sums with more terms than this are priced by extrapolating a power law (see ``gadget_cost``)
+_LARGEST_PRICED_SUM = 256
+#: the catalog gadget behind each scalar operation of the backends
+_GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "relu", "sum")}
+
+
+def gadget_cost(p: int, e: int, op: str, m: int = 0) -> tuple[int, int]:
+    """(gates, edges) of one float gadget ``op`` on variable inputs (sums: of m terms).
+
+    Sums of more than 256 terms are extrapolated from m = 128 and 256 with a
+    power law (their size grows about linearly in m there)."""
+    if op == "sum" and m > _LARGEST_PRICED_SUM:
+        big, half = gadget_cost(p, e, op, _LARGEST_PRICED_SUM), gadget_cost(p, e, op, _LARGEST_PRICED_SUM // 2)
+        return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
+    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)
+    return stats.size, stats.edges
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Scalar operation counts of a module and the gates they would take."""
+
+    counts: dict  # (op, m) -> number of scalar operations (m: terms of a sum, else 0)
+    prices: dict  # (op, m) -> (gates, edges) of one such operation on variable inputs
+
+    @property
+    def gates(self) -> int:
+        """Upper bound on the circuit's size."""
+        return sum(count * self.prices[key][0] for key, count in self.counts.items())
+
+    @property
+    def edges(self) -> int:
+        """Upper bound on the circuit's edges (fan-in entries)."""
+        return sum(count * self.prices[key][1] for key, count in self.counts.items())
+
+    @property
+    def largest_sum(self) -> int:
+        """Most terms of any iterated sum the module performs (its own m for d_⊕); 0 if none."""
+        return max((m for op, m in self.counts if op == "sum"), default=0)
+
+    def by_op(self) -> dict[str, int]:
+        """Estimated gates per operation kind."""
+        out: dict[str, int] = {}
+        for (op, m), count in self.counts.items():
+            out[op] = out.get(op, 0) + count * self.prices[(op, m)][0]
+        return out
+
+
+def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict | None = None) -> Estimate:
+    """Count the module's scalar float operations (no gates built) and price
+    each by its gadget's size. ``weights`` matter only to fast modules (their
+    polynomial degree); default: seeded ones."""
+    cfg = prepare(spec, cfg, random_weights(spec, cfg) if weights is None else weights)
+    B = CostBackend()
+    inputs = {name: B.constant(np.zeros(shape)) for name, shape in spec.inputs(cfg).items()}
+    weights = {name: B.constant(np.zeros(shape)) for name, shape in spec.weights(cfg).items()}
+    spec.forward(B, inputs, weights, cfg)
+    return Estimate(dict(B.counts), {key: gadget_cost(fmt.p, fmt.e, *key) for key in B.counts})

@@ -1,0 +1,144 @@
+"""The paper's gadget depths measured on real circuits for one float format:
+d_std (the deepest of float add, mul and lt, the "standard" operations),
+d_⊕(m) (float:sum of m terms), d_⊗(m) (float:prod), d_exp, d_sqrt and d_div.
+One measurement (the catalog's ``gadget_stats``, each gadget built once per
+process) serves the lemma bounds (``GadgetDepths``) and the ``tc0 gadgets``
+table (``gadget_depths``)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from tc0.compiler.catalog import D_STD_GADGETS, FLOAT_GADGETS, GadgetStats, float_format, gadget_stats
+from tc0.errors import GadgetError
+from tc0.report.sweeps import Sweep
+
+
+@dataclass(frozen=True)
+class GadgetDepths:
+    """Measured gadget depths of the format (p, e); d_⊕ on demand per m."""
+
+    p: int
+    e: int
+
+    def stats(self, name: str, m: int | None = None) -> GadgetStats:
+        """Measures of the catalog float gadget ``name`` (of ``m`` operands)."""
+        return gadget_stats(name, None, m, self.p, self.e)
+
+    @functools.cached_property
+    def fixed(self) -> dict[str, int]:
+        """d_std, d_exp, d_sqrt and d_div."""
+        return {
+            "std": max(self.stats(name).depth for name in D_STD_GADGETS),
+            "exp": self.stats("float:exp").depth,
+            "sqrt": self.stats("float:sqrt").depth,
+            "div": self.stats("float:div").depth,
+        }
+
+    def sum(self, m: int) -> int:
+        """d_⊕(m); beyond the catalog's largest m (256) the depth at 256 (constant from m = 4 on)."""
+        return self.stats("float:sum", min(max(m, 1), FLOAT_GADGETS["float:sum"].max_m)).depth
+
+    def evaluate(self, terms: dict[str, int], m: int) -> int:
+        """A lemma formula (``tc0.models.lemma``) at these depths, d_⊕ taken at m."""
+        values = {**self.fixed, "sum": self.sum(m)}
+        return sum(coef * values[key] for key, coef in terms.items())
+
+
+def _powers_of_two(top: int) -> list[int]:
+    return [1 << k for k in range(1, top.bit_length())]
+
+
+def gadget_plan(max_m_sum: int = 256, max_m_prod: int = 32) -> list[tuple[str, str, int | None]]:
+    """(quantity, gadget, m) of every circuit ``gadget_depths`` measures."""
+    for name, value, spec in (("max_m_sum", max_m_sum, "float:sum"), ("max_m_prod", max_m_prod, "float:prod")):
+        top = FLOAT_GADGETS[spec].max_m
+        if not isinstance(value, int) or not 2 <= value <= top:
+            raise GadgetError(f"{name} must be in 2..{top}, got {value}", parameters=(name,))
+    plan = [("d_std", name, None) for name in D_STD_GADGETS]
+    plan += [("d_sum", "float:sum", m) for m in _powers_of_two(max_m_sum)]
+    plan += [("d_prod", "float:prod", m) for m in _powers_of_two(max_m_prod)]
+    plan += [("d_exp", "float:exp", None), ("d_sqrt", "float:sqrt", None), ("d_div", "float:div", None)]
+    return plan
+
+
+def _constant_from(rows: list[dict]) -> int:
+    """The smallest measured m from which the depth equals the depth at the
+    largest m (that largest m when it still changes there)."""
+    sweep = Sweep("", "m", [r["m"] for r in rows], depths=[r["depth"] for r in rows])
+    return rows[-1]["m"] if sweep.constant_from is None else sweep.constant_from
+
+
+def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod: int = 32,
+                  progress=None) -> dict:
+    """Measure the gadgets behind the paper's d_std, d_⊕(m), d_⊗(m), d_exp,
+    d_sqrt (and div) for format (p, e): d_std is the largest depth among float
+    add, mul and lt; d_sum and d_prod are lists over m = 2, 4, ..., up to the
+    given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit."""
+    fmt = float_format(p, e)
+    depths = GadgetDepths(fmt.p, fmt.e)
+    rows = []
+    for quantity, name, m in gadget_plan(max_m_sum, max_m_prod):
+        if progress is not None:
+            progress.set_postfix_str(f"{name}" + (f" m={m}" if m else ""), refresh=False)
+        stats = depths.stats(name, m)
+        rows.append({"quantity": quantity, "gadget": name, "m": m, "depth": stats.depth, "size": stats.size,
+                     "edges": stats.edges, "seconds": round(stats.seconds, 2)})
+        if progress is not None:
+            progress.update(1)
+    std = [r for r in rows if r["quantity"] == "d_std"]
+    top = max(std, key=lambda r: r["depth"])
+    sums = [r for r in rows if r["quantity"] == "d_sum"]
+    prods = [r for r in rows if r["quantity"] == "d_prod"]
+    single = {q: next(r for r in rows if r["quantity"] == q) for q in ("d_exp", "d_sqrt", "d_div")}
+    strip = lambda r: {k: r[k] for k in ("gadget", "m", "depth", "size", "edges", "seconds")}  # noqa: E731
+    return {
+        "p": fmt.p,
+        "e": fmt.e,
+        "d_std": {"depth": top["depth"], "attained_by": top["gadget"],
+                  "definition": f"max depth of {', '.join(D_STD_GADGETS)}", "components": [strip(r) for r in std]},
+        "d_sum": [strip(r) for r in sums],
+        "d_sum_constant_from_m": _constant_from(sums),
+        "d_prod": [strip(r) for r in prods],
+        "d_prod_constant_from_m": _constant_from(prods),
+        **{q: strip(r) for q, r in single.items()},
+        "note": "depth against p: run benchmarks/float_sweep.py (table in the README)",
+    }
+
+
+def depth_table(result: dict) -> str:
+    """``gadget_depths``'s result as a text table."""
+    lines = [f"Gadget depths for p = {result['p']}, e = {result['e']} "
+             "(depth = longest path, every gate counting 1)", ""]
+    lines.append(f"{'quantity':<12} {'gadget':<11} {'m':>4} {'depth':>6} {'size':>10} {'edges':>11} {'build s':>8}")
+
+    def row(label, r):
+        m = "" if r["m"] is None else str(r["m"])
+        lines.append(f"{label:<12} {r['gadget']:<11} {m:>4} {r['depth']:>6} {r['size']:>10} {r['edges']:>11} "
+                     f"{r['seconds']:>8.2f}")
+
+    std = result["d_std"]
+    for r in std["components"]:
+        row("d_std part", r)
+    for r in result["d_sum"]:
+        row(f"d_⊕({r['m']})", r)
+    for r in result["d_prod"]:
+        row(f"d_⊗({r['m']})", r)
+    row("d_exp", result["d_exp"])
+    row("d_sqrt", result["d_sqrt"])
+    row("d_div", result["d_div"])
+    parts = ", ".join(f"{r['gadget'].split(':')[1]} {r['depth']}" for r in std["components"])
+    lines += ["", f"d_std = {std['depth']}: the largest depth of float add, mul and lt ({parts}); "
+              f"attained by {std['attained_by']}."]
+    for key, sym in (("d_sum", "d_⊕"), ("d_prod", "d_⊗")):
+        rows = result[key]
+        m0 = result[f"{key}_constant_from_m"]
+        depth = rows[-1]["depth"]
+        if m0 == rows[-1]["m"] and len(rows) > 1:
+            lines.append(f"{sym}(m): the depth still changes at the largest measured m = {m0} ({depth}).")
+        else:
+            lines.append(f"{sym}(m) = {depth} for every measured m from {m0} to {rows[-1]['m']}: "
+                         f"the depth no longer changes from m = {m0} on.")
+    lines += ["", "Note: " + result["note"]]
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""``tc0 report --integers``: depth and size of the integer gadgets swept over
+their width W and their operand count m."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tc0.compiler.catalog import compile_gadget
+from tc0.ir.circuit import Circuit
+from tc0.report.sweeps import Sweep, run_sweep
+
+
+def _gadget(name: str, bits: int | None = None, m: int | None = None) -> Callable[[int], Circuit]:
+    """The gadget built over its width W (``bits`` None) or its count m."""
+    if bits is None:
+        return lambda v: compile_gadget(name, bits=v, m=m)
+    return lambda v: compile_gadget(name, bits=bits, m=v)
+
+
+#: (family, swept parameter, values, builder) of the default integer sweeps
+INTEGER_PLAN = [
+    ("int:add", "W", [8, 16, 32, 64, 128], _gadget("int:add")),
+    ("int:cmp", "W", [8, 16, 32, 64, 128], _gadget("int:cmp")),
+    ("int:mul", "W", [8, 16, 32, 64], _gadget("int:mul")),
+    ("int:sum (W=16)", "m", [2, 4, 8, 16, 32, 64, 128, 256], _gadget("int:sum", bits=16)),
+    ("int:max (W=16)", "m", [2, 4, 8, 16, 32, 64], _gadget("int:max", bits=16)),
+]
+
+
+def integer_sweeps(progress=None) -> list[Sweep]:
+    """Run the default integer-gadget sweeps (``INTEGER_PLAN``)."""
+    return [run_sweep(name, param, values, build, progress) for name, param, values, build in INTEGER_PLAN]
+
+
+def markdown(sweeps: list[Sweep]) -> str:
+    """The sweeps as Markdown tables plus a one-line verdict."""
+    lines = ["## Integer gadgets: depth and size", ""]
+    lines.append("| gadget | parameter | values | depth | depth constant from | size | size exp. | edges exp. |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for s in sweeps:
+        lines.append(
+            f"| {s.name} | {s.parameter} | {', '.join(map(str, s.values))} | {', '.join(map(str, s.depths))} | "
+            f"{s.constant_from if s.constant_from is not None else 'NOT constant'} | "
+            f"{', '.join(map(str, s.sizes))} | {s.size_exponent:.2f} | {s.edges_exponent:.2f} |"
+        )
+    bad = [s.name for s in sweeps if s.constant_from is None]
+    lines.append("")
+    lines.append(
+        "All depths are constant from the stated point on."
+        if not bad
+        else f"Depth still changes at the end of the sweep for: {', '.join(bad)}."
+    )
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""The model report (``model_report.run_report``) as Markdown: verdict,
+gadget depths, lemma table, sweeps over n and p, exact against fast, and where
+gates and depth go."""
+
+from __future__ import annotations
+
+
+def _built_line(report: dict, comp: dict) -> str:
+    """The fast circuit as built, beside the exact one at the same n."""
+    fast_pt = comp["built"]
+    exact_pt = next((pt for pt in report["points"] if pt["module"] == comp["exact"] and pt["n"] == fast_pt["n"]
+                     and pt["p"] == fast_pt["p"] and pt["size"] is not None), None)
+    if fast_pt["size"] is None:
+        return f"{comp['fast']} at n = {fast_pt['n']} not built: {fast_pt['skipped']}"
+    line = f"Built at n = {fast_pt['n']}: {comp['fast']} size {fast_pt['size']:,}, depth {fast_pt['depth']}"
+    if exact_pt is not None:
+        line += f"; {comp['exact']} size {exact_pt['size']:,}, depth {exact_pt['depth']}"
+    return line + "."
+
+
+def markdown(report: dict) -> str:
+    """The report as Markdown: verdict, lemma table, n sweeps, p sweep, breakdown."""
+    plan = report["plan"]
+    out = [f"# tc0 report: {plan['title']} (c = {plan['c']}, K = {plan['scales']}, "
+           f"a = {plan['factor']}, main p = {plan['main_p']})", ""]
+    if report["all_ok"]:
+        out.append(f"**Every lemma row is OK** ({len(report['rows'])} rows: measured depth <= bound).")
+    else:
+        out.append(f"**NOT OK: {len(report['not_ok'])} row(s) exceed their bound: {', '.join(report['not_ok'])}.**")
+    out += ["", "## Gadget depths", "", "| p | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |", "|---|---|---|---|---|---|"]
+    for p, d in report["gadget_depths"].items():
+        out.append(f"| {p} | {d['d_std']} | {d['d_sum(4)']} | {d['d_exp']} | {d['d_sqrt']} | {d['d_div']} |")
+    out += ["", "## Lemma table", "",
+            "| module | lemma | n | p | m | size | depth | paper formula | paper bound | corrected formula | bound | ok |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        corrected = r["formula"] if r["omits"] else "(same)"
+        out.append(f"| {r['module']} | {r['lemma']} | {r['n']} | {r['p']} | {r['m']} | {r['size']:,} | {r['depth']} | "
+                   f"{r['paper_formula']} | {r['paper_bound']} | {corrected} | {r['bound']} | "
+                   f"{'OK' if r['ok'] else 'NOT OK'} |")
+    notes = {r["module"]: r["omits"] for r in report["rows"] if r["omits"]}
+    if notes:
+        out += ["", "Corrections to the paper's formulas:", ""]
+        out += [f"- {m}: {note}" for m, note in notes.items()]
+    out += ["", f"## Sweep over n (p = {plan['main_p']})", "",
+            "| module | n | depth | size | depth constant from n | size exponent (fit) | paper exponent | skipped |",
+            "|---|---|---|---|---|---|---|---|"]
+    for m, s in report["modules"].items():
+        ns = [pt["n"] for pt in s["points"]]
+        exp = s["size_exponent"]
+        exp_text = "n/a" if exp is None else f"{exp:.2f} (n = {', '.join(map(str, s['fitted_on_n']))})"
+        skipped = "; ".join(f"n={n}: {why}" for n, why in s["skipped"].items()) or "-"
+        if not s["depth_constant_measured"]:
+            const = f"not measured ({s['note']})"
+        else:
+            const = s["depth_constant_from"] if s["depth_constant"] else "NOT constant"
+        depths = ", ".join(str(pt["depth"]) for pt in s["points"])
+        sizes = ", ".join(f"{pt['size']:,}" for pt in s["points"])
+        out.append(f"| {m} | {', '.join(map(str, ns))} | {depths} | {sizes} | {const} | {exp_text} | "
+                   f"{s['paper_exponent']} | {skipped} |")
+    out += ["", "## Sweep over p", "", "| module | n | p | depth | size | skipped |", "|---|---|---|---|---|---|"]
+    for m, pts in report["p_sweep"].items():
+        for pt in pts:
+            size = "-" if pt["size"] is None else f"{pt['size']:,}"
+            depth = "-" if pt["depth"] is None else pt["depth"]
+            out.append(f"| {m} | {pt['n']} | {pt['p']} | {depth} | {size} | {pt['skipped'] or '-'} |")
+    for comp in report.get("fast", []):
+        exact, fast_name = comp["exact"], comp["fast"]
+        exps = comp["size_exponent_estimated"]
+        out += ["", f"## Exact {exact} against {fast_name} (AAttC)", "",
+                f"Estimated circuit size (upper bound, no gates built) and float64 time and error at p = "
+                f"{plan['main_p']}; fitted size exponent in n: {exact} "
+                f"{exps.get(exact, float('nan')):.2f}, {fast_name} {exps.get(fast_name, float('nan')):.2f}.", "",
+                _built_line(report, comp), "",
+                f"| n | {exact} est. gates | {fast_name} est. gates | degree | rank | score bound | delta | "
+                f"l-inf error (float64) | {exact} s | {fast_name} s |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in comp["points"]:
+            if "skipped" in r:
+                out.append(f"| {r['n']} | skipped: {r['skipped']} |||||||||")
+                continue
+            out.append(f"| {r['n']} | {r[exact + '_estimate']:,} | {r[fast_name + '_estimate']:,} | {r['degree']} | "
+                       f"{r['rank']} | {r['score_bound']:.3g} | {r['delta']:g} | {r['linf_error']:.3g} | "
+                       f"{r[exact + '_float64_seconds']:.3g} | {r[fast_name + '_float64_seconds']:.3g} |")
+    out += ["", "## Where gates and depth go (largest n built, by float gadget)", "",
+            "| module | n | gadget | gates | share | depth on critical path |", "|---|---|---|---|---|---|"]
+    for m, b in report["breakdown"].items():
+        total = sum(g["size"] for g in b["gadgets"]) or 1
+        for g in b["gadgets"][:4]:
+            out.append(f"| {m} | {b['n']} | {g['scope']} | {g['size']:,} | {100 * g['size'] / total:.0f}% | "
+                       f"{g['depth_on_critical_path']} |")
+    return "\n".join(out)

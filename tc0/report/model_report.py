@@ -1,0 +1,279 @@
+"""``tc0 report``: build every module of a model family over a sweep of n
+(and of p), and set the measured depth and size against the paper's lemmas.
+
+The report holds:
+
+* ``rows``: one lemma row per built point (``lemma_rows``): measured depth
+  and size, the paper's formula and bound, the corrected formula and bound
+  where the paper leaves an operation out, ``ok`` = depth <= bound;
+* ``modules``: per module the n sweep at the main p: depth and size per n,
+  whether depth is constant from some n on, and the least-squares exponent of
+  log size against log n beside the exponent the paper's runtime implies;
+* ``p_sweep``: per module, depth and size over p at one small n;
+* ``breakdown``: per module (largest n built), gates and critical-path depth
+  by float gadget;
+* ``gadget_depths``: d_std, d_⊕(m), d_exp, d_sqrt, d_div per p.
+
+Points whose estimated size exceeds the budget, or whose shape a module
+refuses (flowar needs n divisible by a^(K-1)), are listed as skipped with the
+reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tc0.compiler.catalog import float_format
+from tc0.compiler.gadgets.floats import SCOPES
+from tc0.errors import ModelError, ReportError
+from tc0.ir.measures import scope_breakdown
+from tc0.models.backends import Float64Backend
+from tc0.models.compile import build_circuit
+from tc0.models.config import ModelConfig
+from tc0.models.estimate import estimate
+from tc0.models.module import Family, make_config, random_inputs, random_weights
+from tc0.models.prepare import fast_plan, prepare
+from tc0.models.registry import FAMILIES, FAST_VARIANT, get_module
+from tc0.models.run import run
+from tc0.numerics import FloatFormat
+from tc0.report.gadget_depths import GadgetDepths
+from tc0.report.lemma_rows import lemma_row
+from tc0.report.sweeps import Sweep, fitted_exponent
+
+#: the scopes of the float gadgets, under which a breakdown groups gates
+GADGET_SCOPES = tuple(SCOPES.values())
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """What ``tc0 report`` builds: the exact modules of a family (default: all of them)."""
+
+    family: str = "flowar"
+    modules: tuple[str, ...] = ()
+    n_values: tuple[int, ...] = (1, 2, 4, 8)
+    p_values: tuple[int, ...] = (4, 8, 12)
+    c: int = 2
+    scales: int = 2
+    factor: int = 2
+    max_gates: int = 12_000_000
+    seed: int = 0
+    fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ReportError(f"unknown family {self.family!r}; known: {', '.join(FAMILIES)}", parameters=("family",))
+        if not self.modules:
+            exact = tuple(name for name, spec in self.family_spec.modules.items() if spec.fast_of is None)
+            object.__setattr__(self, "modules", exact)
+        for name in self.modules:
+            if get_module(name).fast_of is not None:
+                raise ReportError(f"{name} is a fast variant: it is reported beside its exact module",
+                                  parameters=("modules",))
+            if name not in self.family_spec.modules:
+                raise ReportError(f"{name} is not a module of the family {self.family}", parameters=("modules",))
+        for name, values in (("n_values", self.n_values), ("p_values", self.p_values)):
+            if not values:
+                raise ReportError(f"{name} is empty", parameters=(name,))
+            if any(not isinstance(v, int) or v < 1 for v in values):
+                raise ReportError(f"{name} values must be positive integers, got {list(values)}", parameters=(name,))
+        for p in self.p_values:
+            float_format(p, None)
+        if self.max_gates < 1:
+            raise ReportError(f"max_gates must be >= 1, got {self.max_gates}", parameters=("max_gates",))
+
+    @property
+    def family_spec(self) -> Family:
+        return FAMILIES[self.family]
+
+    @property
+    def main_p(self) -> int:
+        """The p of the n sweep: 8 if listed, else the first."""
+        return 8 if 8 in self.p_values else self.p_values[0]
+
+    def p_sweep_n(self, module: str) -> int:
+        """The n of the p sweep: the smallest listed n >= 2 the module accepts (else the smallest)."""
+        valid = [n for n in sorted(self.n_values) if self.config(module, n, check=False) is not None]
+        larger = [n for n in valid if n >= 2]
+        return (larger or valid or sorted(self.n_values))[0]
+
+    def config(self, module: str, n: int, check: bool = True) -> ModelConfig | None:
+        """The module's config at n, or None (check=False) / ModelError if it refuses n."""
+        spec = get_module(module)
+        given = {name: value for name, value in (("scales", self.scales), ("factor", self.factor))
+                 if name in spec.parameters}
+        try:
+            return make_config(spec, n=n, c=self.c, **given)
+        except ModelError:
+            if check:
+                raise
+            return None
+
+    def steps(self) -> int:
+        """Progress steps of ``run_report``: points, then comparison rows."""
+        return len(self.points()) + (len(self.fast_n) + 1) * sum(m in self.modules for m in FAST_VARIANT)
+
+    def points(self) -> list[tuple[str, int, int]]:
+        """(module, n, p) of every point: the n sweep at main p, then the p sweep."""
+        out = [(m, n, self.main_p) for m in self.modules for n in sorted(self.n_values)]
+        for m in self.modules:
+            out += [(m, self.p_sweep_n(m), p) for p in sorted(self.p_values) if p != self.main_p]
+        return out
+
+
+@dataclass
+class Point:
+    """One (module, n, p): built, or skipped with a reason."""
+
+    module: str
+    n: int
+    p: int
+    e: int
+    estimate: int | None = None
+    size: int | None = None
+    edges: int | None = None
+    depth: int | None = None
+    seconds: float | None = None
+    skipped: str | None = None
+    row: dict | None = None
+    breakdown: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        keys = ("module", "n", "p", "e", "estimate", "size", "edges", "depth", "seconds", "skipped")
+        return {k: getattr(self, k) for k in keys}
+
+
+def gadget_of(scope: str) -> str:
+    """The outermost float gadget in a scope path ("other" outside any)."""
+    return next((part for part in scope.split("/") if part in GADGET_SCOPES), "other")
+
+
+def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths) -> Point:
+    """Build one point (or say why not) and evaluate its lemma row."""
+    fmt = FloatFormat(p)
+    point = Point(module, n, p, fmt.e)
+    spec = get_module(module)
+    try:
+        cfg = plan.config(module, n)
+    except ModelError as exc:
+        point.skipped = str(exc)
+        return point
+    weights = random_weights(spec, cfg, seed=plan.seed)
+    cfg = prepare(spec, cfg, weights)  # once: a fast module's calibration runs the float64 model
+    est = estimate(spec, cfg, fmt, weights)
+    point.estimate = est.gates
+    if point.estimate > plan.max_gates:
+        point.skipped = f"estimated {point.estimate:,} gates > budget {plan.max_gates:,} (--max-gates)"
+        return point
+    start = time.perf_counter()
+    circuit = build_circuit(spec, cfg, fmt, weights, max_gates=plan.max_gates)
+    point.seconds = round(time.perf_counter() - start, 2)
+    point.size, point.edges, point.depth = circuit.size, circuit.edges, circuit.depth
+    point.breakdown = scope_breakdown(circuit, group=gadget_of)
+    if spec.fast_of is None:
+        point.row = lemma_row(plan.family_spec.lemmas, module, cfg, depths, circuit.size, circuit.depth,
+                              est.largest_sum)
+    return point
+
+
+def module_sweep(family: Family, module: str, points: list[Point]) -> dict:
+    """The n sweep of one module: measures per built n, constancy of depth, fitted size exponent."""
+    built = [pt for pt in points if pt.skipped is None]
+    sweep = Sweep(module, "n", [pt.n for pt in built], [pt.size for pt in built], [pt.edges for pt in built],
+                  [pt.depth for pt in built])
+    data = sweep.as_dict()
+    fit = [n for n in sweep.values if sweep.constant_from is None or n >= sweep.constant_from]
+    for key in ("size_exponent", "edges_exponent"):
+        if data[key] != data[key]:  # NaN: fewer than two points to fit
+            data[key] = None
+    data.update({
+        "skipped": {pt.n: pt.skipped for pt in points if pt.skipped is not None},
+        "paper_exponent": family.paper_exponents[module],
+        "fitted_on_n": fit,
+    })
+    data["depth_constant_measured"] = len(built) >= 2
+    if len(built) < 2:
+        data["depth_constant"] = False
+        data["note"] = "fewer than two points built"
+    return data
+
+
+def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress=None) -> dict:
+    """Exact module against its AAttC variant: the fast circuit built at the
+    p-sweep's n (size, depth), estimated sizes over ``plan.fast_n`` (no gates
+    built; upper bounds) with fitted exponents, and the float64 l-inf error of
+    fast against exact on seeded inputs."""
+    fast_name = FAST_VARIANT[exact]
+    fmt = FloatFormat(plan.main_p)
+    built = measure(plan, fast_name, plan.p_sweep_n(exact), plan.main_p, depths).as_dict()
+    if progress is not None:
+        progress.update(1)
+    rows = []
+    for n in plan.fast_n:
+        row, outputs = {"n": n}, {}
+        for name in (exact, fast_name):
+            spec, cfg = get_module(name), plan.config(name, n, check=False)
+            if cfg is None:
+                row["skipped"] = f"{name} refuses n = {n}"
+                break
+            weights = random_weights(spec, cfg, seed=plan.seed)
+            prepared = prepare(spec, cfg, weights)
+            row[f"{name}_estimate"] = estimate(spec, prepared, fmt, weights).gates
+            x = random_inputs(spec, prepared, seed=plan.seed + 1)
+            start = time.perf_counter()
+            outputs[name] = np.asarray(run(spec, prepared, Float64Backend(), x, weights))
+            row[f"{name}_float64_seconds"] = round(time.perf_counter() - start, 4)
+            if prepared.poly is not None:
+                row.update(fast_plan(prepared))
+        if "skipped" not in row:
+            row["linf_error"] = float(np.max(np.abs(outputs[exact] - outputs[fast_name])))
+        rows.append(row)
+        if progress is not None:
+            progress.update(1)
+    fitted = [r for r in rows if "skipped" not in r]
+    exponents = {}
+    if len(fitted) >= 2:
+        for name in (exact, fast_name):
+            exponents[name] = fitted_exponent([r["n"] for r in fitted], [r[f"{name}_estimate"] for r in fitted])
+    return {"exact": exact, "fast": fast_name, "built": built, "points": rows, "size_exponent_estimated": exponents}
+
+
+def run_report(plan: ReportPlan, progress=None) -> dict:
+    """Build every point of the plan and assemble the report (see the module docstring).
+    ``progress`` (a tqdm bar) is advanced per point."""
+    depths = {p: GadgetDepths(p, FloatFormat(p).e) for p in plan.p_values}
+    points = []
+    for module, n, p in plan.points():
+        if progress is not None:
+            progress.set_postfix_str(f"{module} n={n} p={p}", refresh=True)
+        points.append(measure(plan, module, n, p, depths[p]))
+        if progress is not None:
+            progress.update(1)
+    main = [pt for pt in points if pt.p == plan.main_p]
+    modules = {m: module_sweep(plan.family_spec, m, [pt for pt in main if pt.module == m]) for m in plan.modules}
+    rows = [pt.row for pt in points if pt.row is not None]
+    breakdown = {}
+    for m in plan.modules:
+        built = [pt for pt in main if pt.module == m and pt.skipped is None]
+        if built:
+            top = max(built, key=lambda pt: pt.n)
+            breakdown[m] = {"n": top.n, "p": top.p, "gadgets": top.breakdown}
+    return {
+        "plan": {"family": plan.family, "title": plan.family_spec.title, "modules": list(plan.modules), "n": list(plan.n_values), "p": list(plan.p_values),
+                 "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
+                 "max_gates": plan.max_gates, "seed": plan.seed},
+        "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
+                          for p, d in depths.items()},
+        "rows": rows,
+        "all_ok": all(r["ok"] for r in rows),
+        "not_ok": [f"{r['module']} n={r['n']} p={r['p']}" for r in rows if not r["ok"]],
+        "modules": modules,
+        "p_sweep": {m: sorted((pt.as_dict() for pt in points if pt.module == m and pt.n == plan.p_sweep_n(m)),
+                              key=lambda pt: pt["p"])
+                    for m in plan.modules},
+        "points": [pt.as_dict() for pt in points],
+        "breakdown": breakdown,
+        "fast": [fast_comparison(plan, m, depths[plan.main_p], progress) for m in FAST_VARIANT if m in plan.modules],
+    }
