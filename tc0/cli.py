@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 from click.core import ParameterSource
+from tqdm import tqdm
 
 from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.errors import GadgetError, Tc0Error
@@ -210,8 +211,6 @@ def _check_known(name):
 def _gate_progress(desc: str):
     """A tqdm bar over gates built, and the ``progress(nodes, estimated_total)``
     callback ``build_circuit`` feeds it."""
-    from tqdm import tqdm
-
     bar = tqdm(desc=desc, unit="gate", unit_scale=True, leave=False, disable=None)
 
     def update(nodes: int, total: int) -> None:
@@ -384,8 +383,6 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
     --max-gates are skipped with the reason. The default run takes a few
     minutes on 2 cores.
     """
-    from tqdm import tqdm
-
     if out is not None:
         _writable(out)
     if fmt == "html" and out is None:
@@ -573,8 +570,6 @@ def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):
     d_⊗(m) = float:prod for m = 2, 4, ..., 32, d_exp, d_sqrt and d_div, each
     with its size and edges, and the m from which d_⊕ and d_⊗ stop changing.
     """
-    from tqdm import tqdm
-
     plan = gadget_depths.gadget_plan(max_m_sum, max_m_prod)
     float_format(p, e)  # bad --p/--e before any work
     with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:

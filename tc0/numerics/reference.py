@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from tc0.errors import FloatFormatError
+from tc0.numerics.exp_algorithm import exp_reference
 from tc0.numerics.format import FloatFormat, _out, round_quotient, round_scaled
 
 __all__ = ["add", "sub", "mul", "div", "sqrt", "lt", "eq", "max", "relu", "sum", "prod", "dot", "round_scaled"]
@@ -199,6 +200,4 @@ def dot(fmt: FloatFormat, a, b):
 def exp(fmt: FloatFormat, x):
     """exp(x), faithfully rounded by the algorithm in ``tc0.numerics.exp_algorithm``
     (which the circuit implements to the bit); the words are validated there."""
-    from tc0.numerics.exp_algorithm import exp_reference
-
     return exp_reference(fmt, x)

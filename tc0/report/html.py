@@ -7,6 +7,8 @@ import base64
 import html
 import io
 
+import markdown as md
+
 from tc0.report.model_markdown import markdown
 
 _STYLE = """
@@ -28,7 +30,8 @@ def _figure_uri(fig) -> str:
 
 def plots(report: dict) -> dict[str, str]:
     """Title -> PNG data URI: size and depth against n (log-log), measured
-    depth against the lemma bounds, and size against p."""
+    depth against the lemma bounds, and size against p. (matplotlib is imported
+    here, after choosing its non-interactive backend, and only for the page.)"""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,8 +113,6 @@ def plots(report: dict) -> dict[str, str]:
 
 def _markdown_to_html(text: str) -> str:
     """The Markdown report as HTML (python-markdown, tables), verdict cells coloured."""
-    import markdown as md
-
     body = md.markdown(text, extensions=["tables"])
     body = body.replace("<td>OK</td>", '<td class="good">OK</td>').replace("<td>NOT ", '<td class="bad">NOT ')
     return body.replace("<p><strong>", '<p class="verdict"><strong>', 1)
