@@ -3,8 +3,9 @@
 Nothing here uses tc0.numerics: words are packed and unpacked by the few lines
 below, rounding is MPFR's (gmpy2) at precision p with DESIGN's saturation and
 flush applied afterwards, and the sum rule is written with Fractions from the
-rule's text. Shared by test_float_format.py, test_float_reference.py and
-test_float_gadgets.py.
+rule's text. Shared by the tests of tc0.numerics (tests/numerics/), of the
+float gadgets (tests/compiler/test_float_gadgets.py) and of tc0.verify's
+MPFR oracle and float cases (tests/verify/).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""End-to-end tests of the ``tc0`` command line (tc0/cli.py).
+"""End-to-end tests of the ``tc0`` circuit commands (tc0/cli.py): compile of
+the integer gadgets, info, simulate, import and export.
 
 Every arithmetic answer is checked against plain Python integers; every bad
 input must give a short click error (non-zero exit, no traceback).
@@ -24,7 +25,7 @@ import pytest
 import tc0
 from cli_helpers import fails, no_temp_files, ok
 
-BRISTOL_DIR = Path(__file__).resolve().parents[2] / "shared" / "circuits" / "bristol"
+BRISTOL_DIR = Path(__file__).resolve().parents[3] / "shared" / "circuits" / "bristol"
 ADDER64 = BRISTOL_DIR / "adder64.txt"
 
 

@@ -333,21 +333,3 @@ def test_bad_inputs_raise(inputs, message):
 def test_bad_packed_inputs_raise(packed, message):
     with pytest.raises(SimulationInputError, match=message):
         simulate_packed(two_port_circuit(), packed)
-
-
-def test_level_by_blocks_matches_per_gate_recurrence():
-    """``Circuit.level`` (vectorized over topological blocks) against the
-    one-gate-at-a-time definition, on a random DAG with some fan-in-less gates."""
-    rng = np.random.default_rng(7)
-    first, n = 6, 400
-    counts = np.where(rng.random(n) < 0.05, 0, rng.integers(1, 5, size=n))
-    counts[:first] = 0
-    fanins = np.concatenate([rng.integers(0, v, size=c) for v, c in zip(range(n), counts)]).astype(np.int32)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    kind = np.full(n, Kind.OR, dtype=np.uint8)
-    kind[:first] = [Kind.CONST0, Kind.CONST1, *[Kind.INPUT] * (first - 2)]
-    circuit = Circuit(kind, offsets, fanins, np.zeros(n, np.int32), ("",), {"x": first - 2}, {"y": np.array([n - 1])})
-    expected = np.zeros(n, dtype=np.int64)
-    for g in range(first, n):
-        expected[g] = 1 + max((expected[v] for v in fanins[offsets[g] : offsets[g + 1]]), default=0)
-    assert np.array_equal(circuit.level, expected)

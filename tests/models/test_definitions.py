@@ -37,7 +37,7 @@ from tc0.models.module import random_inputs, random_weights
 from tc0.models.registry import EXACT_MODULES
 from tc0.models.registry import MODULES as ALL_MODULES
 
-#: the exact modules; the fast (AAttC) variants are checked against exact attention in test_fast.py
+#: the exact modules; the fast (AAttC) variants are checked against exact attention in test_fast_attention.py
 MODULES = {name: ALL_MODULES[name] for name in EXACT_MODULES}
 
 RTOL = 1e-12

@@ -16,7 +16,7 @@ from tc0.errors import CircuitError
 from tc0.io.bristol import read_bristol
 from tc0.io.verilog import verilog_name, write_verilog
 
-BRISTOL = Path(__file__).resolve().parents[2] / "shared/circuits/bristol"
+BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
 needs_icarus = pytest.mark.skipif(
     shutil.which("iverilog") is None or shutil.which("vvp") is None,
     reason="Icarus Verilog (iverilog and vvp) is not on PATH",

@@ -2,7 +2,9 @@
 
 Correctly rounded operations are checked against MPFR (``Mpfr`` in
 tests/float_oracles.py); the sum rule of DESIGN section 3 against a Fraction
-implementation written from the rule's text (``sum_rule``, same file).
+implementation written from the rule's text (``sum_rule``, same file); exp,
+which is faithful rather than correctly rounded, against MPFR's two
+neighbours of the exact value (``Mpfr.exp_neighbours``).
 """
 
 from __future__ import annotations
@@ -272,3 +274,21 @@ def test_dot(rnd, p, e, m):
     b = [[random_word(rnd, p, e, rnd.randint(-span, span)) if rnd.random() < 0.9 else 0 for _ in a[0]] for _ in a]
     want = [sum_rule(oracle, [oracle.mul(x, y) for x, y in zip(r, s)]) for r, s in zip(a, b)]
     assert_words(R.dot(FloatFormat(p, e), a, b), want, fmt=(p, e, m))
+
+
+# ---------------------------------------------------------------------------
+# exp is faithful
+
+
+@pytest.mark.parametrize("p, e", [(4, 4), *RANDOM_FORMATS, (24, 12)])
+def test_reference_exp_is_faithful(rnd, p, e):
+    oracle, fmt = Mpfr(p, e), FloatFormat(p, e)
+    lo, hi = -(2 ** (e - 1)), 2 ** (e - 1) - 1
+    words = valid_words(p, e) if (p, e) == (4, 4) else []
+    # |x| from tiny to beyond the overflow threshold (2^(e-1) ln 2 ~ 2^(e-1.5)), and anywhere
+    words += [random_word(rnd, p, e, rnd.randint(lo, hi)) for _ in range(2000)]
+    words += [random_word(rnd, p, e, rnd.randint(max(lo, -3 * p - 8), min(hi, e + 2 - p))) for _ in range(8000)]
+    got = R.exp(fmt, np.array(words, dtype=np.uint64)).tolist()
+    bad = [(w, g) for w, g in zip(words, got) if g not in oracle.exp_neighbours(w)]
+    assert not bad, [(hex(w), hex(g), sorted(map(hex, oracle.exp_neighbours(w)))) for w, g in bad[:5]]
+    assert sum(g not in (0, fmt.max_word) for g in got) > 3000  # mostly in range

@@ -23,7 +23,7 @@ from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import FormatError
 from tc0.io.bristol import parse_bristol, read_bristol, write_bristol
 
-BRISTOL = Path(__file__).resolve().parents[2] / "shared/circuits/bristol"
+BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
 M64 = 1 << 64
 EDGE64 = [0, 1, 2, (1 << 63) - 1, 1 << 63, M64 - 2, M64 - 1]
 

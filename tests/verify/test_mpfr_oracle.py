@@ -5,8 +5,8 @@ The two are written separately on purpose (tests must not trust product
 code); this file checks that they still say the same thing: every valid
 (4, 4) word and pair exhaustively, and a few thousand random words and pairs
 (edge pairs included) at (8, 5) and (11, 6), where saturation and flush are
-frequent. The sum rule is cross-checked in test_float_gadgets.py
-(``test_checking_sum_rule_matches_the_fraction_rule``).
+frequent; and check's integer-shift sum rule against the Fraction one
+(``sum_rule`` in tests/float_oracles.py) on random rows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,16 @@ from __future__ import annotations
 import random
 
 import pytest
-from float_oracles import Mpfr, edge_pairs, exact_prod, pack, random_word, valid_words
+from float_oracles import (
+    Mpfr,
+    edge_pairs,
+    exact_prod,
+    pack,
+    random_word,
+    sum_rows,
+    sum_rule,
+    valid_words,
+)
 
 from tc0.verify.mpfr_oracle import MpfrOracle
 from tc0.verify.words import Words
@@ -126,3 +135,15 @@ def test_prod_agrees_random(rnd, p, e):
     rows = [[random_word(rnd, p, e, rnd.randint(-(2 ** (e - 3)), 2 ** (e - 3))) for _ in range(rnd.randint(1, 5))]
             for _ in range(2000)]
     assert not _disagreements(lambda *r: ours.prod(r), lambda *r: exact_prod(theirs, r), rows)
+
+
+# ---------------------------------------------------------------------------
+# the sum rule
+
+
+@pytest.mark.parametrize("p, e, m", [(8, 9, 1), (8, 9, 3), (8, 9, 16), (16, 8, 7), (4, 4, 64)])
+def test_checking_sum_rule_matches_the_fraction_rule(rnd, p, e, m):
+    """check's integer-shift sum rule against the Fraction one of float_oracles."""
+    ours, theirs = MpfrOracle(Words(p, e)), Mpfr(p, e)
+    rows = sum_rows(rnd, p, e, m, 200) + [[0] * m]
+    assert [ours.sum_rule(r) for r in rows] == [sum_rule(theirs, r) for r in rows]

@@ -1,27 +1,35 @@
-"""Integer gadgets (tc0.compiler.gadgets.integer) and the gadget catalog, checked
-against Python integers.
+"""Integer gadgets (tc0.compiler.gadgets.integer), checked against Python
+integers.
 
 Every test builds a circuit, simulates it on one batch of inputs, and compares
 each output with the value Python's unbounded integers give. The expected
 values are computed only from the specification (``x + y``, ``x < y``, ...),
 never from the library. Widths up to 4 are exhaustive; wider widths use edge
 cases (0, 1, all ones, the top bit alone, alternating patterns, carries that
-ripple through every bit, equal and nearly equal operands) plus random values.
-"""
+ripple through every bit, equal and nearly equal operands) plus random values
+(tests/int_cases.py)."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
-import numpy as np
 import pytest
+from int_cases import (
+    assert_all_equal,
+    concat,
+    edge_values,
+    from_bits,
+    number_lists,
+    operand_pairs,
+    rand_value,
+    to_bits,
+)
 
 import tc0
 from tc0 import Builder
-from tc0.errors import GadgetError, Tc0Error
-from tc0.compiler import catalog
 from tc0.compiler.gadgets import integer
+from tc0.errors import GadgetError
 
 SMALL_WIDTHS = [1, 2, 3, 4]
 WIDE_WIDTHS = [8, 16, 32, 63, 64]
@@ -29,29 +37,6 @@ ALL_WIDTHS = SMALL_WIDTHS + WIDE_WIDTHS
 
 
 # --------------------------------------------------------------------------- helpers
-def to_bits(values, width: int) -> np.ndarray:
-    """Python ints -> (batch, width) uint8 bits, least significant first."""
-    nbytes = (width + 7) // 8
-    for v in values:
-        assert 0 <= v < (1 << width), f"test bug: {v} does not fit in {width} bits"
-    buf = b"".join(int(v).to_bytes(nbytes, "little") for v in values)
-    arr = np.frombuffer(buf, dtype=np.uint8).reshape(len(values), nbytes)
-    return np.unpackbits(arr, axis=1, bitorder="little")[:, :width].copy()
-
-
-def from_bits(bits: np.ndarray) -> list[int]:
-    """(batch, width) 0/1 bits, least significant first -> Python ints."""
-    bits = np.asarray(bits, dtype=np.uint8)
-    assert set(np.unique(bits)) <= {0, 1}
-    packed = np.packbits(bits, axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
-
-
-def concat(numbers, width: int) -> int:
-    """Numbers concatenated into one port value, number j at bits j*width upward."""
-    return sum(v << (j * width) for j, v in enumerate(numbers))
-
-
 def run(build, inputs: dict[str, tuple[int, list[int]]]):
     """Build a circuit with input ports ``{name: (width, values)}`` and the
     outputs ``build(b, **port_ids)`` returns; simulate it on the values in one
@@ -68,62 +53,6 @@ def run(build, inputs: dict[str, tuple[int, list[int]]]):
 
 def out_width(circuit, name: str) -> int:
     return len(circuit.outputs[name])
-
-
-def assert_all_equal(got, want, label: str, *context):
-    """Compare lists elementwise and report the first few mismatches with their inputs."""
-    assert len(got) == len(want)
-    bad = [i for i, (g, w) in enumerate(zip(got, want)) if g != w]
-    if bad:
-        lines = [f"{label}: {len(bad)} of {len(want)} wrong"]
-        for i in bad[:5]:
-            args = ", ".join(str(c[i]) for c in context)
-            lines.append(f"  inputs ({args}): got {got[i]}, want {want[i]}")
-        pytest.fail("\n".join(lines))
-
-
-def edge_values(w: int) -> list[int]:
-    """Interesting W-bit values: extremes, the top bit, alternating patterns, runs."""
-    mask = (1 << w) - 1
-    alt = int("01" * w, 2) & mask  # ...0101
-    vals = {0, 1, 2, 3, mask, mask - 1, mask >> 1, 1 << (w - 1), (1 << (w - 1)) - 1, (1 << (w - 1)) + 1, alt,
-            alt ^ mask, (mask >> (w // 2)) << (w // 2), mask >> (w // 2)}
-    for k in (1, w // 3, w // 2, w - 1):
-        vals.add((1 << k) - 1)
-        vals.add(1 << k)
-    return sorted(v & mask for v in vals)
-
-
-def rand_value(rnd: random.Random, w: int) -> int:
-    """Uniform, or with a random bit length (so values of all sizes appear)."""
-    if rnd.random() < 0.5:
-        return rnd.getrandbits(w)
-    return rnd.getrandbits(rnd.randint(0, w))
-
-
-def operand_pairs(w: int, rnd: random.Random, n_random: int = 400) -> tuple[list[int], list[int]]:
-    """All pairs for w <= 4; otherwise edge x edge, carry ripples, equal and
-    nearly equal pairs, and random pairs."""
-    mask = (1 << w) - 1
-    if w <= 4:
-        pairs = list(itertools.product(range(1 << w), repeat=2))
-    else:
-        edges = edge_values(w)
-        pairs = list(itertools.product(edges, repeat=2))
-        for k in range(w + 1):
-            pairs.append(((1 << k) - 1, 1))  # carry ripples through the low k bits
-            pairs.append((1, (1 << k) - 1))
-            pairs.append((mask, 1 << min(k, w - 1)))
-        for _ in range(n_random // 4):
-            x = rand_value(rnd, w)
-            pairs.append((x, x))  # equal
-            pairs.append((x, x ^ (1 << rnd.randrange(w))))  # differ in one bit
-            pairs.append((x, mask ^ x))  # sum all ones, no carry
-            pairs.append((x, ((mask ^ x) + 1) & mask))  # sum 2^W: a carry through every bit
-        for _ in range(n_random):
-            pairs.append((rand_value(rnd, w), rand_value(rnd, w)))
-    xs, ys = zip(*pairs)
-    return list(xs), list(ys)
 
 
 # --------------------------------------------------------------------------- add / sub
@@ -348,20 +277,8 @@ EXHAUSTIVE_SUMS = [(w, m) for w in SMALL_WIDTHS for m in range(1, 13) if (1 << w
 RANDOM_SUMS = [(w, m) for w in WIDE_WIDTHS for m in (1, 2, 3, 4, 5, 7, 8, 16, 17, 33, 64)] + [(2, 64), (3, 9), (1, 64)]
 
 
-def _number_lists(w, m, rnd, n_random=150):
-    mask = (1 << w) - 1
-    if (1 << w) ** m <= 5000:
-        return [list(t) for t in itertools.product(range(1 << w), repeat=m)]
-    lists = [[0] * m, [mask] * m, [1] * m, [mask if j % 2 else 0 for j in range(m)], [1 << (w - 1)] * m,
-             [(mask ^ (1 << (j % w))) for j in range(m)]]
-    pool = edge_values(w)
-    lists += [[rnd.choice(pool) for _ in range(m)] for _ in range(n_random // 3)]
-    lists += [[rand_value(rnd, w) for _ in range(m)] for _ in range(n_random)]
-    return lists
-
-
 def _check_sum(w, m, rnd, column_first=True):
-    lists = _number_lists(w, m, rnd)
+    lists = number_lists(w, m, rnd)
     build = lambda b, x: {"y": integer.iterated_sum(b, x.reshape(m, w), column_first=column_first)}  # noqa: E731
     out, c = run(build, {"x": (m * w, [concat(ns, w) for ns in lists])})
     assert out_width(c, "y") == w + (m - 1).bit_length()
@@ -432,6 +349,19 @@ def test_sum_rows_zero_padding_above_width():
     out, c = run(lambda b, x: {"y": integer.sum_rows(b, x.reshape(3, 2), 9)}, {"x": (6, list(range(64)))})
     assert out_width(c, "y") == 9
     assert out["y"] == [sum((v >> (2 * r)) & 3 for r in range(3)) for v in range(64)]
+
+
+def test_sum_rows_uniform_depth_for_every_row_count():
+    from tc0 import Builder
+    from tc0.compiler.gadgets import integer
+
+    def depth(rows):
+        b = Builder()
+        x = b.input("x", 5 * rows).reshape(rows, 5)
+        b.output("y", integer.sum_rows(b, x, 8, uniform=True))
+        return b.build().depth
+
+    assert depth(3) == depth(2) == depth(4), {h: depth(h) for h in (2, 3, 4, 5)}
 
 
 # --------------------------------------------------------------------------- multiply
@@ -517,7 +447,7 @@ def test_multiply_kept_bits(wx, wy, rnd):
 
 @pytest.mark.parametrize("w,m", [(2, 3), (3, 5), (8, 9)])
 def test_iterated_sum_kept_width(w, m, rnd):
-    lists = _number_lists(w, m, rnd, n_random=60)
+    lists = number_lists(w, m, rnd, n_random=60)
     for width in range(1, w + (m - 1).bit_length() + 1):
         out, c = run(lambda b, x: {"y": integer.iterated_sum(b, x.reshape(m, w), width=width)},
                      {"x": (m * w, [concat(ns, w) for ns in lists])})
@@ -589,7 +519,7 @@ MAXIMA = {"all_pairs": integer.maximum, "thresholds": integer.maximum_by_thresho
 
 
 def _check_max(w, m, rnd, maximum=integer.maximum):
-    lists = _number_lists(w, m, rnd)
+    lists = number_lists(w, m, rnd)
     if (1 << w) ** m > 5000:  # ties: draw from a tiny pool so equal maxima are common
         pool = [rand_value(rnd, w) for _ in range(3)]
         lists += [[rnd.choice(pool) for _ in range(m)] for _ in range(100)]
@@ -642,89 +572,3 @@ def test_binary_gadgets_batched(rnd):
     assert out["d"] == [concat([(x - y) % (1 << (w + 1)) for x, y in r], w + 1) for r in rows]
     assert out["p"] == [concat([x * y for x, y in r], 2 * w) for r in rows]
     assert out["lt"] == [concat([int(x < y) for x, y in r], 1) for r in rows]
-
-
-# --------------------------------------------------------------------------- catalog
-def _catalog_run(name, bits, m, inputs):
-    c = catalog.compile_gadget(name, bits, m)
-    widths = dict(c.inputs)
-    result = tc0.simulate(c, {p: to_bits(v, widths[p]) for p, v in inputs.items()})
-    return c, {p: from_bits(v) for p, v in result.items()}
-
-
-def test_catalog_lists_expected_names():
-    assert set(catalog.GADGETS) >= {"int:add", "int:sub", "int:mul", "int:cmp", "int:sum", "int:max"}
-
-
-@pytest.mark.parametrize("name,op,out_w", [
-    ("int:add", lambda a, b, w: a + b, lambda w: w + 1),
-    ("int:sub", lambda a, b, w: (a - b) % (1 << (w + 1)), lambda w: w + 1),
-    ("int:mul", lambda a, b, w: a * b, lambda w: 2 * w),
-])
-@pytest.mark.parametrize("bits", [1, 3, 8, 64])
-def test_catalog_binary(name, op, out_w, bits, rnd):
-    xs, ys = operand_pairs(bits, rnd, n_random=100)
-    c, out = _catalog_run(name, bits, None, {"a": xs, "b": ys})
-    assert c.inputs == {"a": bits, "b": bits}
-    assert {p: len(v) for p, v in c.outputs.items()} == {"y": out_w(bits)}
-    assert_all_equal(out["y"], [op(a, b, bits) for a, b in zip(xs, ys)], f"{name} bits={bits}", xs, ys)
-
-
-@pytest.mark.parametrize("bits", [1, 4, 8, 64, 256])
-def test_catalog_cmp(bits, rnd):
-    xs, ys = operand_pairs(bits, rnd, n_random=100)
-    c, out = _catalog_run("int:cmp", bits, None, {"a": xs, "b": ys})
-    assert c.inputs == {"a": bits, "b": bits}
-    assert {p: len(v) for p, v in c.outputs.items()} == {"lt": 1, "eq": 1}
-    assert_all_equal(out["lt"], [int(a < b) for a, b in zip(xs, ys)], f"int:cmp lt bits={bits}", xs, ys)
-    assert_all_equal(out["eq"], [int(a == b) for a, b in zip(xs, ys)], f"int:cmp eq bits={bits}", xs, ys)
-
-
-@pytest.mark.parametrize("name,op,out_w", [
-    ("int:sum", sum, lambda w, m: w + (m - 1).bit_length()),
-    ("int:max", max, lambda w, m: w),
-])
-@pytest.mark.parametrize("bits,m", [(1, 1), (3, 2), (4, 3), (8, 4), (5, 9), (16, 17), (64, 5)])
-def test_catalog_over_m(name, op, out_w, bits, m, rnd):
-    lists = _number_lists(bits, m, rnd, n_random=60)
-    c, out = _catalog_run(name, bits, m, {"x": [concat(ns, bits) for ns in lists]})
-    assert c.inputs == {"x": bits * m}
-    assert {p: len(v) for p, v in c.outputs.items()} == {"y": out_w(bits, m)}
-    assert_all_equal(out["y"], [op(ns) for ns in lists], f"{name} bits={bits} m={m}", lists)
-
-
-def test_catalog_upper_bounds_accepted():
-    assert catalog.compile_gadget("int:sum", 2, 256).inputs == {"x": 512}
-    assert catalog.compile_gadget("int:max", 1, 128).inputs == {"x": 128}
-    assert catalog.compile_gadget("int:cmp", 256).inputs == {"a": 256, "b": 256}
-
-
-@pytest.mark.parametrize("name,bits,m", [
-    ("int:nope", 8, None),
-    ("", 8, None),
-    ("add", 8, None),
-    ("int:add", 0, None),
-    ("int:add", -3, None),
-    ("int:add", 257, None),
-    ("int:cmp", 257, None),
-    ("int:mul", 65, None),
-    ("int:add", 8, 2),  # binary gadgets take no m
-    ("int:cmp", 8, 1),
-    ("int:sum", 8, None),  # m is required
-    ("int:max", 8, None),
-    ("int:sum", 8, 0),
-    ("int:sum", 8, -1),
-    ("int:sum", 8, 257),
-    ("int:max", 8, 129),
-    ("int:sum", 0, 4),
-])
-def test_catalog_errors(name, bits, m):
-    with pytest.raises(GadgetError):
-        catalog.compile_gadget(name, bits, m)
-
-
-def test_gadget_error_is_a_tc0_error():
-    with pytest.raises(Tc0Error):
-        catalog.compile_gadget("int:nope", 8)
-    with pytest.raises(ValueError):
-        catalog.compile_gadget("int:nope", 8)

@@ -1,0 +1,30 @@
+"""Fixtures of the export tests: ``adder64`` (the shared Bristol adder,
+imported once per module) and ``circuit``, which runs a test on each circuit
+under test (tests/export_circuits.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from export_circuits import maj_circuit, raw_circuit
+
+from tc0 import Circuit
+from tc0.io.bristol import read_bristol
+
+BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
+
+
+@pytest.fixture(scope="module")
+def adder64() -> Circuit:
+    path = BRISTOL / "adder64.txt"
+    if not path.exists():
+        pytest.skip(f"Bristol test circuits not found: {path} is absent (needs ../shared/circuits/bristol)")
+    return read_bristol(path)
+
+
+@pytest.fixture(params=["maj", "raw", "adder64"])
+def circuit(request) -> Circuit:
+    if request.param == "adder64":
+        return request.getfixturevalue("adder64")
+    return maj_circuit() if request.param == "maj" else raw_circuit()
