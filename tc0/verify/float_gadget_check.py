@@ -1,8 +1,7 @@
 """``tc0 check`` of a float gadget: its circuit run on many inputs and
 compared with the p-bit reference and with an independent oracle.
 
-For a float gadget (``check_float_gadget``) every case goes through three
-computations:
+Every case goes through three computations (``check_float_gadget``):
 
 * the circuit (``tc0.simulate``, one batch for all cases);
 * the p-bit reference (``tc0.numerics.reference``) on the same words: the
@@ -26,14 +25,8 @@ MPFR's exponent range in this build is about +-2^30, so formats with e > 28
 skip the oracle (``oracle`` then says so and ``max_ulp_vs_mpfr`` is None);
 the circuit is still compared with the reference.
 
-The inputs (``float_cases``) are edge cases (every spelling of zero,
-+-max, +-smallest normal, +-1, exact ties, cancellation, results at the
-saturation and flush boundaries, ...) followed by ``samples`` random valid
-words whose exponents are drawn both over the full range and concentrated
-where the results are neither saturated nor flushed.
-
-``check_int_gadget`` compares an integer gadget with Python integers
-(exhaustively for binary gadgets of W <= 8 bits).
+The inputs are ``tc0.verify.float_cases``: edge cases, then ``samples``
+random valid words.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ class FlowARConfig(ModelConfig):
         if self.factor < 2 and self.scales > 1:
             raise ModelError(f"factor must be >= 2 with several scales, got {self.factor}", parameters=("factor",))
         if self.n % self.factor ** (self.scales - 1):
-            raise ModelError(f"n = {self.n} is not divisible by factor^(scales-1) = {self.factor ** (self.scales - 1)}",
+            raise ModelError(f"n {self.n} is not divisible by factor^(scales-1) = {self.factor ** (self.scales - 1)}",
                              parameters=("n",))
         if self.times and len(self.times) != self.scales:
             raise ModelError(f"times gives {len(self.times)} timestep(s) for {self.scales} scale(s)",

@@ -100,7 +100,7 @@ def _attention_score_bound(cfg, weights) -> float:
 
 def _n_divisible_by_factor(cfg: FlowARConfig) -> None:
     if cfg.n % cfg.factor:
-        raise ModelError(f"downsample: n = {cfg.n} is not divisible by factor = {cfg.factor}", parameters=("n", "factor"))
+        raise ModelError(f"downsample: n {cfg.n} is not divisible by factor {cfg.factor}", parameters=("n", "factor"))
 
 
 def _spec(name, summary, inputs, weights, forward, **options) -> ModuleSpec:
