@@ -134,7 +134,8 @@ def _module_options(fn):
         click.option("--hidden", type=int, default=None, help="FFN hidden width m [default: c]."),
         click.option("--t", "times", default=None, metavar="T[,T...]",
                      help="Timestep(s) in [0, 1]: one for flow-matching, K for flowar [default: 0.5 each]."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seed of the random weights (gadget checks: of their cases)."),
         click.option("--bound", type=float, default=None,
                      help="Seeded weights uniform in [-R, R] [default: 1/sqrt(fan-in) for matrices, 1/2 for vectors]."),
         click.option("--weights", "weights_file", type=click.Path(dir_okay=False), default=None,
@@ -364,7 +365,8 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("--factor", "-a", type=int, default=2, show_default=True, help="Factor a of flowar and resampling.")
 @click.option("--max-gates", type=int, default=12_000_000, show_default=True,
               help="Skip (and say so) points estimated above this many gates.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights (constants).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the weights (constants).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json", "html"]), default="markdown", show_default=True)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
               help="File to write (required for html; markdown/json go to stdout without it).")
@@ -439,7 +441,7 @@ def _json_ready(value):
 @click.option("--bits", "-W", type=int, default=None, help="Gadgets: bit width W of integer gadgets [default: 16].")
 @click.option("--samples", type=int, default=None,
               help="Random cases [default: 8 input sets for modules; 10000 for gadgets, edge cases on top].")
-@click.option("--case-seed", type=int, default=0, show_default=True,
+@click.option("--case-seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Modules: seed of the random input sets (gadgets: --seed seeds their cases).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context

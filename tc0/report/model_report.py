@@ -32,7 +32,7 @@ from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
 from tc0.models.backends import Float64Backend
 from tc0.models.compile import build_circuit
-from tc0.models.config import ModelConfig
+from tc0.models.config import ModelConfig, positive_int
 from tc0.models.estimate import estimate
 from tc0.models.module import Family, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, prepare
@@ -79,8 +79,13 @@ class ReportPlan:
                 raise ReportError(f"{name} is empty", parameters=(name,))
             if any(not isinstance(v, int) or v < 1 for v in values):
                 raise ReportError(f"{name} values must be positive integers, got {list(values)}", parameters=(name,))
+        for name in ("c", "scales", "factor"):
+            positive_int(name, getattr(self, name))
         for p in self.p_values:
-            float_format(p, None)
+            try:
+                float_format(p, None)
+            except ValueError as exc:
+                raise ReportError(f"p_values: {exc}", parameters=("p_values",)) from None
         if self.max_gates < 1:
             raise ReportError(f"max_gates must be >= 1, got {self.max_gates}", parameters=("max_gates",))
 
