@@ -30,7 +30,7 @@ from tc0.compiler.catalog import float_format
 from tc0.compiler.gadgets.floats import SCOPES
 from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
-from tc0.models.backends import Float64Backend
+from tc0.models.backends import value_backend
 from tc0.models.compile import build_circuit
 from tc0.models.config import ModelConfig, positive_int
 from tc0.models.estimate import estimate
@@ -228,7 +228,7 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress
             row[f"{name}_estimate"] = estimate(spec, prepared, fmt, weights).gates
             x = random_inputs(spec, prepared, seed=plan.seed + 1)
             start = time.perf_counter()
-            outputs[name] = np.asarray(run(spec, prepared, Float64Backend(), x, weights))
+            outputs[name] = np.asarray(run(spec, prepared, value_backend("float64"), x, weights))
             row[f"{name}_float64_seconds"] = round(time.perf_counter() - start, 4)
             if prepared.poly is not None:
                 row.update(fast_plan(prepared))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tc0.errors import ModelError
-from tc0.models.backends import Float64Backend, PbitBackend
+from tc0.models.backends import value_backend
 from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
 from tc0.models.config import ModelConfig
 from tc0.models.module import ModuleSpec, random_inputs
@@ -57,7 +57,7 @@ def check_module(
     out_bits = simulate(circuit, fmt.port_bits(words))["Y"]
     simulated = time.perf_counter()
     circuit_words = fmt.from_bits(out_bits.reshape(samples, -1, fmt.width))
-    pbit, float64_backend = PbitBackend(fmt), Float64Backend()
+    pbit, float64_backend = value_backend("pbit", fmt), value_backend("float64")
     reference = np.stack([np.asarray(run(spec, cfg, pbit, case, weights)).reshape(-1) for case in cases])
     exact_weights = rounded(fmt, weights)
     float64 = np.stack([float64_backend.values(run(spec, cfg, float64_backend, rounded(fmt, case), exact_weights))
