@@ -44,11 +44,6 @@ def raw_circuit() -> Circuit:
     return circuit_from_gates({"a": 2, "b": 2}, gates, {"y": list(range(6, 14)), "z": [0, 1, 3]})
 
 
-def random_inputs(circuit: Circuit, batch: int = 300, seed: int = 7) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {name: rng.integers(0, 2, size=(batch, w), dtype=np.uint8) for name, w in circuit.inputs.items()}
-
-
 def ports_from_nets(values: dict[str, np.ndarray], circuit: Circuit) -> dict[str, np.ndarray]:
     return {
         name: np.stack([values[f"{name}[{j}]"] for j in range(len(ids))], axis=1).astype(np.uint8)

@@ -1,6 +1,6 @@
 """Python-int cases for the integer gadget and catalog tests
 (tests/compiler/test_integer_gadgets.py, tests/compiler/test_catalog.py):
-bits in and out of ports, edge and random operands, and a comparison that
+edge and random operands, and a comparison that
 reports the first mismatches with their inputs."""
 
 from __future__ import annotations
@@ -8,26 +8,7 @@ from __future__ import annotations
 import itertools
 import random
 
-import numpy as np
 import pytest
-
-
-def to_bits(values, width: int) -> np.ndarray:
-    """Python ints -> (batch, width) uint8 bits, least significant first."""
-    nbytes = (width + 7) // 8
-    for v in values:
-        assert 0 <= v < (1 << width), f"test bug: {v} does not fit in {width} bits"
-    buf = b"".join(int(v).to_bytes(nbytes, "little") for v in values)
-    arr = np.frombuffer(buf, dtype=np.uint8).reshape(len(values), nbytes)
-    return np.unpackbits(arr, axis=1, bitorder="little")[:, :width].copy()
-
-
-def from_bits(bits: np.ndarray) -> list[int]:
-    """(batch, width) 0/1 bits, least significant first -> Python ints."""
-    bits = np.asarray(bits, dtype=np.uint8)
-    assert set(np.unique(bits)) <= {0, 1}
-    packed = np.packbits(bits, axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 def concat(numbers, width: int) -> int:

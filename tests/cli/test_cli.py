@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bristol_files import BRISTOL_DIR
 
 import tc0
 from cli_helpers import fails, no_temp_files, ok
 
-BRISTOL_DIR = Path(__file__).resolve().parents[3] / "shared" / "circuits" / "bristol"
 ADDER64 = BRISTOL_DIR / "adder64.txt"
 
 

@@ -14,17 +14,10 @@ import random
 
 import numpy as np
 import pytest
+from int_simulation import from_bits, to_bits
 
 import tc0
 from tc0.compiler.gadgets.crt import iterated_product, prime_plan
-
-
-def to_bits(values: list[int], width: int) -> np.ndarray:
-    return np.array([[(v >> j) & 1 for j in range(width)] for v in values], dtype=np.uint8)
-
-
-def from_bits(bits: np.ndarray) -> list[int]:
-    return [sum(int(b) << j for j, b in enumerate(row)) for row in bits]
 
 
 def product_circuit(w: int, m: int, lead=()):

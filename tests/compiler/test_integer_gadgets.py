@@ -19,12 +19,11 @@ from int_cases import (
     assert_all_equal,
     concat,
     edge_values,
-    from_bits,
     number_lists,
     operand_pairs,
     rand_value,
-    to_bits,
 )
+from int_simulation import from_bits, to_bits
 
 import tc0
 from tc0 import Builder
@@ -352,9 +351,6 @@ def test_sum_rows_zero_padding_above_width():
 
 
 def test_sum_rows_uniform_depth_for_every_row_count():
-    from tc0 import Builder
-    from tc0.compiler.gadgets import integer
-
     def depth(rows):
         b = Builder()
         x = b.input("x", 5 * rows).reshape(rows, 5)

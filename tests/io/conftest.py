@@ -4,23 +4,16 @@ under test (tests/export_circuits.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from bristol_files import bristol_path
 from export_circuits import maj_circuit, raw_circuit
 
 from tc0 import Circuit
 from tc0.io.bristol import read_bristol
 
-BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
-
-
 @pytest.fixture(scope="module")
 def adder64() -> Circuit:
-    path = BRISTOL / "adder64.txt"
-    if not path.exists():
-        pytest.skip(f"Bristol test circuits not found: {path} is absent (needs ../shared/circuits/bristol)")
-    return read_bristol(path)
+    return read_bristol(bristol_path("adder64.txt"))
 
 
 @pytest.fixture(params=["maj", "raw", "adder64"])

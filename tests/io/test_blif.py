@@ -20,8 +20,8 @@ from export_circuits import (
     assert_same_outputs,
     maj_circuit,
     ports_from_nets,
-    random_inputs,
 )
+from int_simulation import random_inputs
 
 from tc0 import Builder, Circuit
 from tc0.errors import ExportError
@@ -82,7 +82,7 @@ def eval_blif(text: str, circuit: Circuit, inputs: dict[str, np.ndarray]) -> dic
 def test_blif_function_matches_simulator(circuit, tmp_path):
     path = tmp_path / "c.blif"
     write_blif(circuit, path)
-    inputs = random_inputs(circuit)
+    inputs = random_inputs(circuit, 300, 7)
     assert_same_outputs(eval_blif(path.read_text(), circuit, inputs), circuit, inputs)
 
 
@@ -128,5 +128,5 @@ def test_blif_through_yosys_and_abc(circuit, tmp_path):
     write_blif(circuit, src)
     script = f"read_blif {src}; techmap; opt; abc -g AND,OR,XOR; opt_clean; write_blif {dst}"
     subprocess.run(["yosys", "-q", "-p", script], check=True, capture_output=True, timeout=120)
-    inputs = random_inputs(circuit, seed=11)
+    inputs = random_inputs(circuit, 300, 11)
     assert_same_outputs(eval_blif(dst.read_text(), circuit, inputs), circuit, inputs)

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bristol_files import bristol_path
+from int_simulation import from_bits, to_bits
 from handmade import circuit_from_gates
 
 from tc0 import Builder, Circuit, Kind, simulate
 from tc0.errors import FormatError
 from tc0.io.bristol import parse_bristol, read_bristol, write_bristol
 
-BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
 M64 = 1 << 64
 EDGE64 = [0, 1, 2, (1 << 63) - 1, 1 << 63, M64 - 2, M64 - 1]
 
@@ -34,27 +35,11 @@ def bristol():
     cache: dict[str, Circuit] = {}
 
     def load(name: str) -> Circuit:
-        path = BRISTOL / name
-        if not path.exists():
-            pytest.skip(f"Bristol test circuits not found: {path} is absent (needs ../shared/circuits/bristol)")
         if name not in cache:
-            cache[name] = read_bristol(path)
+            cache[name] = read_bristol(bristol_path(name))
         return cache[name]
 
     return load
-
-
-def to_bits(values, width: int) -> np.ndarray:
-    """Python ints -> (batch, width) bits, least significant first."""
-    nbytes = (width + 7) // 8
-    raw = b"".join(int(v).to_bytes(nbytes, "little") for v in values)
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), nbytes)
-    return np.unpackbits(rows, axis=1, bitorder="little")[:, :width]
-
-
-def from_bits(bits: np.ndarray) -> list[int]:
-    """(batch, width) bits, least significant first -> Python ints."""
-    return [int.from_bytes(row.tobytes(), "little") for row in np.packbits(bits, axis=1, bitorder="little")]
 
 
 def run(circuit: Circuit, *operands) -> list[list[int]]:

@@ -19,8 +19,8 @@ from export_circuits import (
     assert_same_outputs,
     maj_circuit,
     ports_from_nets,
-    random_inputs,
 )
+from int_simulation import random_inputs
 
 from tc0 import Builder, Circuit
 from tc0.errors import ExportError
@@ -67,7 +67,7 @@ def test_graphml_round_trip(circuit, tmp_path):
     assert_graph_measures(graph, circuit)
     ports = {(data["port"], data["bit"]) for _, data in graph.nodes(data=True) if data["type"] == "INPUT"}
     assert ports == {(p, j) for p, w in circuit.inputs.items() for j in range(w)}
-    inputs = random_inputs(circuit)
+    inputs = random_inputs(circuit, 300, 7)
     assert_same_outputs(eval_graph(graph, circuit, inputs), circuit, inputs)
 
 
@@ -119,7 +119,7 @@ def test_dot_round_trip(circuit, tmp_path):
     assert sorted(graph.edges(data="multiplicity")) == sorted(expected.edges(data="multiplicity"))
     assert graph.graph == expected.graph
     assert_graph_measures(graph, circuit)
-    inputs = random_inputs(circuit)
+    inputs = random_inputs(circuit, 300, 7)
     assert_same_outputs(eval_graph(graph, circuit, inputs), circuit, inputs)
 
 

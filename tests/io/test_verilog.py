@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bristol_files import BRISTOL_DIR
+from int_simulation import random_inputs
 
 from tc0 import Builder, Kind, simulate
 from tc0.ir.measures import gate_counts
@@ -16,7 +18,6 @@ from tc0.errors import CircuitError
 from tc0.io.bristol import read_bristol
 from tc0.io.verilog import verilog_name, write_verilog
 
-BRISTOL = Path(__file__).resolve().parents[3] / "shared/circuits/bristol"
 needs_icarus = pytest.mark.skipif(
     shutil.which("iverilog") is None or shutil.which("vvp") is None,
     reason="Icarus Verilog (iverilog and vvp) is not on PATH",
@@ -92,10 +93,6 @@ def mixed_circuit():
     return b.build()
 
 
-def random_inputs(circuit, batch, seed=0):
-    rng = np.random.default_rng(seed)
-    return {p: rng.integers(0, 2, size=(batch, w), dtype=np.uint8) for p, w in circuit.inputs.items()}
-
 
 @needs_icarus
 def test_mixed_circuit_matches_icarus(tmp_path):
@@ -114,7 +111,7 @@ def test_mixed_circuit_matches_icarus(tmp_path):
 
 @needs_icarus
 def test_adder64_matches_icarus(tmp_path):
-    circuit = read_bristol(BRISTOL / "adder64.txt")
+    circuit = read_bristol(BRISTOL_DIR / "adder64.txt")
     inputs = random_inputs(circuit, 200, seed=1)
     expected = simulate(circuit, inputs)
     got = run_icarus(circuit, inputs, tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from int_simulation import random_inputs
 
 import tc0
 from tc0.simulator import layout
@@ -93,10 +94,6 @@ def raw_circuit(seed: int, n_gates: int = 120, max_fanin: int = 9) -> Circuit:
         outputs=outputs,
     )
 
-
-def random_inputs(circuit: Circuit, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {p: rng.integers(0, 2, size=(batch, w), dtype=np.uint8) for p, w in circuit.inputs.items()}
 
 
 @pytest.fixture(params=["chosen ring", "smallest ring"])
