@@ -6,8 +6,10 @@ Layout (documented in docs/circuit-format.md): arrays ``kind`` (uint8),
 ``format``, ``version``, ``inputs`` and ``outputs`` as ``[name, width]`` lists
 in port order, ``scopes``). Loading checks every invariant of the node schema,
 so a truncated, edited or hostile file is a ``CircuitFileError``, never a
-crash or a wrong circuit. ``tc0.Circuit.save`` and ``Circuit.load`` call
-``write`` and ``read``.
+crash or a wrong circuit. Loading holds little beyond the circuit's own
+arrays: each is decompressed straight into its one allocation, and the node
+checks run in a compiled sweep that allocates nothing. ``tc0.Circuit.save``
+and ``Circuit.load`` call ``write`` and ``read``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from numba import njit
 
 from tc0.errors import CircuitFileError
-from tc0.files import atomic_write, read_npz
+from tc0.files import atomic_write, read_npz_arrays
 from tc0.ir.schema import FIRST_INPUT, Kind
 
 FORMAT_NAME = "tc0-circuit"
 FORMAT_VERSION = 1
+#: the arrays of a circuit file, name -> (dtype, ndim), in the order ``write`` stores them
+ARRAYS = {
+    "kind": (np.uint8, 1),
+    "offsets": (np.int64, 1),
+    "fanins": (np.int32, 1),
+    "scope": (np.int32, 1),
+    "output_ids": (np.int64, 1),
+    "meta": (np.uint8, 1),
+}
 
 
 def write(circuit, path) -> None:
@@ -46,22 +58,11 @@ def write(circuit, path) -> None:
 
 def read(path) -> dict:
     """The fields of the ``Circuit`` stored at ``path`` (a file ``write`` made), validated."""
-    arrays = read_npz(path, CircuitFileError, "tc0 circuit file")
+    arrays = read_npz_arrays(path, CircuitFileError, "tc0 circuit file", ARRAYS)
     try:
         return _from_arrays(arrays)
     except CircuitFileError as exc:
         raise CircuitFileError(f"{path}: {exc}") from None
-
-
-def _need(arrays, name, dtype, ndim=1) -> np.ndarray:
-    if name not in arrays:
-        raise CircuitFileError(f"missing array {name!r}")
-    arr = arrays[name]
-    if not isinstance(arr, np.ndarray):
-        raise CircuitFileError(f"array {name!r} is not stored in .npy format")
-    if arr.dtype != np.dtype(dtype) or arr.ndim != ndim:
-        raise CircuitFileError(f"array {name!r} must be {ndim}-D {np.dtype(dtype).name}, got {arr.ndim}-D {arr.dtype}")
-    return arr
 
 
 def _ports(meta, key):
@@ -87,9 +88,8 @@ def _ports(meta, key):
 
 
 def _from_arrays(arrays) -> dict:
-    meta_raw = _need(arrays, "meta", np.uint8)
     try:
-        meta = json.loads(meta_raw.tobytes().decode())
+        meta = json.loads(arrays["meta"].tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CircuitFileError("metadata is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
@@ -101,11 +101,8 @@ def _from_arrays(arrays) -> dict:
     if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
         raise CircuitFileError("meta 'scopes' must be a non-empty list of strings")
 
-    kind = _need(arrays, "kind", np.uint8)
-    offsets = _need(arrays, "offsets", np.int64)
-    fanins = _need(arrays, "fanins", np.int32)
-    scope = _need(arrays, "scope", np.int32)
-    output_ids = _need(arrays, "output_ids", np.int64)
+    kind, offsets, fanins, scope = arrays["kind"], arrays["offsets"], arrays["fanins"], arrays["scope"]
+    output_ids = arrays["output_ids"]
     n = len(kind)
     n_in = sum(inputs.values())
     first_gate = FIRST_INPUT + n_in
@@ -115,23 +112,9 @@ def _from_arrays(arrays) -> dict:
         raise CircuitFileError("offsets/scope lengths do not match the node count")
     if kind[0] != Kind.CONST0 or kind[1] != Kind.CONST1:
         raise CircuitFileError("nodes 0 and 1 must be the constants")
-    if np.any(kind[FIRST_INPUT:first_gate] != Kind.INPUT):
-        raise CircuitFileError("input nodes do not match the declared port widths")
-    gate_kinds = kind[first_gate:]
-    if np.any((gate_kinds < Kind.AND) | (gate_kinds > Kind.MAJ)):
-        raise CircuitFileError("a gate has an unknown type code")
-    if offsets[0] != 0 or offsets[-1] != len(fanins) or np.any(np.diff(offsets) < 0):
-        raise CircuitFileError("fan-in offsets are not a valid index")
-    counts = np.diff(offsets)
-    if np.any(counts[:first_gate] != 0):
-        raise CircuitFileError("a source node has fan-ins")
-    if np.any(counts[first_gate:] < 1):
-        raise CircuitFileError("a gate has no fan-in")
-    if np.any(counts[first_gate:][gate_kinds == Kind.NOT] != 1):
-        raise CircuitFileError("a NOT gate has fan-in other than 1")
-    owner = np.repeat(np.arange(n), counts)
-    if len(fanins) and (fanins.min() < 0 or np.any(fanins >= owner)):
-        raise CircuitFileError("a fan-in id is out of range or not before its gate (cycle or bad order)")
+    problem = _first_node_problem(kind, offsets, fanins, first_gate)
+    if problem != _NO_PROBLEM:
+        raise CircuitFileError(_NODE_PROBLEMS[problem])
     if len(scope) and (scope.min() < 0 or scope.max() >= len(scopes)):
         raise CircuitFileError("a scope id is out of range")
     n_out = sum(outputs.values())
@@ -145,3 +128,56 @@ def _from_arrays(arrays) -> dict:
         start += width
     return {"kind": kind, "offsets": offsets, "fanins": fanins, "scope": scope, "scopes": tuple(scopes),
             "inputs": inputs, "outputs": out_ports}
+
+
+#: what ``_first_node_problem`` finds, by the code it returns (``_NO_PROBLEM``: nothing)
+_NODE_PROBLEMS = (
+    "input nodes do not match the declared port widths",
+    "a gate has an unknown type code",
+    "fan-in offsets are not a valid index",
+    "a source node has fan-ins",
+    "a gate has no fan-in",
+    "a NOT gate has fan-in other than 1",
+    "a fan-in id is out of range or not before its gate (cycle or bad order)",
+)
+_BAD_INPUT, _BAD_GATE_KIND, _BAD_OFFSETS, _SOURCE_FANIN, _NO_FANIN, _BAD_NOT, _BAD_FANIN = range(len(_NODE_PROBLEMS))
+_NO_PROBLEM = -1
+_INPUT, _AND, _NOT, _MAJ = int(Kind.INPUT), int(Kind.AND), int(Kind.NOT), int(Kind.MAJ)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _first_node_problem(kind, offsets, fanins, first_gate):
+    """The code of the first problem in ``_NODE_PROBLEMS`` order that the node
+    arrays have, or ``_NO_PROBLEM``; allocates nothing. Needs ``len(kind) >=
+    first_gate`` and ``len(offsets) == len(kind) + 1``; reads ``fanins`` only
+    once the offsets are known to index it."""
+    n = len(kind)
+    for v in range(FIRST_INPUT, first_gate):
+        if kind[v] != _INPUT:
+            return _BAD_INPUT
+    for v in range(first_gate, n):
+        if kind[v] < _AND or kind[v] > _MAJ:
+            return _BAD_GATE_KIND
+    if offsets[0] != 0 or offsets[n] != len(fanins):
+        return _BAD_OFFSETS
+    source_fanin = no_fanin = bad_not = False
+    for v in range(n):
+        count = offsets[v + 1] - offsets[v]
+        if count < 0:
+            return _BAD_OFFSETS
+        if v < first_gate:
+            source_fanin |= count != 0
+        else:
+            no_fanin |= count < 1
+            bad_not |= kind[v] == _NOT and count != 1
+    if source_fanin:
+        return _SOURCE_FANIN
+    if no_fanin:
+        return _NO_FANIN
+    if bad_not:
+        return _BAD_NOT
+    for v in range(first_gate, n):
+        for j in range(offsets[v], offsets[v + 1]):
+            if fanins[j] < 0 or fanins[j] >= v:
+                return _BAD_FANIN
+    return _NO_PROBLEM

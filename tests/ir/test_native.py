@@ -1,8 +1,9 @@
 """The native ``.tc0`` circuit file (tc0.ir.native): save/load round trips,
 and validation on load. Edited arrays and metadata, truncated files, random
-bytes, bare .npy files, corrupt zip members and deeply nested metadata are
-rejected with a ``CircuitFileError``; random byte flips either are, or load
-exactly the saved circuit."""
+bytes, bare .npy files, corrupt zip members, lying .npy headers and zip
+directory sizes, and deeply nested metadata are rejected with a
+``CircuitFileError`` (edits with the message ``REFUSALS`` pins); random byte
+flips either are, or load exactly the saved circuit."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import itertools
 import json
 import random
+import re
 import struct
 import zipfile
 
@@ -163,6 +165,63 @@ EDITS = {
     "object array (pickle)": lambda a: _swap(a, "kind", np.array(list(a["kind"]), dtype=object)),
 }
 
+#: the message (after the path) each edit is refused with
+REFUSALS = {
+    "fanin points forward (cycle)": "a fan-in id is out of range or not before its gate (cycle or bad order)",
+    "fanin points at its own gate": "a fan-in id is out of range or not before its gate (cycle or bad order)",
+    "fanin out of range": "a fan-in id is out of range or not before its gate (cycle or bad order)",
+    "fanin negative": "a fan-in id is out of range or not before its gate (cycle or bad order)",
+    "output id out of range": "an output id is out of range",
+    "output id negative": "an output id is out of range",
+    "scope id out of range": "a scope id is out of range",
+    "scope id negative": "a scope id is out of range",
+    "fanins dtype int64": "array 'fanins' must be 1-D int32, got 1-D int64",
+    "kind dtype int32": "array 'kind' must be 1-D uint8, got 1-D int32",
+    "offsets dtype int32": "array 'offsets' must be 1-D int64, got 1-D int32",
+    "offsets dtype float": "array 'offsets' must be 1-D int64, got 1-D float64",
+    "output_ids dtype uint8": "array 'output_ids' must be 1-D int64, got 1-D uint8",
+    "fanins 2-D": "array 'fanins' must be 1-D int32, got 2-D int32",
+    "meta dtype int16": "array 'meta' must be 1-D uint8, got 1-D int16",
+    "meta not JSON": "metadata is not valid JSON",
+    "meta not UTF-8": "metadata is not valid JSON",
+    "meta JSON list": "not a tc0 circuit file (format tag missing)",
+    "meta empty": "metadata is not valid JSON",
+    "format tag wrong": "not a tc0 circuit file (format tag missing)",
+    "version 2": "unsupported format version 2 (this tc0 reads 1)",
+    "version 0": "unsupported format version 0 (this tc0 reads 1)",
+    "version string": "unsupported format version '1' (this tc0 reads 1)",
+    "version missing": "unsupported format version None (this tc0 reads 1)",
+    "input width too large": "input nodes do not match the declared port widths",
+    "input width too small": "a gate has an unknown type code",
+    "input width zero": "bad input port entry ['x', 0]",
+    "input width not int": "bad input port entry ['x', 6.0]",
+    "input port duplicated": "input port 'x' appears twice",
+    "input port unnamed": "bad input port entry ['', 6]",
+    "inputs not a list": "meta 'inputs' must be a list",
+    "output width too large": "9 output ids for 10 declared output bits",
+    "output width too small": "9 output ids for 8 declared output bits",
+    "output port missing": "9 output ids for 8 declared output bits",
+    "scopes empty": "meta 'scopes' must be a non-empty list of strings",
+    "scopes not strings": "meta 'scopes' must be a non-empty list of strings",
+    "array kind missing": "missing array 'kind'",
+    "array meta missing": "missing array 'meta'",
+    "array output_ids missing": "missing array 'output_ids'",
+    "offsets not monotone": "fan-in offsets are not a valid index",
+    "offsets too short": "offsets/scope lengths do not match the node count",
+    "offsets do not end at len(fanins)": "fan-in offsets are not a valid index",
+    "scope too short": "offsets/scope lengths do not match the node count",
+    "gate with no fan-in": "a gate has no fan-in",
+    "NOT gate with two fan-ins": "a NOT gate has fan-in other than 1",
+    "unknown gate kind": "a gate has an unknown type code",
+    "gate turned into an input": "a gate has an unknown type code",
+    "gate turned into a constant": "a gate has an unknown type code",
+    "constants swapped": "nodes 0 and 1 must be the constants",
+    "input node made a gate": "input nodes do not match the declared port widths",
+    "fewer nodes than inputs": "5 nodes, fewer than the 2 constants and 12 inputs",
+    "object array (pickle)": "not a readable tc0 circuit file (ValueError: Object arrays cannot be loaded "
+                             "when allow_pickle=False)",
+}
+
 
 def _not_with_two_fanins(a):
     """Relabel an AND/OR gate of fan-in >= 2 as a NOT."""
@@ -183,8 +242,12 @@ def test_edited_file_rejected(tmp_path, edit):
     EDITS[edit](a)
     bad = tmp_path / "bad.tc0"
     _write(bad, a)
-    with pytest.raises(CircuitFileError):
+    with pytest.raises(CircuitFileError, match=f"^{re.escape(f'{bad}: {REFUSALS[edit]}')}$"):
         tc0.load(bad)
+
+
+def test_every_edit_has_its_refusal():
+    assert list(REFUSALS) == list(EDITS)
 
 
 @pytest.mark.parametrize("cut", [0, 1, 10, 100, 0.5, -100, -22, -1])
@@ -287,3 +350,139 @@ def test_byte_flip_fuzz(tmp_path):
             np.testing.assert_array_equal(getattr(d, field), getattr(c, field))
         assert d.inputs == c.inputs
         assert {k: v.tolist() for k, v in d.outputs.items()} == {k: v.tolist() for k, v in c.outputs.items()}
+
+
+# --------------------------------------------------------------------------- zip members and .npy headers
+def _members(path) -> dict[str, bytes]:
+    """The .npy bytes of each array of the npz at ``path``."""
+    with zipfile.ZipFile(path) as zf:
+        return {name.removesuffix(".npy"): zf.read(name) for name in zf.namelist()}
+
+
+def _write_members(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> None:
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(f"{name}.npy", data)
+
+
+def _npy(arr, version=None) -> bytes:
+    out = io.BytesIO()
+    np.lib.format.write_array(out, arr, version=version, allow_pickle=False)
+    return out.getvalue()
+
+
+def _npy_with_header(header: dict, data: bytes) -> bytes:
+    """A .npy member whose header says ``header`` whatever ``data`` holds."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, header)
+    return out.getvalue() + data
+
+
+def _assert_loads_as(path, c) -> None:
+    d = tc0.load(path)
+    for field in ("kind", "offsets", "fanins", "scope"):
+        np.testing.assert_array_equal(getattr(d, field), getattr(c, field))
+    assert {k: v.tolist() for k, v in d.outputs.items()} == {k: v.tolist() for k, v in c.outputs.items()}
+
+
+def _fanins_fortran(m, c):
+    m["fanins"] = _npy_with_header({"descr": "<i4", "fortran_order": True, "shape": (c.edges,)},
+                                   c.fanins.astype("<i4").tobytes())
+
+
+READABLE_VARIANTS = {
+    "npy version 2.0": lambda m, c: m.__setitem__("fanins", _npy(c.fanins, version=(2, 0))),
+    "fortran-order flag on a 1-D array": _fanins_fortran,
+    "members in another order": lambda m, c: m.update({"meta": m.pop("meta"), "kind": m.pop("kind")}),
+    "an extra member that is not .npy": lambda m, c: m.__setitem__("notes", b"not an array"),
+}
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"])
+@pytest.mark.parametrize("variant", list(READABLE_VARIANTS), ids=list(READABLE_VARIANTS))
+def test_readable_member_variants(tmp_path, variant, compression):
+    c, path = _saved(tmp_path)
+    members = _members(path)
+    READABLE_VARIANTS[variant](members, c)
+    other = tmp_path / "other.tc0"
+    _write_members(other, members, compression)
+    _assert_loads_as(other, c)
+
+
+def _header_claims(m, name, shape):
+    """Give member ``name`` a header declaring ``shape``, keeping its data."""
+    fh = io.BytesIO(m[name])
+    np.lib.format.read_magic(fh)
+    _, _, dtype = np.lib.format.read_array_header_1_0(fh)
+    data = fh.read()
+    m[name] = _npy_with_header({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                                "shape": shape}, data)
+
+
+def _write_to_bytes(members) -> bytes:
+    out = io.BytesIO()
+    _write_members(out, members)
+    return out.getvalue()
+
+
+MEMBER_REFUSALS = {
+    "header declares 10^12 bytes": (lambda m, c: _header_claims(m, "fanins", (10**12,)),
+                                    (r"array 'fanins': its header declares shape \(1000000000000,\) of int32, "
+                                     r"its zip member holds \d+ data bytes")),
+    "header declares one element less": (lambda m, c: _header_claims(m, "kind", (c.n_nodes - 1,)),
+                                         r"array 'kind': its header declares shape \(\d+,\) of uint8"),
+    "header declares a negative length": (lambda m, c: _header_claims(m, "kind", (-c.n_nodes,)),
+                                          r"array 'kind': its header declares shape \(-\d+,\) of uint8"),
+    "big-endian fanins": (lambda m, c: m.__setitem__("fanins", _npy(c.fanins.astype(">i4"))),
+                          r"array 'fanins' must be 1-D int32, got 1-D >i4"),
+    "member not .npy": (lambda m, c: m.__setitem__("kind", b"hello"),
+                        r"array 'kind' is not stored in \.npy format"),
+    "member only the .npy prefix": (lambda m, c: m.__setitem__("kind", b"\x93NUMPY"),
+                                    r"array 'kind' is not stored in \.npy format"),
+    "npy version 3.0": (lambda m, c: m.__setitem__("kind", _npy(c.kind, version=(3, 0))),
+                        r"array 'kind' has \.npy format version 3\.0, not 1\.0 or 2\.0"),
+    "npy header unreadable": (lambda m, c: m.__setitem__("kind", b"\x93NUMPY\x01\x00\x04\x00{{{{"),
+                              r"not a readable tc0 circuit file \("),
+}
+
+
+@pytest.mark.parametrize("case", list(MEMBER_REFUSALS), ids=list(MEMBER_REFUSALS))
+def test_member_refused(tmp_path, case):
+    c, path = _saved(tmp_path)
+    members = _members(path)
+    edit, message = MEMBER_REFUSALS[case]
+    edit(members, c)
+    bad = tmp_path / "bad.tc0"
+    _write_members(bad, members)
+    with pytest.raises(CircuitFileError, match=f"^{re.escape(str(bad))}: {message}"):
+        tc0.load(bad)
+
+
+def test_member_compressed_other_than_deflate_refused(tmp_path):
+    _, path = _saved(tmp_path)
+    bad = tmp_path / "bad.tc0"
+    _write_members(bad, _members(path), zipfile.ZIP_BZIP2)
+    with pytest.raises(CircuitFileError, match="zip member 'kind.npy' uses compression method 12, not stored or"):
+        tc0.load(bad)
+
+
+def _central_entry(raw: bytes, member: str) -> int:
+    """Offset of ``member``'s entry in the zip's central directory."""
+    at = raw.find(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + len(member)] != member.encode():
+        at = raw.find(b"PK\x01\x02", at + 1)
+    return at
+
+
+@pytest.mark.parametrize("field, size", [(24, 0x7FFF_FFF0), (20, 0x7FFF_FFF0)],
+                         ids=["uncompressed size past deflate's ratio", "compressed size past the file"])
+def test_lying_zip_directory_sizes_refused(tmp_path, field, size):
+    """A directory entry claiming more bytes than the file can hold is refused before any allocation."""
+    _, path = _saved(tmp_path)
+    raw = bytearray(_write_to_bytes(_members(path)))
+    entry = _central_entry(bytes(raw), "fanins.npy")
+    raw[entry + field : entry + field + 4] = struct.pack("<I", size)
+    bad = tmp_path / "bad.tc0"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(CircuitFileError, match=r"zip member 'fanins.npy' claims \d+ bytes from \d+ compressed bytes"):
+        tc0.load(bad)
