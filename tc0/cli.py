@@ -12,6 +12,7 @@ import numpy as np
 from click.core import ParameterSource
 from tqdm import tqdm
 
+from tc0.cluster import open_runner
 from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write
@@ -23,11 +24,13 @@ from tc0.ir import measures
 from tc0.ir.circuit import Circuit
 from tc0.models.arrays import read_arrays, write_arrays
 from tc0.models.backends import BACKENDS, VALUE_BACKENDS, value_backend
+from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
 from tc0.models.module import make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, plan_summary, prepare
 from tc0.models.registry import EXACT_MODULES, FAST_VARIANT, MODULES, get_module
 from tc0.models.run import run
+from tc0.models.streamed import module_scopes, stream_measures, stream_module
 from tc0.report import gadget_depths, model_markdown, model_report
 from tc0.report import integers as integer_report
 from tc0.report.html import render
@@ -201,6 +204,11 @@ def _refuse_options(ctx, params, applies_to: str) -> None:
             raise click.UsageError(f"{param.opts[0]} applies to {applies_to}")
 
 
+def _check_known_module(name):
+    if name not in MODULES:
+        raise click.UsageError(f"unknown module {name!r}; modules: {', '.join(MODULES)}")
+
+
 def _check_known(name):
     if name not in MODULES and name not in GADGETS and name not in FLOAT_GADGETS:
         raise click.UsageError(
@@ -219,6 +227,25 @@ def _gate_progress(desc: str):
         bar.update(max(0, min(nodes, total) - bar.n))
 
     return bar, update
+
+
+def _stream_options(fn):
+    """Where and in what pieces a streamed run goes (check --stream, measure)."""
+    options = [
+        click.option("--piece-gates", type=int, default=DEFAULT_PIECE_GATES, show_default=True,
+                     help="Streamed: largest piece, in estimated gates (bounds the memory of each worker)."),
+        click.option("--workers", type=int, default=None,
+                     help="Streamed: Dask worker processes on this machine [default: one per core; 1 runs in "
+                          "this process]."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Streamed: run on the existing Dask cluster at ADDRESS (e.g. tcp://127.0.0.1:8786)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+STREAM_PARAMS = ("piece_gates", "workers", "scheduler")
 
 
 def _module_build_setup(ctx, name, options: dict):
@@ -443,10 +470,15 @@ def _json_ready(value):
               help="Random cases [default: 8 input sets for modules; 10000 for gadgets, edge cases on top].")
 @click.option("--case-seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Modules: seed of the random input sets (gadgets: --seed seeds their cases).")
+@click.option("--stream", is_flag=True,
+              help="Modules: build, simulate and check one operation slice at a time (DESIGN section 9) "
+                   "instead of the whole circuit; for circuits past this machine's memory.")
+@_stream_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 @_reports_errors
-def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_seed, as_json, **options):
+def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_seed, stream, piece_gates, workers,
+              scheduler, as_json, **options):
     """Compile a module or gadget, run its circuit on many inputs, and compare.
 
     Modules (MODULE [shape options]): simulate the circuit on --samples random
@@ -456,6 +488,17 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     (each sample's largest error over its largest |output|). --json gives
     bit_exact, mismatches, samples, max_abs_err, max_rel_err, size, depth and
     more.
+
+    With --stream, each operation (or slice of its elements, at most
+    --piece-gates gates) becomes its own circuit, simulated and compared with
+    the p-bit reference operation at once, then dropped; pieces run on Dask
+    workers (--workers, --scheduler). Depth and size are those of the whole
+    circuit (size: within the gates one build would share across pieces);
+    --json adds pieces, peak_rss_bytes and the mismatching operations.
+
+    \b
+    Example:
+      tc0 check flowar --n 8 --c 2 --scales 2 --stream --samples 64 --json
 
     Float gadgets (float:OP --p P [--e E] [--m M]): the circuit must be bit
     for bit the p-bit reference (tc0.numerics.reference), and the reference must
@@ -474,18 +517,26 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     if samples is not None and samples < (1 if name in MODULES else 0):
         raise click.BadParameter(f"must be >= {1 if name in MODULES else 0}, got {samples}", param_hint="'--samples'")
     if name in MODULES:
+        if stream:
+            _refuse_options(ctx, ["max_gates"], "whole builds; streamed pieces are bounded by --piece-gates")
+        else:
+            _refuse_options(ctx, STREAM_PARAMS, "--stream")
         spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
-        with bar:
-            result = module_check.check_module(
-                spec, cfg, fmt, weights, samples=8 if samples is None else samples, seed=case_seed,
-                weights_as_inputs=weights_as_inputs,
-                max_gates=DEFAULT_MAX_GATES if max_gates is None else max_gates, progress=update,
-            )
+        checking = functools.partial(
+            module_check.check_module, spec, cfg, fmt, weights, samples=8 if samples is None else samples,
+            seed=case_seed, weights_as_inputs=weights_as_inputs, progress=update)
+        if stream:
+            with open_runner(workers, scheduler) as runner, bar:
+                result = checking(runner=runner, piece_gates=piece_gates)
+        else:
+            with bar:
+                result = checking(max_gates=DEFAULT_MAX_GATES if max_gates is None else max_gates)
         ok = result["bit_exact"]
         line = module_check.check_summary(result)
     else:
         _refuse_options(ctx, [k for k in MODULE_PARAMS if k != "seed"], f"modules, not to the gadget {name}")
         _refuse_options(ctx, ["case_seed"], "modules; gadgets take --seed for their cases")
+        _refuse_options(ctx, ["stream", *STREAM_PARAMS], f"modules, not to the gadget {name}")
         samples = 10000 if samples is None else samples
         p, e, seed = options["p"], options["e"], options["seed"]
         if gadget_family(name, bits, p, e) == "int":
@@ -497,6 +548,48 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     click.echo(json.dumps(_json_ready(result), indent=2) if as_json else line)
     if not ok:
         ctx.exit(1)
+
+
+@main.command("measure")
+@click.argument("name", metavar="MODULE")
+@_module_options
+@_format_options
+@click.option("--weights-as-inputs", is_flag=True, help="Weights are input ports instead of constants.")
+@_stream_options
+@click.option("--scopes", is_flag=True, help="Also print gates per module scope (gadget internals summed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (all scope paths).")
+@click.pass_context
+@_reports_errors
+def measure_cmd(ctx, name, weights_as_inputs, piece_gates, workers, scheduler, scopes, as_json, **options):
+    """Measure a module's circuit without building it whole: size, depth,
+    edges and gates per scope, streamed one operation slice at a time
+    (DESIGN section 9) on Dask workers. No simulation (tc0 check --stream
+    also simulates). Memory is bounded by the largest piece, so sizes far
+    past this machine's memory can be measured.
+
+    \b
+    Example:
+      tc0 measure flowar --n 8 --c 2 --scales 2 --workers 2 --scopes
+    """
+    _check_known_module(name)
+    spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
+    bar.set_description(f"streaming {name}")
+    with open_runner(workers, scheduler) as runner, bar:
+        streamed = stream_module(spec, cfg, fmt, weights, runner, weights_as_inputs=weights_as_inputs,
+                                 piece_gates=piece_gates, progress=update)
+    result = {"module": name, "n": cfg.n, "c": cfg.c, "scales": cfg.scales, "factor": cfg.factor, "p": fmt.p,
+              "e": fmt.e, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True)}
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{name} n={cfg.n} c={cfg.c} K={cfg.scales} p={fmt.p} e={fmt.e}: size {streamed.size:,}, "
+               f"depth {streamed.depth}, edges {streamed.edges:,}; {streamed.pieces:,} pieces on "
+               f"{streamed.workers} worker(s), {streamed.seconds:.1f} s, peak memory "
+               f"{streamed.peak_rss / 2**30:.2f} GiB")
+    if scopes:
+        click.echo(f"{'scope':<60} {'gates':>14}")
+        for scope, size in module_scopes(streamed.scope_sizes):
+            click.echo(f"{scope:<60} {size:>14,}")
 
 
 def _module_npz_command(name: str):

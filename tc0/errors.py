@@ -57,3 +57,7 @@ class FastAttentionError(Tc0Error):
 
 class ReportError(ModelError):
     """Bad report options."""
+
+
+class ClusterError(Tc0Error):
+    """A Dask cluster cannot be reached, or failed while running tasks."""

@@ -322,7 +322,8 @@ class Builder:
             outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
         )
         del remap
-        circuit.__dict__["level"] = sweeps.node_levels(offsets, fanins, circuit.first_gate)  # every caller reads the depth
+        # every caller reads the depth
+        circuit.__dict__["level"] = sweeps.node_levels(offsets, fanins, np.zeros(circuit.first_gate, dtype=np.int32))
         return circuit
 
 

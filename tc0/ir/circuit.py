@@ -84,7 +84,7 @@ class Circuit:
     @functools.cached_property
     def level(self) -> np.ndarray:
         """Depth of every node: sources 0, a gate 1 + the max over its fan-ins."""
-        return node_levels(self.offsets, self.fanins, self.first_gate)
+        return node_levels(self.offsets, self.fanins, np.zeros(self.first_gate, dtype=np.int32))
 
     @property
     def depth(self) -> int:

@@ -79,12 +79,14 @@ def renumber(n_nodes, live, inputs, kinds, offsets, fanins, run_start, run_scope
 
 
 @_compiled
-def node_levels(offsets, fanins, first_gate):
+def node_levels(offsets, fanins, source_level):
     """Depth of every node of the DAG ``(offsets, fanins)`` whose nodes from
-    ``first_gate`` on are gates in topological order: sources 0, a gate 1 +
-    the max over its fan-ins."""
+    ``len(source_level)`` on are gates in topological order: a source at its
+    ``source_level`` (int32; zeros in a whole circuit), a gate 1 + the max
+    over its fan-ins."""
     level = np.zeros(len(offsets) - 1, dtype=np.int32)
-    for v in range(first_gate, len(offsets) - 1):
+    level[: len(source_level)] = source_level
+    for v in range(len(source_level), len(offsets) - 1):
         deepest = 0
         for j in range(offsets[v], offsets[v + 1]):
             deepest = max(deepest, level[fanins[j]])

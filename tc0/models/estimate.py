@@ -9,29 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tc0.compiler.catalog import gadget_stats
 from tc0.models.backends import CostBackend
 from tc0.models.config import ModelConfig
 from tc0.models.module import ModuleSpec, random_weights
 from tc0.models.prepare import prepare
+from tc0.models.prices import gadget_cost
 from tc0.numerics import FloatFormat
-
-#: sums with more terms than this are priced by extrapolating a power law (see ``gadget_cost``)
-_LARGEST_PRICED_SUM = 256
-#: the catalog gadget behind each scalar operation of the backends
-_GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "relu", "sum")}
-
-
-def gadget_cost(p: int, e: int, op: str, m: int = 0) -> tuple[int, int]:
-    """(gates, edges) of one float gadget ``op`` on variable inputs (sums: of m terms).
-
-    Sums of more than 256 terms are extrapolated from m = 128 and 256 with a
-    power law (their size grows about linearly in m there)."""
-    if op == "sum" and m > _LARGEST_PRICED_SUM:
-        big, half = gadget_cost(p, e, op, _LARGEST_PRICED_SUM), gadget_cost(p, e, op, _LARGEST_PRICED_SUM // 2)
-        return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
-    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)
-    return stats.size, stats.edges
 
 
 @dataclass(frozen=True)

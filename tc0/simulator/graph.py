@@ -46,7 +46,7 @@ def evaluation_graph(circuit: Circuit):
         kind, fanins = kind.copy(), fanins.copy()
         kind[g] = XOR_GATE
         fanins[offsets[g]], fanins[offsets[g] + 1] = pa[ok], pb[ok]
-        level = node_levels(offsets, fanins, first)
+        level = node_levels(offsets, fanins, np.zeros(first, dtype=np.int32))
     else:
         level = circuit.level
     level = level[first:]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from model_format import FMT
 
 from tc0.models import registry
-from tc0.models.estimate import estimate, gadget_cost
+from tc0.models.estimate import estimate
+from tc0.models.prices import gadget_cost
 from tc0.models.flowar.config import FlowARConfig
 
 

@@ -1,0 +1,147 @@
+"""One piece of a streamed run (DESIGN section 9): one float operation on a
+slice of its independent elements, built into its own small circuit with the
+real builder and gadgets, measured, simulated on the sample batch when there
+is one, compared with the p-bit reference operation, and dropped.
+
+What travels between pieces is ``Wires``: per scalar and bit, whether it is
+a constant (and which), the level at which it is ready, and its words on the
+samples. ``run_piece`` is a pure function of its arguments, so it runs the
+same in this process or as a Dask task on any worker.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from tc0.compiler.builder import WIRE, Builder
+from tc0.compiler.gadgets import floats as fg
+from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
+from tc0.ir.sweeps import node_levels
+from tc0.numerics import FloatFormat
+from tc0.numerics import reference as ref
+from tc0.simulator import simulate
+
+#: the gadget and the p-bit reference of each operation; ``sum`` reduces axis -2 of its wires
+#: (the reference: the last axis of its words)
+GADGETS = {"add": fg.add, "sub": fg.sub, "mul": fg.mul, "div": fg.div, "exp": fg.exp, "sqrt": fg.sqrt,
+           "relu": fg.relu, "sum": fg.sum_}
+REFERENCES = {"add": ref.add, "sub": ref.sub, "mul": ref.mul, "div": ref.div, "exp": ref.exp, "sqrt": ref.sqrt,
+              "relu": ref.relu, "sum": ref.sum}
+#: constness of a bit: this value means "not a constant" (else the constant bit, 0 or 1)
+VARIABLE = -1
+
+
+@dataclass(frozen=True)
+class Wires:
+    """Scalars as a piece sees them: ``const`` (count, width) int8, a bit's
+    constant value or ``VARIABLE``; ``level`` (count, width) int32, the depth
+    at which each bit is ready; ``words`` (samples, count) uint64, their
+    values on the samples (None when measuring only)."""
+
+    const: np.ndarray
+    level: np.ndarray
+    words: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One operation on a slice of elements.
+
+    The piece's distinct input scalars are ``sources``: scalar k is entry
+    ``source_pos[k]`` of origin ``source_origin[k]`` (an index into the
+    origins ``run_piece`` is given). Operand i reads ``sources[gathers[i]]``:
+    shape (elements,) for elementwise operations, (elements, m) for ``sum``.
+    """
+
+    op: str
+    p: int
+    e: int
+    scope: str
+    source_origin: np.ndarray
+    source_pos: np.ndarray
+    gathers: tuple[np.ndarray, ...]
+    expected_gates: int
+
+    @property
+    def elements(self) -> int:
+        return len(self.gathers[0])
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    """A piece's outputs and measures: ``size``/``edges`` of its circuit,
+    gates per scope path, output words that differ from the p-bit reference
+    (``mismatches``), and the peak resident memory of the process that ran it."""
+
+    wires: Wires
+    size: int
+    edges: int
+    scope_sizes: dict[str, int]
+    mismatches: int
+    peak_rss: int
+    pid: int
+
+
+def peak_rss() -> int:
+    """Peak resident memory of this process so far, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _sources(piece: Piece, origins) -> Wires:
+    """The piece's input scalars gathered from the origins."""
+    origins = [getattr(o, "wires", o) for o in origins]
+    count, width = len(piece.source_pos), piece.p + piece.e + 1
+    const = np.empty((count, width), dtype=np.int8)
+    level = np.empty((count, width), dtype=np.int32)
+    samples = None if origins[0].words is None else origins[0].words.shape[0]
+    words = None if samples is None else np.empty((samples, count), dtype=np.uint64)
+    for k, origin in enumerate(origins):
+        mine = piece.source_origin == k
+        pos = piece.source_pos[mine]
+        const[mine], level[mine] = origin.const[pos], origin.level[pos]
+        if words is not None:
+            words[:, mine] = origin.words[:, pos]
+    return Wires(const, level, words)
+
+
+def run_piece(piece: Piece, *origins) -> PieceResult:
+    """Build, measure and (when the origins carry words) simulate and check one piece."""
+    fmt = FloatFormat(piece.p, piece.e)
+    src = _sources(piece, origins)
+    count, width = src.const.shape
+    b = Builder(expected_gates=piece.expected_gates)
+    with b.scope(piece.scope):
+        port = b.input("X", count * width).reshape(count, width)
+        wires = np.where(src.const == VARIABLE, port, np.where(src.const == 1, ONE, ZERO)).astype(WIRE)
+        out = GADGETS[piece.op](b, fmt, *(wires[g] for g in piece.gathers))
+        b.output("Y", out)
+    circuit = b.build()
+    ids = circuit.outputs["Y"].reshape(piece.elements, width)
+    start = np.zeros(circuit.first_gate, dtype=np.int32)
+    start[FIRST_INPUT:] = src.level.reshape(-1)
+    level = node_levels(circuit.offsets, circuit.fanins, start)[ids]
+    const = np.where(ids == ZERO, 0, np.where(ids == ONE, 1, VARIABLE)).astype(np.int8)
+    scope_sizes = np.bincount(circuit.scope[circuit.first_gate:], minlength=len(circuit.scopes))
+    words, mismatches = None, 0
+    if src.words is not None:
+        samples = src.words.shape[0]
+        bits = fmt.to_bits(src.words).reshape(samples, -1)
+        out_bits = simulate(circuit, {"X": bits})["Y"].reshape(samples, piece.elements, width)
+        words = fmt.from_bits(out_bits)
+        expected = REFERENCES[piece.op](fmt, *(src.words[:, g] for g in piece.gathers))
+        mismatches = int(np.count_nonzero(words != expected))
+    return PieceResult(
+        wires=Wires(const, level, words),
+        size=circuit.size,
+        edges=circuit.edges,
+        scope_sizes={circuit.scopes[i]: int(s) for i, s in enumerate(scope_sizes) if s},
+        mismatches=mismatches,
+        peak_rss=peak_rss(),
+        pid=os.getpid(),
+    )
