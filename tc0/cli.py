@@ -398,8 +398,12 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
               help="File to write (required for html; markdown/json go to stdout without it).")
 @click.option("--integers", is_flag=True, help="Report the integer-gadget sweeps instead (depth and size against W, m).")
+@click.option("--max-stream-gates", type=int, default=1_000_000_000, show_default=True,
+              help="Points estimated above --max-gates are streamed up to this many gates; larger ones are skipped.")
+@_stream_options
 @_reports_errors
-def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers):
+def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers, max_stream_gates,
+           piece_gates, workers, scheduler):
     """Build every FlowAR module over a sweep of n and p and check the
     paper's depth lemmas (4.1-4.8, Theorem 4.9) against the real circuits.
 
@@ -409,8 +413,14 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
     measured <= bound); per module the n sweep (depth constant from which n,
     fitted size exponent against the paper's); the p sweep; and where the
     gates and the critical path go, by float gadget. Points estimated above
-    --max-gates are skipped with the reason. The default run takes a few
-    minutes on 2 cores.
+    --max-gates are streamed (measured piece by piece, as tc0 measure does),
+    up to --max-stream-gates; points run as Dask tasks on --workers local
+    processes (default one per core) or on --scheduler. The default run
+    takes about N minutes on 2 cores.
+
+    \b
+    Example:
+      tc0 report --modules attention,flowar --n 2,4,8 --format json -o report.json
     """
     if out is not None:
         _writable(out)
@@ -428,10 +438,12 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
             raise click.BadParameter("no modules to report", param_hint="'--modules'")
         plan = model_report.ReportPlan(
             modules=names, n_values=_int_list(n_values, "--n"), p_values=_int_list(p_values, "--p"),
-            c=c, scales=scales, factor=factor, max_gates=max_gates, seed=seed,
+            c=c, scales=scales, factor=factor, max_gates=max_gates, max_stream_gates=max_stream_gates,
+            piece_gates=piece_gates, seed=seed,
         )
-        with tqdm(total=plan.steps(), desc="building", unit="point", disable=None, leave=False) as bar:
-            result = model_report.run_report(plan, progress=bar)
+        with (open_runner(workers, scheduler) as runner,
+              tqdm(total=plan.steps(), desc="building", unit="point", disable=None, leave=False) as bar):
+            result = model_report.run_report(plan, progress=bar, runner=runner)
         if fmt == "json":
             text = json.dumps(_json_ready(result), indent=2)
         elif fmt == "html":

@@ -99,6 +99,7 @@ def open_runner(workers: int | None = None, scheduler: str | None = None) -> Ite
     if scheduler is None and (workers or default_workers()) == 1:
         yield Runner()
         return
+    import dask
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -112,7 +113,12 @@ def open_runner(workers: int | None = None, scheduler: str | None = None) -> Ite
             yield DaskRunner(client, scheduler)
         return
     count = workers or default_workers()
+    # glibc's default trimming, not Dask's eager one (pieces allocate and free large arrays in
+    # turn), and no statistical profiler sampling the worker's stack every 10 ms
+    quiet_workers = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 40,
+                     "distributed.worker.profile.enabled": False}
     with (
+        dask.config.set(quiet_workers),
         LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
                      silence_logs=logging.ERROR) as cluster,
         Client(cluster, set_as_default=True) as client,

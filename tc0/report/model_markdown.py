@@ -55,9 +55,14 @@ def markdown(report: dict) -> str:
         else:
             const = s["depth_constant_from"] if s["depth_constant"] else "NOT constant"
         depths = ", ".join(str(pt["depth"]) for pt in s["points"])
-        sizes = ", ".join(f"{pt['size']:,}" for pt in s["points"])
+        streamed = {pt["n"] for pt in report["points"]
+                    if pt["module"] == m and pt["streamed"] and pt["p"] == plan["main_p"]}
+        sizes = ", ".join(f"{pt['size']:,}" + ("*" if pt["n"] in streamed else "") for pt in s["points"])
         out.append(f"| {m} | {', '.join(map(str, ns))} | {depths} | {sizes} | {const} | {exp_text} | "
                    f"{s['paper_exponent']} | {skipped} |")
+    if any(pt["streamed"] for pt in report["points"]):
+        out += ["", f"\\* streamed: estimated above --max-gates ({plan['max_gates']:,}), measured piece by piece "
+                "(DESIGN section 9); the size is the sum of the pieces'."]
     out += ["", "## Sweep over p", "", "| module | n | p | depth | size | skipped |", "|---|---|---|---|---|---|"]
     for m, pts in report["p_sweep"].items():
         for pt in pts:
@@ -88,5 +93,5 @@ def markdown(report: dict) -> str:
         total = sum(g["size"] for g in b["gadgets"]) or 1
         for g in b["gadgets"][:4]:
             out.append(f"| {m} | {b['n']} | {g['scope']} | {g['size']:,} | {100 * g['size'] / total:.0f}% | "
-                       f"{g['depth_on_critical_path']} |")
+                       f"{'-' if g['depth_on_critical_path'] is None else g['depth_on_critical_path']} |")
     return "\n".join(out)

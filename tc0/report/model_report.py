@@ -14,9 +14,13 @@ The report holds:
   by float gadget;
 * ``gadget_depths``: d_std, d_⊕(m), d_exp, d_sqrt, d_div per p.
 
-Points whose estimated size exceeds the budget, or whose shape a module
-refuses (flowar needs n divisible by a^(K-1)), are listed as skipped with the
-reason, never dropped silently.
+A point whose estimate fits ``max_gates`` is built whole; one above it is
+streamed (DESIGN section 9: measured piece by piece, never held whole) up to
+``max_stream_gates``. Whole points are independent tasks on the runner's
+workers; streamed points spread their pieces over the same workers. Points
+above both budgets, or whose shape a module refuses (flowar needs n
+divisible by a^(K-1)), are listed as skipped with the reason, never dropped
+silently.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tc0.cluster import Runner
 from tc0.compiler.catalog import float_format
 from tc0.compiler.gadgets.floats import SCOPES
 from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
 from tc0.models.backends import value_backend
+from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import build_circuit
 from tc0.models.config import ModelConfig, positive_int
 from tc0.models.estimate import estimate
@@ -38,6 +44,7 @@ from tc0.models.module import Family, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, prepare
 from tc0.models.registry import FAMILIES, FAST_VARIANT, get_module
 from tc0.models.run import run
+from tc0.models.streamed import stream_module
 from tc0.numerics import FloatFormat
 from tc0.report.gadget_depths import GadgetDepths
 from tc0.report.lemma_rows import lemma_row
@@ -59,6 +66,8 @@ class ReportPlan:
     scales: int = 2
     factor: int = 2
     max_gates: int = 12_000_000
+    max_stream_gates: int = 1_000_000_000
+    piece_gates: int = DEFAULT_PIECE_GATES
     seed: int = 0
     fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
 
@@ -86,8 +95,9 @@ class ReportPlan:
                 float_format(p, None)
             except ValueError as exc:
                 raise ReportError(f"p_values: {exc}", parameters=("p_values",)) from None
-        if self.max_gates < 1:
-            raise ReportError(f"max_gates must be >= 1, got {self.max_gates}", parameters=("max_gates",))
+        for name in ("max_gates", "max_stream_gates", "piece_gates"):
+            if getattr(self, name) < 1:
+                raise ReportError(f"{name} must be >= 1, got {getattr(self, name)}", parameters=(name,))
 
     @property
     def family_spec(self) -> Family:
@@ -142,11 +152,12 @@ class Point:
     depth: int | None = None
     seconds: float | None = None
     skipped: str | None = None
+    streamed: bool = False
     row: dict | None = None
     breakdown: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        keys = ("module", "n", "p", "e", "estimate", "size", "edges", "depth", "seconds", "skipped")
+        keys = ("module", "n", "p", "e", "estimate", "size", "edges", "depth", "seconds", "skipped", "streamed")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -155,32 +166,91 @@ def gadget_of(scope: str) -> str:
     return next((part for part in scope.split("/") if part in GADGET_SCOPES), "other")
 
 
-def measure(plan: ReportPlan, module: str, n: int, p: int, depths: GadgetDepths) -> Point:
-    """Build one point (or say why not) and evaluate its lemma row."""
-    fmt = FloatFormat(p)
-    point = Point(module, n, p, fmt.e)
-    spec = get_module(module)
+@dataclass(frozen=True)
+class _Prepared:
+    """A point ready to build: its module, config, weights, format and estimate."""
+
+    spec: object
+    cfg: ModelConfig
+    weights: dict
+    fmt: FloatFormat
+    largest_sum: int
+
+
+def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
+    """Estimate the point; None (and ``point.skipped`` says why) when it is not to be built."""
+    spec = get_module(point.module)
     try:
-        cfg = plan.config(module, n)
+        cfg = plan.config(point.module, point.n)
     except ModelError as exc:
         point.skipped = str(exc)
-        return point
+        return None
+    fmt = FloatFormat(point.p)
     weights = random_weights(spec, cfg, seed=plan.seed)
     cfg = prepare(spec, cfg, weights)  # once: a fast module's calibration runs the float64 model
     est = estimate(spec, cfg, fmt, weights)
     point.estimate = est.gates
-    if point.estimate > plan.max_gates:
-        point.skipped = f"estimated {point.estimate:,} gates > budget {plan.max_gates:,} (--max-gates)"
-        return point
+    point.streamed = est.gates > plan.max_gates
+    if est.gates > plan.max_stream_gates:
+        point.skipped = (f"estimated {est.gates:,} gates > streaming budget {plan.max_stream_gates:,} "
+                         "(--max-stream-gates)")
+        return None
+    return _Prepared(spec, cfg, weights, fmt, est.largest_sum)
+
+
+def _build_whole(point: Point, ready: _Prepared, max_gates: int) -> Point:
+    """Build the point's circuit whole and measure it (a task: runs on any worker)."""
     start = time.perf_counter()
-    circuit = build_circuit(spec, cfg, fmt, weights, max_gates=plan.max_gates)
+    circuit = build_circuit(ready.spec, ready.cfg, ready.fmt, ready.weights, max_gates=max_gates)
     point.seconds = round(time.perf_counter() - start, 2)
     point.size, point.edges, point.depth = circuit.size, circuit.edges, circuit.depth
     point.breakdown = scope_breakdown(circuit, group=gadget_of)
-    if spec.fast_of is None:
-        point.row = lemma_row(plan.family_spec.lemmas, module, cfg, depths, circuit.size, circuit.depth,
-                              est.largest_sum)
     return point
+
+
+def _stream(point: Point, ready: _Prepared, plan: ReportPlan, runner: Runner) -> Point:
+    """Measure the point streamed, its pieces on ``runner`` (no critical path per gadget)."""
+    streamed = stream_module(ready.spec, ready.cfg, ready.fmt, ready.weights, runner, piece_gates=plan.piece_gates)
+    point.seconds = round(streamed.seconds, 2)
+    point.size, point.edges, point.depth = streamed.size, streamed.edges, streamed.depth
+    by_gadget: dict[str, int] = {}
+    for scope, size in streamed.scope_sizes.items():
+        by_gadget[gadget_of(scope)] = by_gadget.get(gadget_of(scope), 0) + size
+    point.breakdown = [{"scope": g, "size": size, "depth_on_critical_path": None}
+                       for g, size in sorted(by_gadget.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return point
+
+
+def measure_points(plan: ReportPlan, wanted: list[tuple[str, int, int]], depths: dict[int, GadgetDepths],
+                   runner: Runner, progress=None) -> list[Point]:
+    """Build or stream every (module, n, p) of ``wanted`` (or say why not) and
+    evaluate its lemma row; whole builds run as tasks on ``runner`` while the
+    streamed points feed it their pieces. ``progress`` (a tqdm bar) advances per point."""
+
+    def advance(point: Point | None = None) -> None:
+        if progress is not None:
+            if point is not None:
+                progress.set_postfix_str(f"{point.module} n={point.n} p={point.p}", refresh=False)
+            progress.update(1)
+
+    points = [Point(m, n, p, FloatFormat(p).e) for m, n, p in wanted]
+    ready = [_prepare(plan, pt) for pt in points]
+    handles: list = list(points)
+    for i, (pt, r) in enumerate(zip(points, ready)):
+        if r is None:
+            advance(pt)
+        elif not pt.streamed:
+            handles[i] = runner.submit(_build_whole, pt, r, plan.max_gates, on_done=advance)
+    for i, (pt, r) in enumerate(zip(points, ready)):
+        if r is not None and pt.streamed:
+            handles[i] = _stream(pt, r, plan, runner)
+            advance(pt)
+    points = runner.gather(handles)
+    for pt, r in zip(points, ready):
+        if r is not None and r.spec.fast_of is None:
+            pt.row = lemma_row(plan.family_spec.lemmas, pt.module, r.cfg, depths[pt.p], pt.size, pt.depth,
+                               r.largest_sum)
+    return points
 
 
 def module_sweep(family: Family, module: str, points: list[Point]) -> dict:
@@ -205,16 +275,16 @@ def module_sweep(family: Family, module: str, points: list[Point]) -> dict:
     return data
 
 
-def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress=None) -> dict:
+def fast_comparison(plan: ReportPlan, exact: str, depths: dict[int, GadgetDepths], runner: Runner,
+                    progress=None) -> dict:
     """Exact module against its AAttC variant: the fast circuit built at the
     p-sweep's n (size, depth), estimated sizes over ``plan.fast_n`` (no gates
     built; upper bounds) with fitted exponents, and the float64 l-inf error of
     fast against exact on seeded inputs."""
     fast_name = FAST_VARIANT[exact]
     fmt = FloatFormat(plan.main_p)
-    built = measure(plan, fast_name, plan.p_sweep_n(exact), plan.main_p, depths).as_dict()
-    if progress is not None:
-        progress.update(1)
+    built = measure_points(plan, [(fast_name, plan.p_sweep_n(exact), plan.main_p)], depths, runner,
+                           progress)[0].as_dict()
     rows = []
     for n in plan.fast_n:
         row, outputs = {"n": n}, {}
@@ -245,30 +315,27 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: GadgetDepths, progress
     return {"exact": exact, "fast": fast_name, "built": built, "points": rows, "size_exponent_estimated": exponents}
 
 
-def run_report(plan: ReportPlan, progress=None) -> dict:
+def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) -> dict:
     """Build every point of the plan and assemble the report (see the module docstring).
-    ``progress`` (a tqdm bar) is advanced per point."""
+    ``progress`` (a tqdm bar) is advanced per point; ``runner``: where points
+    and pieces run (default: this process)."""
+    runner = runner or Runner()
     depths = {p: GadgetDepths(p, FloatFormat(p).e) for p in plan.p_values}
-    points = []
-    for module, n, p in plan.points():
-        if progress is not None:
-            progress.set_postfix_str(f"{module} n={n} p={p}", refresh=True)
-        points.append(measure(plan, module, n, p, depths[p]))
-        if progress is not None:
-            progress.update(1)
+    points = measure_points(plan, plan.points(), depths, runner, progress)
     main = [pt for pt in points if pt.p == plan.main_p]
     modules = {m: module_sweep(plan.family_spec, m, [pt for pt in main if pt.module == m]) for m in plan.modules}
     rows = [pt.row for pt in points if pt.row is not None]
     breakdown = {}
     for m in plan.modules:
         built = [pt for pt in main if pt.module == m and pt.skipped is None]
-        if built:
-            top = max(built, key=lambda pt: pt.n)
+        if built:  # the largest whole build (its critical path per gadget is known), else the largest streamed
+            top = max(built, key=lambda pt: (not pt.streamed, pt.n))
             breakdown[m] = {"n": top.n, "p": top.p, "gadgets": top.breakdown}
     return {
         "plan": {"family": plan.family, "title": plan.family_spec.title, "modules": list(plan.modules), "n": list(plan.n_values), "p": list(plan.p_values),
                  "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
-                 "max_gates": plan.max_gates, "seed": plan.seed},
+                 "max_gates": plan.max_gates, "max_stream_gates": plan.max_stream_gates,
+                 "piece_gates": plan.piece_gates, "workers": runner.workers, "seed": plan.seed},
         "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
                           for p, d in depths.items()},
         "rows": rows,
@@ -280,5 +347,5 @@ def run_report(plan: ReportPlan, progress=None) -> dict:
                     for m in plan.modules},
         "points": [pt.as_dict() for pt in points],
         "breakdown": breakdown,
-        "fast": [fast_comparison(plan, m, depths[plan.main_p], progress) for m in FAST_VARIANT if m in plan.modules],
+        "fast": [fast_comparison(plan, m, depths, runner, progress) for m in FAST_VARIANT if m in plan.modules],
     }

@@ -35,7 +35,8 @@ class Schedule:
     """
 
     def __init__(self, circuit: Circuit):
-        self.circuit = circuit
+        # no reference to the circuit: the cache below holds schedules only while their circuit lives
+        self.first_gate = circuit.first_gate
         grouper = Grouper(circuit)
         steps = grouper.steps
         out_virtual = {name: grouper.virtual[np.asarray(ids, dtype=np.int64)] for name, ids in circuit.outputs.items()}
@@ -85,7 +86,7 @@ class Schedule:
         buf = np.zeros((self.n_rows + self.scratch_rows, w), dtype=np.uint64)
         buf[ONE] = _ALL_ONES
         program = self._bind(buf)
-        first = self.circuit.first_gate
+        first = self.first_gate
         for lo in range(0, words, w):
             hi = min(words, lo + w)
             buf[FIRST_INPUT:first, : hi - lo] = packed_inputs[:, lo:hi]

@@ -102,3 +102,33 @@ def test_formula_text():
     assert model_report.gadget_of("attention/attention/fexp/round_pack") == "fexp"
     assert model_report.gadget_of("flowar/scale1/upsample") == "other"
     assert np.isclose(GadgetDepths(8, 9).evaluate({"std": 1}, 4), compile_gadget("float:add", p=8).depth)
+
+
+def test_points_past_max_gates_are_streamed():
+    """Above --max-gates a point is measured streamed: the same depth as its whole build, size within 1%;
+    above --max-stream-gates it is skipped with the reason."""
+    from tc0.models.compile import build_circuit
+    from tc0.models.module import make_config, random_weights
+    from tc0.models.registry import get_module
+    from tc0.numerics import FloatFormat
+
+    report = run_report(ReportPlan(modules=("attention",), n_values=(1, 2, 3), p_values=(8,), max_gates=200_000,
+                                   max_stream_gates=2_000_000))
+    points = {pt["n"]: pt for pt in report["points"]}
+    assert not points[1]["streamed"] and points[2]["streamed"]
+    assert points[3]["skipped"] and "--max-stream-gates" in points[3]["skipped"]
+    spec = get_module("attention")
+    cfg = make_config(spec, n=2, c=2)
+    whole = build_circuit(spec, cfg, FloatFormat(8), random_weights(spec, cfg, seed=0))
+    assert points[2]["depth"] == whole.depth and abs(points[2]["size"] - whole.size) <= 0.01 * whole.size
+    assert report["breakdown"]["attention"]["n"] == 1  # the largest whole build: its critical path is known
+
+
+@pytest.mark.slow
+def test_default_report_has_flowar_depth_constant():
+    """The default plan streams flowar at n = 4 and 8: depth constant, a numeric size exponent, every module."""
+    report = run_report(ReportPlan())
+    for name, sweep in report["modules"].items():
+        assert sweep["depth_constant"] is True, (name, sweep["points"])
+        assert isinstance(sweep["size_exponent"], float), name
+    assert {pt["n"] for pt in report["modules"]["flowar"]["points"]} == {2, 4, 8}

@@ -330,3 +330,21 @@ def test_bad_inputs_raise(inputs, message):
 def test_bad_packed_inputs_raise(packed, message):
     with pytest.raises(SimulationInputError, match=message):
         simulate_packed(two_port_circuit(), packed)
+
+
+def test_a_simulated_circuit_is_freed_with_its_schedule():
+    """The schedule cache holds a circuit's schedule only while the circuit lives (a streamed
+    check simulates thousands of pieces in one process)."""
+    import gc
+    import weakref
+
+    b = Builder()
+    x = b.input("x", 4)
+    b.output("y", b.and_(x[:2], x[2:]))
+    circuit = b.build()
+    out = simulate(circuit, {"x": np.array([[1, 1, 1, 0]], dtype=np.uint8)})["y"]
+    assert out.tolist() == [[1, 0]]
+    alive = weakref.ref(circuit)
+    del circuit
+    gc.collect()
+    assert alive() is None

@@ -32,6 +32,9 @@ from tc0.numerics import FloatFormat
 SCALAR = np.dtype([("id", np.int64), ("origin", np.int32), ("pos", np.int64)])
 #: default largest piece, in estimated gates (a few hundred MB of builder memory)
 DEFAULT_PIECE_GATES = 1_000_000
+#: an operation estimated above this many gates is cut into an even number of equal pieces, so
+#: workers share it evenly (the cut depends only on the operation, never on the number of workers)
+SPLIT_GATES = 100_000
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,13 @@ class StreamBackend(Backend):
         rows = len(first)
         out = np.empty(rows, dtype=SCALAR)
         out["id"] = self._fresh_ids(rows)
-        step = max(1, self.piece_gates // per_element)
+        count = -(-rows // max(1, self.piece_gates // per_element))
+        if rows * per_element > SPLIT_GATES:
+            count += count % 2
+        bounds = np.linspace(0, rows, min(count, rows) + 1).round().astype(np.int64)
         scope = "/".join(self._scopes)
-        for start in range(0, rows, step):
-            chosen = first[start : start + step]
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            chosen = first[start:stop]
             piece_operands = [x[chosen] for x in operands]
             scalars = np.concatenate([x.reshape(-1) for x in piece_operands])
             _, where, source_of = np.unique(scalars["id"], return_index=True, return_inverse=True)
@@ -149,8 +155,8 @@ class StreamBackend(Backend):
             handle = self.runner.submit(run_piece, piece, *(self.origins[k] for k in used), on_done=done)
             origin = self._origin(handle)
             self.pieces.append(PieceInfo(op, m, scope, len(chosen), piece.expected_gates, origin))
-            out["origin"][start : start + step] = origin
-            out["pos"][start : start + step] = np.arange(len(chosen))
+            out["origin"][start:stop] = origin
+            out["pos"][start:stop] = np.arange(len(chosen))
         return out[element_row.reshape(-1)].reshape(shape)
 
     def _elementwise(self, op: str, *xs):
