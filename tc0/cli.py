@@ -99,6 +99,8 @@ def main():
     \b
       tc0 report                                   # the lemma report (minutes)
       tc0 check flowar --n 2 --c 2 --scales 2      # circuit vs p-bit vs float64
+      tc0 check flowar --n 8 --stream --samples 64 # the same, one operation slice at a time
+      tc0 measure flowar --n 16 --scopes           # size and depth past this machine's memory
       tc0 compile attention --n 2 --c 2 -o attn.tc0
       tc0 info attn.tc0 --scopes
       tc0 compile int:sum --bits 16 --m 64 -o sum.tc0
@@ -416,7 +418,7 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
     --max-gates are streamed (measured piece by piece, as tc0 measure does),
     up to --max-stream-gates; points run as Dask tasks on --workers local
     processes (default one per core) or on --scheduler. The default run
-    takes about N minutes on 2 cores.
+    takes about 6 minutes on 2 cores.
 
     \b
     Example:

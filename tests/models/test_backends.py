@@ -28,7 +28,7 @@ from tc0.numerics import FloatFormat
 
 
 def test_backends_registered_by_name():
-    assert set(BACKENDS) == {"float64", "pbit", "circuit", "cost"}
+    assert set(BACKENDS) == {"float64", "pbit", "circuit", "cost", "stream"}
     for name, cls in BACKENDS.items():
         assert issubclass(cls, Backend)
         assert cls.name == name

@@ -49,11 +49,11 @@ def test_small_pieces_keep_depth():
     assert fine.depth == coarse.depth and fine.size >= coarse.size
 
 
-@pytest.mark.parametrize("name,as_inputs", [("attention", False), ("layernorm", True), ("flowar", False),
-                                            ("fast-attention", False)])
-def test_streamed_check_is_bit_exact(name, as_inputs):
+@pytest.mark.parametrize("name,as_inputs,piece_gates", [("attention", False, 50_000), ("layernorm", True, 50_000),
+                                                        ("flowar", False, 1_000_000), ("fast-attention", False, 1_000_000)])
+def test_streamed_check_is_bit_exact(name, as_inputs, piece_gates):
     spec, cfg, weights = _setup(name)
-    result = check_module(spec, cfg, FMT, weights, samples=4, runner=Runner(), piece_gates=50_000,
+    result = check_module(spec, cfg, FMT, weights, samples=4, runner=Runner(), piece_gates=piece_gates,
                           weights_as_inputs=as_inputs)
     whole = check_module(spec, cfg, FMT, weights, samples=4, weights_as_inputs=as_inputs)
     assert result["bit_exact"] and result["mismatching_ops"] == []

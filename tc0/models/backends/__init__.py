@@ -1,6 +1,7 @@
 """The backends a model runs on, one module each, registered by name:
 ``float64`` (the math), ``pbit`` (the exact p-bit emulation), ``circuit``
-(emits gates) and ``cost`` (counts operations). A new backend subclasses
+(emits gates), ``cost`` (counts operations) and ``stream`` (each operation
+its own small circuits, DESIGN section 9). A new backend subclasses
 ``tc0.models.backend.Backend`` and is added to ``BACKENDS``."""
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from tc0.models.backends.circuit import CircuitBackend
 from tc0.models.backends.cost import CostBackend
 from tc0.models.backends.float64 import Float64Backend
 from tc0.models.backends.pbit import PbitBackend
+from tc0.models.backends.stream import StreamBackend
 from tc0.numerics import FloatFormat
 
 BACKENDS: dict[str, type[Backend]] = {
-    cls.name: cls for cls in (Float64Backend, PbitBackend, CircuitBackend, CostBackend)
+    cls.name: cls for cls in (Float64Backend, PbitBackend, CircuitBackend, CostBackend, StreamBackend)
 }
 #: the backends that compute values, in registry order (``tc0 run --backend``)
 VALUE_BACKENDS = tuple(name for name, cls in BACKENDS.items() if cls.computes_values)
@@ -38,4 +40,4 @@ def value_backend(name: str, fmt: FloatFormat | None = None) -> Backend:
 
 
 __all__ = ["BACKENDS", "VALUE_BACKENDS", "Backend", "CircuitBackend", "CostBackend", "Float64Backend",
-           "PbitBackend", "value_backend"]
+           "PbitBackend", "StreamBackend", "value_backend"]

@@ -72,6 +72,7 @@ class StreamBackend(Backend):
         self.pieces: list[PieceInfo] = []
         self._next_id = 0
         self._constant_ids: dict[int, int] = {}
+        self._computed: dict[tuple[str, bytes], np.void] = {}
         self._scopes: list[str] = []
 
     @contextlib.contextmanager
@@ -131,33 +132,43 @@ class StreamBackend(Backend):
                                   f"({per_element:,} gates); raise piece_gates", parameters=("piece_gates",))
         keys = np.concatenate([x["id"].reshape(len(x), -1) for x in operands], axis=1)
         _, first, element_row = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        rows = len(first)
-        out = np.empty(rows, dtype=SCALAR)
-        out["id"] = self._fresh_ids(rows)
-        count = -(-rows // max(1, self.piece_gates // per_element))
-        if rows * per_element > SPLIT_GATES:
+        out = np.empty(len(first), dtype=SCALAR)
+        # an element computed before (same operation, same operand scalars) is that scalar,
+        # as one build's structural hashing would merge the two
+        memo = [(op, keys[i].tobytes()) for i in first]
+        new = []
+        for row, key in enumerate(memo):
+            if key in self._computed:
+                out[row] = self._computed[key]
+            else:
+                new.append(row)
+        new = np.array(new, dtype=np.int64)
+        out["id"][new] = self._fresh_ids(len(new))
+        count = -(-len(new) // max(1, self.piece_gates // per_element))
+        if len(new) * per_element > SPLIT_GATES:
             count += count % 2
-        bounds = np.linspace(0, rows, min(count, rows) + 1).round().astype(np.int64)
+        cuts = np.linspace(0, len(new), min(count, len(new)) + 1).round().astype(np.int64)
         scope = "/".join(self._scopes)
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            chosen = first[start:stop]
-            piece_operands = [x[chosen] for x in operands]
-            scalars = np.concatenate([x.reshape(-1) for x in piece_operands])
-            _, where, source_of = np.unique(scalars["id"], return_index=True, return_inverse=True)
-            sources = scalars[where]
-            used, source_origin = np.unique(sources["origin"], return_inverse=True)
-            bounds = np.cumsum([0] + [x.size for x in piece_operands])
-            gathers = tuple(source_of[a:b].reshape(x.shape) for a, b, x in zip(bounds, bounds[1:], piece_operands))
-            piece = Piece(op=op, p=self.fmt.p, e=self.fmt.e, scope=scope,
-                          source_origin=source_origin.astype(np.int32), source_pos=sources["pos"],
-                          gathers=gathers, expected_gates=per_element * len(chosen))
-            done = None if self.progress is None else functools.partial(self.progress, piece.expected_gates)
-            handle = self.runner.submit(run_piece, piece, *(self.origins[k] for k in used), on_done=done)
-            origin = self._origin(handle)
-            self.pieces.append(PieceInfo(op, m, scope, len(chosen), piece.expected_gates, origin))
-            out["origin"][start:stop] = origin
-            out["pos"][start:stop] = np.arange(len(chosen))
+        for rows in (new[a:b] for a, b in zip(cuts[:-1], cuts[1:])):
+            out["origin"][rows] = self._submit(op, m, [x[first[rows]] for x in operands], scope, per_element)
+            out["pos"][rows] = np.arange(len(rows))
+        self._computed.update((memo[row], out[row]) for row in new)
         return out[element_row.reshape(-1)].reshape(shape)
+
+    def _submit(self, op: str, m: int, operands: list[np.ndarray], scope: str, per_element: int) -> int:
+        """Submit one piece: ``op`` on the elements of ``operands``; returns its origin index."""
+        scalars = np.concatenate([x.reshape(-1) for x in operands])
+        _, where, source_of = np.unique(scalars["id"], return_index=True, return_inverse=True)
+        sources = scalars[where]
+        used, source_origin = np.unique(sources["origin"], return_inverse=True)
+        edges = np.cumsum([0] + [x.size for x in operands])
+        gathers = tuple(source_of[a:b].reshape(x.shape) for a, b, x in zip(edges, edges[1:], operands))
+        piece = Piece(op=op, p=self.fmt.p, e=self.fmt.e, scope=scope, source_origin=source_origin.astype(np.int32),
+                      source_pos=sources["pos"], gathers=gathers, expected_gates=per_element * len(operands[0]))
+        done = None if self.progress is None else functools.partial(self.progress, piece.expected_gates)
+        origin = self._origin(self.runner.submit(run_piece, piece, *(self.origins[k] for k in used), on_done=done))
+        self.pieces.append(PieceInfo(op, m, scope, len(operands[0]), piece.expected_gates, origin))
+        return origin
 
     def _elementwise(self, op: str, *xs):
         xs = [np.asarray(x) for x in xs]
