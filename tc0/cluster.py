@@ -113,9 +113,11 @@ def open_runner(workers: int | None = None, scheduler: str | None = None) -> Ite
             yield DaskRunner(client, scheduler)
         return
     count = workers or default_workers()
-    # glibc's default trimming, not Dask's eager one (pieces allocate and free large arrays in
-    # turn), and no statistical profiler sampling the worker's stack every 10 ms
+    # pieces allocate and free large arrays in turn: no trimming of freed memory, one malloc
+    # arena (tasks run in a worker thread, whose arena mmaps every large array afresh),
+    # and no statistical profiler sampling the worker's stack every 10 ms
     quiet_workers = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 40,
+                     "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1,
                      "distributed.worker.profile.enabled": False}
     with (
         dask.config.set(quiet_workers),
