@@ -20,11 +20,11 @@ import numpy as np
 
 from tc0.cluster import Runner
 from tc0.compiler.gadgets.floats import SCOPES
+from tc0.models.backends.pieces import peak_rss
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES, StreamBackend
 from tc0.models.config import ModelConfig
 from tc0.models.estimate import estimate
 from tc0.models.module import ModuleSpec
-from tc0.models.pieces import peak_rss
 from tc0.models.prepare import prepare
 from tc0.numerics import FloatFormat
 
@@ -75,14 +75,15 @@ def stream_module(
     start = time.perf_counter()
     cfg = prepare(spec, cfg, weights)
     samples = len(cases) if cases else 0
-    total, done = estimate(spec, cfg, fmt, weights).gates, [0]
+    finished = None
+    if progress is not None:  # the estimate is the progress bar's total: priced only for a bar
+        total, done = estimate(spec, cfg, fmt, weights).gates, [0]
 
-    def finished(gates: int) -> None:
-        done[0] += gates
-        progress(done[0], total)
+        def finished(gates: int) -> None:
+            done[0] += gates
+            progress(done[0], total)
 
-    B = StreamBackend(fmt, runner, samples=samples, piece_gates=piece_gates,
-                      progress=None if progress is None else finished)
+    B = StreamBackend(fmt, runner, samples=samples, piece_gates=piece_gates, progress=finished)
 
     def words_of(arrays):
         return np.stack([fmt.encode(a) for a in arrays]) if samples else None

@@ -9,7 +9,8 @@ import pytest
 
 from tc0.cluster import Runner
 from tc0.errors import GateBudgetError
-from tc0.models import pieces
+from tc0.models.backends import pieces
+from tc0.models.backends.circuit import CircuitBackend
 from tc0.models.compile import build_circuit
 from tc0.models.module import make_config, random_weights
 from tc0.models.registry import MODULES, get_module
@@ -49,8 +50,9 @@ def test_small_pieces_keep_depth():
     assert fine.depth == coarse.depth and fine.size >= coarse.size
 
 
-@pytest.mark.parametrize("name,as_inputs,piece_gates", [("attention", False, 50_000), ("layernorm", True, 50_000),
-                                                        ("flowar", False, 1_000_000), ("fast-attention", False, 1_000_000)])
+@pytest.mark.parametrize("name,as_inputs,piece_gates", [
+    ("attention", False, 50_000), ("layernorm", True, 50_000), ("flowar", False, 1_000_000),
+    ("fast-attention", False, 1_000_000)])
 def test_streamed_check_is_bit_exact(name, as_inputs, piece_gates):
     spec, cfg, weights = _setup(name)
     result = check_module(spec, cfg, FMT, weights, samples=4, runner=Runner(), piece_gates=piece_gates,
@@ -63,7 +65,7 @@ def test_streamed_check_is_bit_exact(name, as_inputs, piece_gates):
 
 def test_a_wrong_gadget_is_named(monkeypatch):
     """A piece whose circuit differs from its reference operation makes the check fail and names it."""
-    monkeypatch.setitem(pieces.GADGETS, "exp", pieces.GADGETS["relu"])
+    monkeypatch.setattr(CircuitBackend, "exp", CircuitBackend.relu)
     spec, cfg, weights = _setup("attention")
     result = check_module(spec, cfg, FMT, weights, samples=2, runner=Runner())
     assert not result["bit_exact"]

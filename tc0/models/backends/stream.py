@@ -24,7 +24,7 @@ import numpy as np
 from tc0.cluster import Runner
 from tc0.errors import GateBudgetError
 from tc0.models.backend import Backend
-from tc0.models.pieces import VARIABLE, Piece, Wires, run_piece
+from tc0.models.backends.pieces import VARIABLE, Piece, Wires, run_piece
 from tc0.models.prices import gadget_cost
 from tc0.numerics import FloatFormat
 

@@ -19,19 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from tc0.compiler.builder import WIRE, Builder
-from tc0.compiler.gadgets import floats as fg
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
 from tc0.ir.sweeps import node_levels
+from tc0.models.backend import Backend
+from tc0.models.backends.circuit import CircuitBackend
+from tc0.models.backends.pbit import PbitBackend
 from tc0.numerics import FloatFormat
-from tc0.numerics import reference as ref
 from tc0.simulator import simulate
 
-#: the gadget and the p-bit reference of each operation; ``sum`` reduces axis -2 of its wires
-#: (the reference: the last axis of its words)
-GADGETS = {"add": fg.add, "sub": fg.sub, "mul": fg.mul, "div": fg.div, "exp": fg.exp, "sqrt": fg.sqrt,
-           "relu": fg.relu, "sum": fg.sum_}
-REFERENCES = {"add": ref.add, "sub": ref.sub, "mul": ref.mul, "div": ref.div, "exp": ref.exp, "sqrt": ref.sqrt,
-              "relu": ref.relu, "sum": ref.sum}
 #: constness of a bit: this value means "not a constant" (else the constant bit, 0 or 1)
 VARIABLE = -1
 
@@ -56,6 +51,8 @@ class Piece:
     ``source_pos[k]`` of origin ``source_origin[k]`` (an index into the
     origins ``run_piece`` is given). Operand i reads ``sources[gathers[i]]``:
     shape (elements,) for elementwise operations, (elements, m) for ``sum``.
+    ``op`` names the ``Backend`` method: the circuit backend builds it, the
+    p-bit backend is its reference.
     """
 
     op: str
@@ -110,6 +107,11 @@ def _sources(piece: Piece, origins) -> Wires:
     return Wires(const, level, words)
 
 
+def _apply(backend: Backend, op: str, operands) -> np.ndarray:
+    """``op`` on ``backend`` (a sum reduces the operand's last scalar axis)."""
+    return backend.sum(operands[0], axis=-1) if op == "sum" else getattr(backend, op)(*operands)
+
+
 def run_piece(piece: Piece, *origins) -> PieceResult:
     """Build, measure and (when the origins carry words) simulate and check one piece."""
     fmt = FloatFormat(piece.p, piece.e)
@@ -119,7 +121,7 @@ def run_piece(piece: Piece, *origins) -> PieceResult:
     with b.scope(piece.scope):
         port = b.input("X", count * width).reshape(count, width)
         wires = np.where(src.const == VARIABLE, port, np.where(src.const == 1, ONE, ZERO)).astype(WIRE)
-        out = GADGETS[piece.op](b, fmt, *(wires[g] for g in piece.gathers))
+        out = _apply(CircuitBackend(b, fmt), piece.op, [wires[g] for g in piece.gathers])
         b.output("Y", out)
     circuit = b.build()
     ids = circuit.outputs["Y"].reshape(piece.elements, width)
@@ -134,7 +136,7 @@ def run_piece(piece: Piece, *origins) -> PieceResult:
         bits = fmt.to_bits(src.words).reshape(samples, -1)
         out_bits = simulate(circuit, {"X": bits})["Y"].reshape(samples, piece.elements, width)
         words = fmt.from_bits(out_bits)
-        expected = REFERENCES[piece.op](fmt, *(src.words[:, g] for g in piece.gathers))
+        expected = _apply(PbitBackend(fmt), piece.op, [src.words[:, g] for g in piece.gathers])
         mismatches = int(np.count_nonzero(words != expected))
     return PieceResult(
         wires=Wires(const, level, words),
