@@ -114,10 +114,14 @@ def open_runner(workers: int | None = None, scheduler: str | None = None) -> Ite
         return
     count = workers or default_workers()
     # pieces allocate and free large arrays in turn: no trimming of freed memory, one malloc
-    # arena (tasks run in a worker thread, whose arena mmaps every large array afresh),
-    # and no statistical profiler sampling the worker's stack every 10 ms
-    quiet_workers = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 40,
-                     "distributed.nanny.pre-spawn-environ.MALLOC_ARENA_MAX": 1,
+    # arena (tasks run in a worker thread, whose arena mmaps every large array afresh), arrays
+    # up to glibc's 32 MiB ceiling taken from the heap rather than fresh zeroed pages from the
+    # kernel, and no statistical profiler sampling the worker's stack every 10 ms
+    environ = "distributed.nanny.pre-spawn-environ."
+    quiet_workers = {environ + "MALLOC_TRIM_THRESHOLD_": 1 << 40,
+                     environ + "MALLOC_ARENA_MAX": 1,
+                     environ + "MALLOC_MMAP_THRESHOLD_": 32 << 20,
+                     environ + "MALLOC_TOP_PAD_": 256 << 20,
                      "distributed.worker.profile.enabled": False}
     with (
         dask.config.set(quiet_workers),
