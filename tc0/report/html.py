@@ -114,7 +114,7 @@ def plots(report: dict) -> dict[str, str]:
 def _markdown_to_html(text: str) -> str:
     """The Markdown report as HTML (python-markdown, tables), verdict cells coloured."""
     body = md.markdown(text, extensions=["tables"])
-    body = body.replace("<td>OK</td>", '<td class="good">OK</td>').replace("<td>NOT ", '<td class="bad">NOT ')
+    body = body.replace("<td>OK</td>", '<td class="good">OK</td>').replace("<td>OVER</td>", '<td class="bad">OVER</td>')
     return body.replace("<p><strong>", '<p class="verdict"><strong>', 1)
 
 

@@ -11,9 +11,11 @@ from tc0.report.gadget_depths import GadgetDepths
 
 def _row(cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int, paper_bound: int, bound: int,
          **fields) -> dict:
-    """A lemma row: the point, its measures, both bounds and the verdicts."""
+    """A lemma row: the point, its measures, both bounds and a verdict against
+    each (``ok_paper``: depth <= the paper's bound; ``ok_corrected``: depth <=
+    the corrected bound)."""
     return {"n": cfg.n, "c": cfg.c, "p": depths.p, "e": depths.e, **fields, "size": size, "depth": depth,
-            "paper_bound": paper_bound, "bound": bound, "ok": depth <= bound, "within_paper_bound": depth <= paper_bound}
+            "paper_bound": paper_bound, "bound": bound, "ok_paper": depth <= paper_bound, "ok_corrected": depth <= bound}
 
 
 def lemma_row(lemmas: dict[str, Lemma], module: str, cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int,

@@ -30,7 +30,7 @@ def assert_whole_words(line: str):
 
 CASES = [
     # (args, flags the message must name, words that must stay as they are)
-    (("compile", "attention", "--max-gates", "1000"), {"--max-gates"}, ["attention", "n=2", "c=2", "p=8", "gates"]),
+    (("compile", "attention", "--max-gates", "1000"), {"--max-gates"}, ["attention", "n=2", "c=4", "p=8", "gates"]),
     (("compile", "float:add"), {"--p"}, ["float gadgets", "significand"]),
     (("compile", "float:add", "--p", "1"), {"--p"}, []),
     (("compile", "float:add", "--p", "4", "--e", "1"), {"--e"}, []),
@@ -79,10 +79,10 @@ def test_errors_name_flags(tmp_path, args, flags, words):
 
 
 def test_only_the_errors_parameters_are_rewritten(tmp_path):
-    """The budget error names only max_gates: n, c and p in "n=2 c=2 p=8"
+    """The budget error names only max_gates: n, c and p in "n=2 c=4 p=8"
     are flags of compile too, but stay as written."""
     line = fails("compile", "attention", "--max-gates", "1000", "-o", tmp_path / "x.tc0")
-    assert "attention at n=2 c=2 p=8" in line
+    assert "attention at n=2 c=4 p=8" in line
     assert "--n" not in line and "--p" not in line
     assert line.count("--max-gates") == 2  # "> --max-gates 1,000" and "raise --max-gates"
     assert "max_gates" not in line
@@ -92,7 +92,7 @@ def test_parameter_inside_words_not_rewritten(tmp_path):
     """'p/e apply to backend pbit': p, e and backend are all named; the p in
     "apply" and "pbit" and the e in "backend" are not."""
     inputs = tmp_path / "in.npz"
-    write_arrays(inputs, {"X": np.zeros((2, 2, 2))})
+    write_arrays(inputs, {"X": np.zeros((2, 2, 4))})
     line = fails("run", "matmul", "--backend", "float64", "--p", "4", "--inputs", inputs, "-o", tmp_path / "y.npz")
     assert flags_in(line) == {"--p", "--e", "--backend"}
     assert "--p/--e apply to --backend pbit" in line

@@ -213,9 +213,10 @@ def test_delta_only_for_fast_modules(tmp_path):
 
 def test_strict_refuses_entries_beyond_r(tmp_path):
     np.savez(tmp_path / "in.npz", X=np.full((2, 2, 2), 1.5))
-    fails("run", "fast-attention", "--inputs", tmp_path / "in.npz", "--strict", "-o", tmp_path / "y.npz",
+    fails("run", "fast-attention", "--c", 2, "--inputs", tmp_path / "in.npz", "--strict", "-o", tmp_path / "y.npz",
           needles=("'X'", "1.5", "--r-bound"))
-    ok("run", "fast-attention", "--inputs", tmp_path / "in.npz", "--r-bound", "1.5", "--strict", "-o", tmp_path / "y.npz")
+    ok("run", "fast-attention", "--c", 2, "--inputs", tmp_path / "in.npz", "--r-bound", "1.5", "--strict",
+       "-o", tmp_path / "y.npz")
 
 
 def test_non_positive_normaliser_is_refused(tmp_path):

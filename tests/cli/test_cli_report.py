@@ -21,13 +21,14 @@ def test_verdict_can_fail(monkeypatch, tmp_path):
     monkeypatch.setitem(lemmas.LEMMAS, "matmul", lemma.Lemma("matmul", "4.1", {"std": 0}))
     result = run("report", "--modules", "matmul", "--n", "1", "--p", "8")
     assert result.exit_code == 1
-    assert "NOT OK" in result.output
+    assert "NOT OK: 1 of 1 rows exceed the corrected bound (matmul n=1 p=8)" in result.output
 
 
 def test_cli_markdown_json_html(tmp_path):
     args = ("report", "--modules", "matmul,mlp", "--n", "1,2", "--p", "8")
     text = ok(*args).output
-    assert "Every lemma row is OK" in text and "| matmul | 4.1 |" in text
+    assert text.splitlines()[2] == "**All 4 lemma rows are within the paper's bound; all 4 are within the corrected bound.**"
+    assert "| matmul | 4.1 |" in text
     data = json.loads(ok(*args, "--format", "json").output)
     assert {"rows", "modules"} <= set(data)
     page = tmp_path / "report.html"

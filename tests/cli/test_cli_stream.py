@@ -8,8 +8,11 @@ from cli_helpers import fails, ok
 
 
 def test_check_stream_json_matches_the_whole_check():
-    streamed = json.loads(ok("check", "attention", "--n", 2, "--stream", "--workers", 1, "--samples", 3, "--json").output)
-    whole = json.loads(ok("check", "attention", "--n", 2, "--samples", 3, "--json").output)
+    """attention holds no layer norm: c = 2 is a real cross-check, and the size difference from pieces that
+    decode shared operands twice stays under 1% (+1.05% at c = 4, stated in docs/report.md)."""
+    shape = ("--n", 2, "--c", 2)
+    streamed = json.loads(ok("check", "attention", *shape, "--stream", "--workers", 1, "--samples", 3, "--json").output)
+    whole = json.loads(ok("check", "attention", *shape, "--samples", 3, "--json").output)
     assert streamed["bit_exact"] and streamed["streamed"] and streamed["mismatching_ops"] == []
     assert streamed["depth"] == whole["depth"] and abs(streamed["size"] - whole["size"]) <= 0.01 * whole["size"]
     assert streamed["pieces"] >= 1 and streamed["peak_rss_bytes"] > 0 and streamed["workers"] == 1
@@ -23,7 +26,7 @@ def test_check_stream_line():
 
 def test_measure_text_json_and_scopes():
     out = ok("measure", "mlp", "--n", 2, "--workers", 1, "--scopes").output.splitlines()
-    assert out[0].startswith("mlp n=2 c=2") and "depth" in out[0] and "pieces" in out[0]
+    assert out[0].startswith("mlp n=2 c=4") and "depth" in out[0] and "pieces" in out[0]
     assert out[1].split()[:2] == ["scope", "gates"] and any("fmul" in line for line in out[2:])
     data = json.loads(ok("measure", "mlp", "--n", 2, "--workers", 1, "--json").output)
     compiled = ok("check", "mlp", "--n", 2, "--samples", 1, "--json").output

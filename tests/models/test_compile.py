@@ -25,18 +25,21 @@ from tc0.models.flowar.config import FlowARConfig
 from tc0.models.module import random_weights
 from tc0.verify import module_check
 
-# (module, n, c, K) run in the default suite; n in {1, 2, 4} and c in {1, 2, 4} all occur
+# (module, n, c, K) run in the default suite; n in {1, 2, 4} and c in {1, 2, 4} all occur. A layer norm
+# over c <= 2 channels does not depend on its input (DESIGN section 4), so modules holding one are
+# checked at c >= 3 only: at c <= 2 a wrong circuit before the layer norm would still match.
 FAST = [
-    *[(m, n, c, 1) for m in ("matmul", "mlp", "ffn", "layernorm") for n, c in ((1, 1), (2, 2), (4, 1), (1, 4))],
+    *[(m, n, c, 1) for m in ("matmul", "mlp", "ffn") for n, c in ((1, 1), (2, 2), (4, 1), (1, 4))],
+    *[("layernorm", n, c, 1) for n, c in ((1, 3), (2, 3), (4, 3), (1, 4))],
     *[("downsample", n, c, 1) for n, c in ((2, 1), (2, 2), (4, 1), (2, 4))],
     *[("upsample", n, c, 1) for n, c in ((1, 1), (2, 2), (1, 4))],
     *[(m, n, c, 1) for m in ("attention", "transformer") for n, c in ((1, 1), (2, 2), (1, 4))],
-    ("flow-matching", 1, 1, 1), ("flow-matching", 2, 2, 1),
-    ("flowar", 2, 1, 2),
+    ("flow-matching", 1, 3, 1),
+    ("flowar", 2, 3, 2),
 ]
 SLOW = [
     ("upsample", 4, 2, 1), ("attention", 4, 1, 1), ("attention", 2, 4, 1), ("flow-matching", 1, 4, 1),
-    ("flow-matching", 4, 1, 1), ("transformer", 4, 2, 1), ("flowar", 2, 2, 2), ("flowar", 4, 1, 3),
+    ("flow-matching", 2, 3, 1), ("transformer", 4, 2, 1), ("flowar", 2, 4, 2), ("flowar", 4, 3, 3),
 ]
 WITH_WEIGHTS = [m for m, spec in registry.MODULES.items() if spec.weights(FlowARConfig(n=2, c=2, scales=2 if "scales" in spec.parameters else 1))]
 
@@ -61,7 +64,7 @@ def test_circuit_bit_exact(module, n, c, K):
 
 @pytest.mark.parametrize("module", [m for m in WITH_WEIGHTS if m != "flowar"])
 def test_circuit_bit_exact_weights_as_inputs(module):
-    n, c = (1, 2) if module == "flow-matching" else (2, 2)
+    n, c = (1, 3) if module.endswith("flow-matching") else (2, 3) if module.endswith("flowar") else (2, 2)
     _check(module, n, c, 1, weights_as_inputs=True)
 
 
@@ -72,7 +75,7 @@ def test_circuit_bit_exact_large(module, n, c, K):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n,c,K", [(2, 1, 2), (4, 1, 3)])
+@pytest.mark.parametrize("n,c,K", [(2, 3, 2), (4, 3, 3)])
 def test_flowar_weights_as_inputs(n, c, K):
     _check("flowar", n, c, K, weights_as_inputs=True, samples=2)
 
