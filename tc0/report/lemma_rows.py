@@ -15,7 +15,8 @@ def _row(cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int, paper_bo
     each (``ok_paper``: depth <= the paper's bound; ``ok_corrected``: depth <=
     the corrected bound)."""
     return {"n": cfg.n, "c": cfg.c, "p": depths.p, "e": depths.e, **fields, "size": size, "depth": depth,
-            "paper_bound": paper_bound, "bound": bound, "ok_paper": depth <= paper_bound, "ok_corrected": depth <= bound}
+            "paper_bound": paper_bound, "bound": bound,
+            "ok_paper": depth <= paper_bound, "ok_corrected": depth <= bound}
 
 
 def lemma_row(lemmas: dict[str, Lemma], module: str, cfg: ModelConfig, depths: GadgetDepths, size: int, depth: int,

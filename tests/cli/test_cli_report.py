@@ -27,7 +27,8 @@ def test_verdict_can_fail(monkeypatch, tmp_path):
 def test_cli_markdown_json_html(tmp_path):
     args = ("report", "--modules", "matmul,mlp", "--n", "1,2", "--p", "8")
     text = ok(*args).output
-    assert text.splitlines()[2] == "**All 4 lemma rows are within the paper's bound; all 4 are within the corrected bound.**"
+    assert text.splitlines()[2] == ("**All 4 lemma rows are within the paper's bound; "
+                                    "all 4 are within the corrected bound.**")
     assert "| matmul | 4.1 |" in text
     data = json.loads(ok(*args, "--format", "json").output)
     assert {"rows", "modules"} <= set(data)

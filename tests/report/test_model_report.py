@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from tc0.compiler.catalog import compile_gadget
+from tc0.errors import ReportError
 from tc0.models import lemma
 from tc0.report import model_report
 from tc0.report.gadget_depths import GadgetDepths
-from tc0.errors import ReportError
 from tc0.report.model_report import ReportPlan, run_report
 
 
