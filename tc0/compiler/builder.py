@@ -45,6 +45,7 @@ from tc0.errors import CircuitError
 from tc0.growable import GROWTH, grow_in_place
 from tc0.ir import sweeps
 from tc0.ir.circuit import Circuit
+from tc0.ir.names import check_port_name
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO, Kind, majority_threshold
 
 #: node capacity of a new builder (fan-in capacity: 4 per node)
@@ -339,8 +340,7 @@ def as_wires(x) -> np.ndarray:
 
 
 def _check_port_name(name: str, existing) -> None:
-    if not isinstance(name, str) or not name or not name.isprintable() or any(c.isspace() for c in name):
-        raise CircuitError(f"bad port name {name!r}: use a non-empty name without spaces")
+    check_port_name(name)
     if name in existing:
         raise CircuitError(f"port {name!r} declared twice")
 

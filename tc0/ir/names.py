@@ -1,0 +1,28 @@
+"""The one rule for names tc0 reads, builds and writes: port names of a
+circuit and array names of a weights/inputs file are identifier characters
+and dots, ``[A-Za-z_][A-Za-z0-9_.]*`` (ASCII). The Builder, the circuit
+loader, the Bristol importer, every exporter and the array readers all check
+names with this module, so no name that could break out of an exported
+format's syntax (newline, space, quote, ``$``, ``;``, backslash, ...) gets
+into or out of tc0."""
+
+from __future__ import annotations
+
+import re
+
+from tc0.errors import CircuitError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+#: what a valid name looks like, for error messages
+NAME_RULE = "letters, digits, '_' and '.', not starting with a digit or '.'"
+
+
+def is_valid_name(name) -> bool:
+    """Whether ``name`` is a string that follows the name rule."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
+def check_port_name(name) -> None:
+    """Raise ``CircuitError`` naming ``name`` (its repr) unless it is a valid port name."""
+    if not is_valid_name(name):
+        raise CircuitError(f"bad port name {name!r}: use {NAME_RULE}")
