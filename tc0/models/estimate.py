@@ -39,6 +39,11 @@ class Estimate:
         """Most terms of any iterated sum the module performs (its own m for d_⊕); 0 if none."""
         return max((m for op, m in self.counts if op == "sum"), default=0)
 
+    @property
+    def largest_element(self) -> int:
+        """Gates of the largest single scalar operation (the smallest piece a streamed run can cut)."""
+        return max((self.prices[key][0] for key in self.counts), default=0)
+
     def by_op(self) -> dict[str, int]:
         """Estimated gates per operation kind."""
         out: dict[str, int] = {}

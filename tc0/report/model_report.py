@@ -177,6 +177,7 @@ class _Prepared:
     weights: dict
     fmt: FloatFormat
     largest_sum: int
+    largest_element: int
 
 
 def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
@@ -197,7 +198,7 @@ def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
         point.skipped = (f"estimated {est.gates:,} gates > streaming budget {plan.max_stream_gates:,} "
                          "(--max-stream-gates)")
         return None
-    return _Prepared(spec, cfg, weights, fmt, est.largest_sum)
+    return _Prepared(spec, cfg, weights, fmt, est.largest_sum, est.largest_element)
 
 
 def _build_whole(point: Point, ready: _Prepared, max_gates: int) -> Point:
@@ -211,8 +212,10 @@ def _build_whole(point: Point, ready: _Prepared, max_gates: int) -> Point:
 
 
 def _stream(point: Point, ready: _Prepared, plan: ReportPlan, runner: Runner) -> Point:
-    """Measure the point streamed, its pieces on ``runner`` (no critical path per gadget)."""
-    streamed = stream_module(ready.spec, ready.cfg, ready.fmt, ready.weights, runner, piece_gates=plan.piece_gates)
+    """Measure the point streamed, its pieces on ``runner`` (no critical path per gadget). A point
+    whose largest single operation exceeds the piece budget gets pieces of one such operation."""
+    piece_gates = max(plan.piece_gates, ready.largest_element)
+    streamed = stream_module(ready.spec, ready.cfg, ready.fmt, ready.weights, runner, piece_gates=piece_gates)
     point.seconds = round(streamed.seconds, 2)
     point.size, point.edges, point.depth = streamed.size, streamed.edges, streamed.depth
     by_gadget: dict[str, int] = {}

@@ -137,6 +137,23 @@ def test_points_past_max_gates_are_streamed():
     assert report["breakdown"]["attention"]["n"] == 1  # the largest whole build: its critical path is known
 
 
+def test_streamed_point_whose_gadget_exceeds_the_piece_budget():
+    """A sum larger than --piece-gates is streamed in pieces of one sum, not refused; same depth as whole."""
+    from tc0.compiler.catalog import compile_gadget
+    from tc0.models.compile import build_circuit
+    from tc0.models.module import make_config, random_weights
+    from tc0.models.registry import get_module
+    from tc0.numerics import FloatFormat
+
+    assert compile_gadget("float:sum", m=4, p=8).size > 1_000
+    report = run_report(ReportPlan(modules=("matmul",), n_values=(2,), p_values=(8,), max_gates=1, piece_gates=1_000))
+    point = report["points"][0]
+    spec = get_module("matmul")
+    cfg = make_config(spec, n=2, c=4)
+    whole = build_circuit(spec, cfg, FloatFormat(8), random_weights(spec, cfg, seed=0))
+    assert point["streamed"] and point["depth"] == whole.depth
+
+
 @pytest.mark.slow
 def test_default_report_has_flowar_depth_constant():
     """The default plan streams flowar at n = 4 and 8: depth constant, a numeric size exponent, every module."""
