@@ -17,8 +17,10 @@ from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_f
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write
 from tc0.io.blif import write_blif
+from tc0.io.bristol import MAX_WIRES as BRISTOL_MAX_WIRES
 from tc0.io.bristol import read_bristol, write_bristol
 from tc0.io.graph import write_dot, write_graphml
+from tc0.io.int_cases import MAX_BATCH, batch_size, parse_case, read_int_cases
 from tc0.io.verilog import write_verilog
 from tc0.ir import measures
 from tc0.ir.circuit import Circuit
@@ -316,32 +318,14 @@ def info(circuit, as_json, scopes):
             click.echo(f"{row['scope']:<40} {row['size']:>10} {row['depth_on_critical_path']:>24}")
 
 
-def _parse_case(text: str, where: str, widths: dict[str, int]) -> list[int]:
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != len(widths):
-        raise click.BadParameter(
-            f"{where}: {len(parts)} value(s) given, the circuit has {len(widths)} input port(s) "
-            f"({', '.join(f'{n}:{w}' for n, w in widths.items())})"
-        )
-    values = []
-    for part, (name, width) in zip(parts, widths.items()):
-        try:
-            value = int(part, 16) if part.lower().startswith("0x") else int(part, 10)
-        except ValueError:
-            raise click.BadParameter(f"{where}: {part!r} is not a decimal or 0x-hex integer") from None
-        if value < 0:
-            raise click.BadParameter(f"{where}: {part!r} is negative; inputs are unsigned")
-        if value.bit_length() > width:
-            raise click.BadParameter(f"{where}: {part} does not fit port {name!r} of {width} bits")
-        values.append(value)
-    return values
-
-
 @main.command("simulate")
 @click.argument("circuit", type=click.Path(dir_okay=False))
 @click.option("--ints", "ints", metavar="A,B,...", help="One case: an unsigned integer per input port, in port order.")
 @click.option("--ints-file", type=click.Path(dir_okay=False, exists=True),
-              help="One case per line, comma-separated (decimal or 0x-hex); all cases run as one batch.")
+              help="One case per line, comma-separated (decimal or 0x-hex; blank lines and # comments skipped). "
+                   f"Read line by line and run in batches of at most {MAX_BATCH:,} cases (fewer for wide circuits), "
+                   "so any number of lines runs in bounded memory; a bad line stops the run there, after the "
+                   "results of the batches before it.")
 @_reports_errors
 def simulate_cmd(circuit, ints, ints_file):
     """Run a circuit on integer inputs.
@@ -354,24 +338,14 @@ def simulate_cmd(circuit, ints, ints_file):
         raise click.UsageError("give exactly one of --ints or --ints-file")
     circ = _load(circuit)
     if ints is not None:
-        cases = [_parse_case(ints, "--ints", circ.inputs)]
+        batches = [[parse_case(ints, "--ints", circ.inputs)]]
     else:
-        try:
-            lines = Path(ints_file).read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            raise click.BadParameter(f"{ints_file} is not a UTF-8 text file", param_hint="'--ints-file'") from None
-        cases = [
-            _parse_case(line, f"{ints_file}:{no}", circ.inputs)
-            for no, line in enumerate(lines, 1)
-            if line.strip() and not line.lstrip().startswith("#")
-        ]
-        if not cases:
-            raise click.BadParameter(f"{ints_file} holds no cases", param_hint="'--ints-file'")
-    inputs = {name: ints_to_bits([c[i] for c in cases], width) for i, (name, width) in enumerate(circ.inputs.items())}
-    outputs = simulate(circ, inputs)
-    columns = [bits_to_ints(bits) for bits in outputs.values()]
-    for row in zip(*columns):
-        click.echo(",".join(hex(v) for v in row))
+        batches = read_int_cases(ints_file, circ.inputs, batch_size(circ.inputs, circ.n_outputs))
+    for cases in batches:
+        inputs = {name: ints_to_bits([c[i] for c in cases], width)
+                  for i, (name, width) in enumerate(circ.inputs.items())}
+        columns = [bits_to_ints(bits) for bits in simulate(circ, inputs).values()]
+        click.echo("\n".join(",".join(hex(v) for v in row) for row in zip(*columns)))
 
 
 def _int_list(text: str, flag: str) -> tuple[int, ...]:
@@ -695,16 +669,19 @@ def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["bristol"]), default="bristol", show_default=True)
+@click.option("--max-wires", type=click.IntRange(min=1), default=BRISTOL_MAX_WIRES, show_default=True,
+              help="Refuse files declaring more wires (inputs included), before reading their gates.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @_reports_errors
-def import_cmd(file, fmt, out):
+def import_cmd(file, fmt, max_wires, out):
     """Import a foreign circuit (Bristol Fashion: XOR/AND/INV/EQ/EQW/MAND).
 
     Ports are named in0, in1, ... and out0, ...; XOR is lowered to the strict
-    basis as (a OR b) AND NOT(a AND b).
+    basis as (a OR b) AND NOT(a AND b). The file is read line by line; only
+    regular files are read.
     """
     _writable(out)
-    circuit = read_bristol(file)
+    circuit = read_bristol(file, max_wires)
     circuit.save(out)
     click.echo(measures.summary_line(circuit, Path(file).stem))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,6 +19,8 @@ _READ_CHUNK = 1 << 22
 #: a zip member claiming more uncompressed bytes per compressed byte is lying
 _MAX_DEFLATE_RATIO = 1032
 _NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def atomic_write(path, write) -> None:
@@ -50,86 +53,132 @@ def _read_errors(path, error: type[Exception], what: str):
         raise error(f"{path}: not a readable {what} ({type(exc).__name__}: {exc})") from None
 
 
-def read_npz(path, error: type[Exception], what: str) -> dict[str, np.ndarray]:
-    """Every array of the .npz at ``path``, read without pickle. A missing,
-    bare-.npy or unreadable file raises ``error`` naming ``path`` and ``what``
-    the file should have been."""
-    with _read_errors(path, error, what):
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise error(f"{path}: not a {what} (a bare .npy array, not an npz archive)")
-        with data:
-            return {name: data[name] for name in data.files}
+def open_regular(path, error: type[Exception], what: str):
+    """``path`` opened for binary reading; every reader of tc0 opens its files
+    here. Anything but a regular file (a directory, a named pipe, a device
+    such as /dev/zero, a socket) is refused with ``error`` naming ``path``
+    before a byte is read: a FIFO is opened without blocking, and the check
+    is made on the opened file, so nothing can be swapped in between."""
+    text = os.fspath(path)
+    with _read_errors(text, error, what):
+        _refuse_unless_regular(os.stat(text).st_mode, text, error)
+        fd = os.open(text, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            _refuse_unless_regular(os.fstat(fd).st_mode, text, error)
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
 
-def read_npz_arrays(path, error: type[Exception], what: str, expected: dict) -> dict[str, np.ndarray]:
-    """The arrays ``expected`` names (name -> ``(dtype, ndim)``) from the .npz
-    at ``path``, each decompressed straight into its one allocation; other
-    members are not read. Each member's zip entry and .npy header are checked
-    before its array is allocated: a missing member, one not in .npy format,
-    of another dtype (object arrays are never read) or dimension, or whose
-    header and zip sizes disagree, raises ``error`` naming ``path``, as does
-    anything ``read_npz`` refuses."""
-
-    def fail(message: str) -> Exception:
-        return error(f"{path}: {message}")
-
-    with _read_errors(path, error, what), open(path, "rb") as fh:
-        if fh.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
-            raise fail(f"not a {what} (a bare .npy array, not an npz archive)")
-        file_size = os.fstat(fh.fileno()).st_size
-        with zipfile.ZipFile(fh) as archive:
-            members = set(archive.namelist())
-            arrays = {}
-            for name, (dtype, ndim) in expected.items():
-                member = f"{name}.npy" if f"{name}.npy" in members else name
-                if member not in members:
-                    raise fail(f"missing array {name!r}")
-                info = archive.getinfo(member)
-                _check_member_sizes(info, file_size, fail)
-                with archive.open(member) as stream:
-                    arrays[name] = _read_npy(stream, info.file_size, name, np.dtype(dtype), ndim, fail)
-            return arrays
+def _refuse_unless_regular(mode: int, path: str, error: type[Exception]) -> None:
+    if not stat.S_ISREG(mode):
+        what = next((name for is_type, name in _FILE_TYPES if is_type(mode)), "a special file")
+        raise error(f"{path}: is {what}, not a regular file; tc0 reads only regular files")
 
 
-def _check_member_sizes(info: zipfile.ZipInfo, file_size: int, fail) -> None:
-    """Refuse (with the error ``fail(message)`` builds) a zip member whose
-    directory sizes no stored or deflated member of this file can have."""
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise fail(f"zip member {info.filename!r} uses compression method {info.compress_type}, not stored or deflate")
-    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
-    if info.compress_size > file_size or info.file_size > ratio * info.compress_size:
-        raise fail(f"zip member {info.filename!r} claims {info.file_size} bytes from {info.compress_size} "
-                   f"compressed bytes in a {file_size}-byte file")
+class NpzReader:
+    """An ``.npz`` archive (numpy's zip of ``.npy`` members) read without
+    pickle, member by member, so that a caller can check what the headers
+    declare before any array is allocated: ``header(name)`` reads a member's
+    zip entry and ``.npy`` header only, ``read(name)`` decompresses its data
+    straight into one allocation. Every refusal is ``error`` naming the
+    path: not a regular file, a bare ``.npy`` file, not a zip, duplicate or
+    missing members, a zip entry claiming more bytes than its compressed
+    data can hold (deflate expands at most 1032 times) or another compression
+    method, a member not in ``.npy`` format version 1.0 or 2.0, an object
+    dtype (it would need pickle), a negative shape, and a header whose shape
+    and dtype do not fill the member exactly."""
 
+    def __init__(self, path, error: type[Exception], what: str):
+        self.path, self._error, self._what = os.fspath(path), error, what
+        self._fh = open_regular(path, error, what)
+        try:
+            with self._errors():
+                if self._fh.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
+                    raise self.fail(f"not a {what} (a bare .npy array, not an npz archive)")
+                self._file_size = os.fstat(self._fh.fileno()).st_size
+                self._zip = zipfile.ZipFile(self._fh)
+                members = {}
+                for info in self._zip.infolist():
+                    name = info.filename.removesuffix(".npy")
+                    if name in members:
+                        raise self.fail(f"array {name!r} is stored twice")
+                    members[name] = info
+                #: zip member of each array, by array name (member name without ".npy")
+                self.members = members
+        except BaseException:
+            self._fh.close()
+            raise
 
-def _read_npy(stream, member_size: int, name: str, dtype: np.dtype, ndim: int, fail) -> np.ndarray:
-    """The array of the .npy ``stream`` (a zip member of ``member_size``
-    bytes), which must be ``ndim``-D ``dtype``: header checked first (a
-    mismatch raises what ``fail(message)`` builds), then one allocation
-    filled in chunks."""
-    magic = stream.read(np.lib.format.MAGIC_LEN)
-    if not magic.startswith(np.lib.format.MAGIC_PREFIX) or len(magic) < np.lib.format.MAGIC_LEN:
-        raise fail(f"array {name!r} is not stored in .npy format")
-    version = tuple(magic[len(np.lib.format.MAGIC_PREFIX):])
-    if version not in _NPY_HEADER_READERS:
-        raise fail(f"array {name!r} has .npy format version {version[0]}.{version[1]}, not 1.0 or 2.0")
-    shape, fortran_order, stored = _NPY_HEADER_READERS[version](stream)
-    if stored.hasobject:
-        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")  # numpy's words
-    if stored != dtype or len(shape) != ndim:
-        raise fail(f"array {name!r} must be {ndim}-D {dtype.name}, got {len(shape)}-D {stored}")
-    count = math.prod(shape)
-    data_size = member_size - stream.tell()
-    if min(shape, default=0) < 0 or count * dtype.itemsize != data_size:
-        raise fail(f"array {name!r}: its header declares shape {shape} of {dtype}, "
-                   f"its zip member holds {data_size} data bytes")
-    flat = np.empty(count, dtype=dtype)
-    buffer = memoryview(flat.view(np.uint8))
-    done = 0
-    while done < len(buffer):
-        got = stream.readinto(buffer[done : done + _READ_CHUNK])
-        if not got:
-            raise fail(f"array {name!r} ends after {done} of {len(buffer)} data bytes")
-        done += got
-    return flat.reshape(shape[::-1]).T if fortran_order else flat.reshape(shape)
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._fh.close()
+
+    def fail(self, message: str) -> Exception:
+        """The error to raise about this file: ``message`` after its path."""
+        return self._error(f"{self.path}: {message}")
+
+    def _errors(self):
+        return _read_errors(self.path, self._error, self._what)
+
+    def header(self, name: str, dtype=None, ndim: int | None = None) -> tuple[tuple[int, ...], np.dtype]:
+        """``(shape, dtype)`` of array ``name`` from its zip entry and ``.npy``
+        header, refused unless it is ``dtype`` (when given) with ``ndim``
+        dimensions (when given); no data is read."""
+        with self._errors(), self._open(name) as (stream, info):
+            shape, _, stored = self._npy_header(stream, name, info)
+        if (dtype is not None and stored != np.dtype(dtype)) or (ndim is not None and len(shape) != ndim):
+            raise self.fail(f"array {name!r} must be {ndim}-D {np.dtype(dtype)}, got {len(shape)}-D {stored}")
+        return shape, stored
+
+    def read(self, name: str) -> np.ndarray:
+        """Array ``name``: its header checked again, then one allocation filled in chunks."""
+        with self._errors(), self._open(name) as (stream, info):
+            shape, fortran_order, dtype = self._npy_header(stream, name, info)
+            flat = np.empty(math.prod(shape), dtype=dtype)
+            buffer = memoryview(flat.view(np.uint8))
+            done = 0
+            while done < len(buffer):
+                got = stream.readinto(buffer[done : done + _READ_CHUNK])
+                if not got:
+                    raise self.fail(f"array {name!r} ends after {done} of {len(buffer)} data bytes")
+                done += got
+            stream.read(1)  # at the member's end: zipfile checks its CRC
+        return flat.reshape(shape[::-1]).T if fortran_order else flat.reshape(shape)
+
+    @contextlib.contextmanager
+    def _open(self, name: str):
+        """(stream, zip entry) of array ``name``, its entry's sizes checked first."""
+        info = self.members.get(name)
+        if info is None:
+            raise self.fail(f"missing array {name!r}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise self.fail(f"zip member {info.filename!r} uses compression method {info.compress_type}, "
+                            "not stored or deflate")
+        ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
+        if info.compress_size > self._file_size or info.file_size > ratio * info.compress_size:
+            raise self.fail(f"zip member {info.filename!r} claims {info.file_size} bytes from {info.compress_size} "
+                            f"compressed bytes in a {self._file_size}-byte file")
+        with self._zip.open(info) as stream:
+            yield stream, info
+
+    def _npy_header(self, stream, name: str, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], bool, np.dtype]:
+        """(shape, fortran order, dtype) of the ``.npy`` at the start of ``stream``, checked against ``info``."""
+        magic = stream.read(np.lib.format.MAGIC_LEN)
+        if not magic.startswith(np.lib.format.MAGIC_PREFIX) or len(magic) < np.lib.format.MAGIC_LEN:
+            raise self.fail(f"array {name!r} is not stored in .npy format")
+        version = tuple(magic[len(np.lib.format.MAGIC_PREFIX) :])
+        if version not in _NPY_HEADER_READERS:
+            raise self.fail(f"array {name!r} has .npy format version {version[0]}.{version[1]}, not 1.0 or 2.0")
+        shape, fortran_order, dtype = _NPY_HEADER_READERS[version](stream)
+        if dtype.hasobject:
+            raise ValueError("Object arrays cannot be loaded when allow_pickle=False")  # numpy's words
+        data_size = info.file_size - stream.tell()
+        if min(shape, default=0) < 0 or math.prod(shape) * dtype.itemsize != data_size:
+            raise self.fail(f"array {name!r}: its header declares shape {shape} of {dtype}, "
+                            f"its zip member holds {data_size} data bytes")
+        return shape, fortran_order, dtype

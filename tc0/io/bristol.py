@@ -19,18 +19,28 @@ bit (an input, a constant, a repeated bit) is an EQW/EQ copy.
 
 from __future__ import annotations
 
-from pathlib import Path
+import array
+import io
+import itertools
+import os
 
 import numpy as np
 
 from tc0.compiler.builder import Builder
 from tc0.ir.circuit import Circuit
+from tc0.ir.names import shown
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
 from tc0.errors import FormatError
 from tc0.io.lowering import AND2, INV, XOR2, lower_circuit
-from tc0.files import atomic_write
+from tc0.files import atomic_write, open_regular
 
 _ARITY = {"XOR": (2, 1), "AND": (2, 1), "INV": (1, 1), "EQ": (1, 1), "EQW": (1, 1)}
+#: codes of the gates an import records (MAND is k ANDs)
+_OP_CODES = {"AND": 0, "INV": 1, "XOR": 2}  # in the order of their names, as imports always sorted them
+#: the most wires (inputs included) ``read_bristol`` imports unless told otherwise
+MAX_WIRES = 1 << 24
+#: the longest line ``read_bristol`` reads, in characters (a MAND line of ~10^5 ANDs fits)
+MAX_LINE_CHARS = 1 << 22
 
 
 def _ints(tokens, what, lineno):
@@ -52,52 +62,101 @@ def _header(line, lineno, what):
     return values[1:]
 
 
-def read_bristol(path) -> Circuit:
-    """Import a Bristol Fashion file as a strict circuit."""
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read ({exc})") from None
-    try:
-        return parse_bristol(text)
-    except FormatError as exc:
-        raise FormatError(f"{path}: {exc}") from None
+def read_bristol(path, max_wires: int = MAX_WIRES) -> Circuit:
+    """Import a Bristol Fashion file as a strict circuit, reading it line by
+    line (only regular files: a pipe or device is refused before reading).
+    Refuses, before allocating for them, more than ``max_wires`` wires and
+    more wires than the file's gate lines can set (every wire but the inputs
+    is a gate output, named by at least two bytes of the file)."""
+    with open_regular(path, FormatError, "Bristol file") as raw:
+        size = os.fstat(raw.fileno()).st_size
+        try:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline=None)
+            return _parse(_lines(text), size, max_wires)
+        except UnicodeDecodeError:
+            raise FormatError(f"{path}: not a text file (not UTF-8)") from None
+        except FormatError as exc:
+            raise FormatError(f"{path}: {exc}", parameters=exc.parameters) from None
 
 
-def parse_bristol(text: str) -> Circuit:
+def parse_bristol(text: str, max_wires: int = MAX_WIRES) -> Circuit:
     """Import Bristol Fashion text; see ``read_bristol``."""
-    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
-    if len(lines) < 3:
+    return _parse(_lines(io.StringIO(text)), len(text.encode()), max_wires)
+
+
+def _lines(text):
+    """(line number, line) of each non-blank line of the text stream, each
+    read with at most ``MAX_LINE_CHARS`` characters."""
+    for lineno, line in enumerate(iter(lambda: text.readline(MAX_LINE_CHARS + 1), ""), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise FormatError(f"line {lineno}: longer than {MAX_LINE_CHARS} characters")
+        if line.strip():
+            yield lineno, line
+
+
+def _parse(lines, size: int, max_wires: int) -> Circuit:
+    """The circuit of the non-blank ``(line number, line)`` pairs of a
+    Bristol file of ``size`` bytes."""
+    header = list(itertools.islice(lines, 3))
+    if len(header) < 3:
         raise FormatError("missing header (need 'ngates nwires', input and output lines)")
-    counts = _ints(lines[0][1].split(), "header", lines[0][0])
+    counts = _ints(header[0][1].split(), "header", header[0][0])
     if len(counts) != 2:
-        raise FormatError(f"line {lines[0][0]}: header must be 'ngates nwires'")
+        raise FormatError(f"line {header[0][0]}: header must be 'ngates nwires'")
     ngates, nwires = counts
-    in_widths = _header(lines[1][1], lines[1][0], "input")
-    out_widths = _header(lines[2][1], lines[2][0], "output")
+    in_widths = _header(header[1][1], header[1][0], "input")
+    out_widths = _header(header[2][1], header[2][0], "output")
     n_in, n_out = sum(in_widths), sum(out_widths)
+    if not out_widths:
+        raise FormatError(f"line {header[2][0]}: the circuit has no output ports")
+    if nwires > max_wires:
+        raise FormatError(f"header declares {nwires} wires, more than max_wires ({max_wires})",
+                          parameters=("max_wires",))
     if n_in + n_out > nwires:
         raise FormatError(f"{n_in} input and {n_out} output wires exceed {nwires} wires")
-    body = lines[3:]
-    if len(body) != ngates:
-        raise FormatError(f"header says {ngates} gates, file has {len(body)}")
-    settable = n_in + sum(len(line.split()) for _, line in body)  # bounds the wires gates can set
-    if nwires > settable:
-        raise FormatError(f"header declares {nwires} wires, more than the inputs and gates can set")
+    if nwires - n_in > size // 2:
+        raise FormatError(f"header declares {nwires} wires, more than the inputs and the gates of a "
+                          f"{size}-byte file can set")
+    gates = _Gates(n_in, nwires)
+    body = 0
+    for lineno, line in lines:
+        body += 1
+        if body > ngates:
+            raise FormatError(f"header says {ngates} gates, file has more")
+        gates.add(lineno, line.split())
+    if body != ngates:
+        raise FormatError(f"header says {ngates} gates, file has {body}")
+    return gates.build(in_widths, out_widths)
 
-    # Pass 1: resolve copies and constants; record real gates with their levels.
-    # src[w] = the canonical wire feeding w (-1: unset); constants are wires
-    # nwires (const 0) and nwires + 1 (const 1).
-    const0, const1 = nwires, nwires + 1
-    src = np.full(nwires + 2, -1, dtype=np.int64)
-    level = np.zeros(nwires + 2, dtype=np.int64)
-    src[:n_in] = np.arange(n_in)
-    src[const0], src[const1] = const0, const1
-    ops, ins_a, ins_b, outs, levels = [], [], [], [], []
-    for lineno, line in body:
-        tok = line.split()
+
+class _Gates:
+    """Pass 1 of an import: copies and constants resolved as the gate lines
+    arrive, real gates recorded with their levels in chunks of numpy arrays.
+
+    Wires are numbered as in the file, the constants as ``nwires`` (0) and
+    ``nwires + 1`` (1). ``src[w - n_in]`` is the canonical wire feeding a
+    non-input wire ``w`` (-1: not yet set; an input wire is its own); only
+    non-input wires have entries, so a large input port costs nothing here.
+    """
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, n_in: int, nwires: int):
+        self.n_in, self.nwires = n_in, nwires
+        self.src = array.array("q", [-1]) * (nwires - n_in + 2)  # arrays of int64: compact, fast to index
+        self.level = array.array("q", [0]) * (nwires - n_in + 2)
+        self.src[-2:] = array.array("q", [nwires, nwires + 1])
+        self._chunks: list[np.ndarray] = []
+        self._rows: list[tuple[int, int, int, int, int]] = []  # (op, a, b, out, level)
+
+    def _source(self, w: int) -> int:
+        return w if w < self.n_in else self.src[w - self.n_in]
+
+    def _level(self, w: int) -> int:
+        return 0 if w < self.n_in else self.level[w - self.n_in]
+
+    def add(self, lineno: int, tok: list[str]) -> None:
+        """Record the gate line ``tok`` (its tokens)."""
         if len(tok) < 3:
             raise FormatError(f"line {lineno}: gate line too short")
         op = tok[-1]
@@ -109,69 +168,82 @@ def parse_bristol(text: str) -> Circuit:
             if (nin, nout) != _ARITY[op]:
                 raise FormatError(f"line {lineno}: {op} takes {_ARITY[op][0]} input(s) and 1 output")
         else:
-            raise FormatError(f"line {lineno}: unknown gate type {op!r}")
+            raise FormatError(f"line {lineno}: unknown gate type {shown(op)}")
         if len(tok) != 2 + nin + nout + 1:
             raise FormatError(f"line {lineno}: expected {nin} inputs and {nout} outputs")
         wires = _ints(tok[2:-1], "wire numbers", lineno)
         gate_in, gate_out = wires[:nin], wires[nin:]
+        nwires, n_in = self.nwires, self.n_in
         if any(w >= nwires for w in gate_out) or (op != "EQ" and any(w >= nwires for w in gate_in)):
             raise FormatError(f"line {lineno}: wire number out of range (nwires = {nwires})")
-        if any(src[w] != -1 for w in gate_out):
+        if any(w < n_in or self.src[w - n_in] != -1 for w in gate_out) or len(set(gate_out)) < len(gate_out):
             raise FormatError(f"line {lineno}: wire assigned twice")
         if op == "EQ":
             if gate_in[0] not in (0, 1):
                 raise FormatError(f"line {lineno}: EQ constant must be 0 or 1")
-            src[gate_out[0]] = const1 if gate_in[0] else const0
-            continue
-        resolved = [src[w] for w in gate_in]
+            self.src[gate_out[0] - n_in] = nwires + gate_in[0]
+            return
+        resolved = [self._source(w) for w in gate_in]
         if any(r == -1 for r in resolved):
             raise FormatError(f"line {lineno}: gate reads a wire that is not yet set")
         if op == "EQW":
-            src[gate_out[0]] = resolved[0]
-            continue
+            self.src[gate_out[0] - n_in] = resolved[0]
+            return
         k = nout if op == "MAND" else 1
+        code = _OP_CODES["AND" if op == "MAND" else op]
         for j in range(k):
             a = resolved[j]
             b = resolved[k + j] if op == "MAND" else (resolved[1] if op != "INV" else a)
             out = gate_out[j]
-            src[out] = out
-            lvl = max(level[a], level[b]) + 1
-            level[out] = lvl
-            ops.append("AND" if op == "MAND" else op)
-            ins_a.append(a)
-            ins_b.append(b)
-            outs.append(out)
-            levels.append(lvl)
-    out_wires = np.arange(nwires - n_out, nwires)
-    if np.any(src[out_wires] == -1):
-        raise FormatError("an output wire is never set")
+            lvl = max(self._level(a), self._level(b)) + 1
+            self.src[out - n_in] = out
+            self.level[out - n_in] = lvl
+            self._rows.append((code, a, b, out, lvl))
+        if len(self._rows) >= self._CHUNK:
+            self._flush()
 
-    # Pass 2: emit level by level, one builder call per (level, op).
-    b = Builder()
-    node = np.full(nwires + 2, -1, dtype=np.int64)
-    node[const0], node[const1] = ZERO, ONE
-    start = 0
-    for i, width in enumerate(in_widths):
-        node[start : start + width] = b.input(f"in{i}", width)
-        start += width
-    ops_arr = np.array(ops)
-    a_arr, b_arr, out_arr, lvl_arr = (np.array(v, dtype=np.int64) for v in (ins_a, ins_b, outs, levels))
-    order = np.lexsort((ops_arr, lvl_arr)) if len(ops) else np.zeros(0, dtype=np.int64)
-    bounds = np.flatnonzero((np.diff(lvl_arr[order]) != 0) | (ops_arr[order][1:] != ops_arr[order][:-1])) + 1
-    for group in np.split(order, bounds) if len(order) else []:
-        op = ops_arr[group[0]]
-        x, y = node[a_arr[group]], node[b_arr[group]]
-        if op == "AND":
-            node[out_arr[group]] = b.and_(x, y)
-        elif op == "XOR":
-            node[out_arr[group]] = b.xor(x, y)
-        else:
-            node[out_arr[group]] = b.not_(x)
-    start = nwires - n_out
-    for i, width in enumerate(out_widths):
-        b.output(f"out{i}", node[src[start : start + width]])
-        start += width
-    return b.build()
+    def _flush(self) -> None:
+        if self._rows:
+            self._chunks.append(np.array(self._rows, dtype=np.int64).reshape(-1, 5))
+            self._rows = []
+
+    def build(self, in_widths: list[int], out_widths: list[int]) -> Circuit:
+        """Pass 2: the circuit, emitted level by level, one builder call per (level, op)."""
+        self._flush()
+        n_in, nwires = self.n_in, self.nwires
+        rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, 5), dtype=np.int64)
+        self._chunks = []
+        op, a, b, out, lvl = rows.T
+        src = np.frombuffer(self.src, dtype=np.int64)
+        out_src = np.arange(nwires - sum(out_widths), nwires)
+        out_src = np.where(out_src < n_in, out_src, src[np.maximum(out_src - n_in, 0)])
+        if np.any(out_src == -1):
+            raise FormatError("an output wire is never set")
+        builder = Builder()
+        node = np.full(nwires - n_in + 2, -1, dtype=np.int64)  # node id of each non-input wire
+        node[-2:] = ZERO, ONE
+        for i, width in enumerate(in_widths):
+            builder.input(f"in{i}", width)  # input wire w is node FIRST_INPUT + w
+
+        def node_of(wires: np.ndarray) -> np.ndarray:
+            return np.where(wires < n_in, wires + FIRST_INPUT, node[np.maximum(wires - n_in, 0)])
+
+        order = np.lexsort((op, lvl))
+        bounds = np.flatnonzero((np.diff(lvl[order]) != 0) | (np.diff(op[order]) != 0)) + 1
+        for group in np.split(order, bounds) if len(order) else []:
+            x, y = node_of(a[group]), node_of(b[group])
+            code = op[group[0]]
+            if code == _OP_CODES["AND"]:
+                node[out[group] - n_in] = builder.and_(x, y)
+            elif code == _OP_CODES["XOR"]:
+                node[out[group] - n_in] = builder.xor(x, y)
+            else:
+                node[out[group] - n_in] = builder.not_(x)
+        start = 0
+        for i, width in enumerate(out_widths):
+            builder.output(f"out{i}", node_of(out_src[start : start + width]))
+            start += width
+        return builder.build()
 
 
 def write_bristol(circuit: Circuit, path) -> None:

@@ -22,7 +22,13 @@ def is_valid_name(name) -> bool:
     return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
+def shown(name) -> str:
+    """``repr(name)`` for a one-line message, cut short past 80 characters."""
+    text = repr(name)
+    return text if len(text) <= 80 else f"{text[:70]}...{text[-7:]} ({len(text)} characters)"
+
+
 def check_port_name(name) -> None:
     """Raise ``CircuitError`` naming ``name`` (its repr) unless it is a valid port name."""
     if not is_valid_name(name):
-        raise CircuitError(f"bad port name {name!r}: use {NAME_RULE}")
+        raise CircuitError(f"bad port name {shown(name)}: use {NAME_RULE}")

@@ -20,8 +20,10 @@ import numpy as np
 from numba import njit
 
 from tc0.errors import CircuitFileError
-from tc0.files import atomic_write, read_npz_arrays
+from tc0.files import NpzReader, atomic_write
+from tc0.ir.names import NAME_RULE, is_valid_name, shown
 from tc0.ir.schema import FIRST_INPUT, Kind
+from tc0.memory import available_bytes, describe
 
 FORMAT_NAME = "tc0-circuit"
 FORMAT_VERSION = 1
@@ -34,6 +36,10 @@ ARRAYS = {
     "output_ids": (np.int64, 1),
     "meta": (np.uint8, 1),
 }
+#: the largest ``meta`` (metadata JSON) a circuit file may hold, in bytes
+MAX_META_BYTES = 1 << 26
+#: the most nodes a circuit can have: fan-in ids are int32
+MAX_NODES = 2**31 - 1
 
 
 def write(circuit, path) -> None:
@@ -56,13 +62,24 @@ def write(circuit, path) -> None:
     atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
 
-def read(path) -> dict:
-    """The fields of the ``Circuit`` stored at ``path`` (a file ``write`` made), validated."""
-    arrays = read_npz_arrays(path, CircuitFileError, "tc0 circuit file", ARRAYS)
-    try:
-        return _from_arrays(arrays)
-    except CircuitFileError as exc:
-        raise CircuitFileError(f"{path}: {exc}") from None
+def read(path, max_bytes: int | None = None) -> dict:
+    """The fields of the ``Circuit`` stored at ``path`` (a file ``write``
+    made), validated. What the member headers and the metadata declare is
+    checked before any array but ``meta`` is decompressed: the arrays must
+    agree in length with each other and with the ports, and together fit in
+    ``max_bytes`` (default: the memory available to this process)."""
+    with NpzReader(path, CircuitFileError, "tc0 circuit file") as npz:
+        lengths = {name: npz.header(name, dtype, ndim)[0][0] for name, (dtype, ndim) in ARRAYS.items()}
+        if lengths["meta"] > MAX_META_BYTES:
+            raise npz.fail(f"metadata of {lengths['meta']} bytes, more than the {MAX_META_BYTES} "
+                           "a circuit file may hold")
+        try:
+            meta = _meta(npz.read("meta"))
+            _check_lengths(lengths, meta, available_bytes() if max_bytes is None else max_bytes)
+            arrays = {name: npz.read(name) for name in ARRAYS if name != "meta"}
+            return _from_arrays(arrays, meta)
+        except CircuitFileError as exc:
+            raise npz.fail(str(exc)) from None
 
 
 def _ports(meta, key):
@@ -80,53 +97,75 @@ def _ports(meta, key):
             and entry[1] >= 1
         )
         if not ok:
-            raise CircuitFileError(f"bad {key[:-1]} port entry {entry!r}")
+            raise CircuitFileError(f"bad {key[:-1]} port entry {shown(entry)}")
+        if not is_valid_name(entry[0]):
+            raise CircuitFileError(f"bad {key[:-1]} port name {shown(entry[0])}: use {NAME_RULE}")
         if entry[0] in seen:
-            raise CircuitFileError(f"{key[:-1]} port {entry[0]!r} appears twice")
+            raise CircuitFileError(f"{key[:-1]} port {shown(entry[0])} appears twice")
         seen[entry[0]] = entry[1]
     return seen
 
 
-def _from_arrays(arrays) -> dict:
+def _meta(data: np.ndarray) -> dict:
+    """The metadata JSON, its format, version, ports and scopes checked;
+    ports become ``inputs``/``outputs`` dicts of name -> width."""
     try:
-        meta = json.loads(arrays["meta"].tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        meta = json.loads(data.tobytes().decode())
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer of over 4300 digits
         raise CircuitFileError("metadata is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CircuitFileError("not a tc0 circuit file (format tag missing)")
     if type(meta.get("version")) is not int or meta["version"] != FORMAT_VERSION:
         raise CircuitFileError(f"unsupported format version {meta.get('version')!r} (this tc0 reads {FORMAT_VERSION})")
     inputs, outputs = _ports(meta, "inputs"), _ports(meta, "outputs")
+    if not outputs:
+        raise CircuitFileError("the circuit has no output ports")
     scopes = meta.get("scopes")
     if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
         raise CircuitFileError("meta 'scopes' must be a non-empty list of strings")
+    return {"inputs": inputs, "outputs": outputs, "scopes": tuple(scopes)}
 
+
+def _check_lengths(lengths: dict, meta: dict, max_bytes: int) -> None:
+    """Refuse array lengths (from the headers) that disagree with each other
+    or with the ports, or whose arrays would take more than ``max_bytes``."""
+    n, n_in, n_out = lengths["kind"], sum(meta["inputs"].values()), sum(meta["outputs"].values())
+    if n < FIRST_INPUT + n_in:
+        raise CircuitFileError(f"{n} nodes, fewer than the 2 constants and {n_in} inputs")
+    if lengths["offsets"] != n + 1 or lengths["scope"] != n:
+        raise CircuitFileError("offsets/scope lengths do not match the node count")
+    if n > MAX_NODES:
+        raise CircuitFileError(f"{n} nodes, more than the {MAX_NODES} that int32 fan-in ids can name")
+    if lengths["fanins"] < n - FIRST_INPUT - n_in:
+        raise CircuitFileError(f"{lengths['fanins']} fan-ins for {n - FIRST_INPUT - n_in} gates, each needing one")
+    if lengths["output_ids"] != n_out:
+        raise CircuitFileError(f"{lengths['output_ids']} output ids for {n_out} declared output bits")
+    need = sum(lengths[name] * np.dtype(dtype).itemsize for name, (dtype, _) in ARRAYS.items())
+    if need > max_bytes:
+        raise CircuitFileError(f"its arrays take {describe(need)} ({n} nodes, {lengths['fanins']} fan-ins), "
+                               f"more than the {describe(max_bytes)} of memory available")
+
+
+def _from_arrays(arrays, meta) -> dict:
+    inputs, outputs = meta["inputs"], meta["outputs"]
     kind, offsets, fanins, scope = arrays["kind"], arrays["offsets"], arrays["fanins"], arrays["scope"]
     output_ids = arrays["output_ids"]
     n = len(kind)
-    n_in = sum(inputs.values())
-    first_gate = FIRST_INPUT + n_in
-    if n < first_gate:
-        raise CircuitFileError(f"{n} nodes, fewer than the 2 constants and {n_in} inputs")
-    if len(offsets) != n + 1 or len(scope) != n:
-        raise CircuitFileError("offsets/scope lengths do not match the node count")
+    first_gate = FIRST_INPUT + sum(inputs.values())
     if kind[0] != Kind.CONST0 or kind[1] != Kind.CONST1:
         raise CircuitFileError("nodes 0 and 1 must be the constants")
     problem = _first_node_problem(kind, offsets, fanins, first_gate)
     if problem != _NO_PROBLEM:
         raise CircuitFileError(_NODE_PROBLEMS[problem])
-    if len(scope) and (scope.min() < 0 or scope.max() >= len(scopes)):
+    if len(scope) and (scope.min() < 0 or scope.max() >= len(meta["scopes"])):
         raise CircuitFileError("a scope id is out of range")
-    n_out = sum(outputs.values())
-    if len(output_ids) != n_out:
-        raise CircuitFileError(f"{len(output_ids)} output ids for {n_out} declared output bits")
-    if n_out and (output_ids.min() < 0 or output_ids.max() >= n):
+    if output_ids.min() < 0 or output_ids.max() >= n:
         raise CircuitFileError("an output id is out of range")
     out_ports, start = {}, 0
     for name, width in outputs.items():
         out_ports[name] = output_ids[start : start + width].copy()
         start += width
-    return {"kind": kind, "offsets": offsets, "fanins": fanins, "scope": scope, "scopes": tuple(scopes),
+    return {"kind": kind, "offsets": offsets, "fanins": fanins, "scope": scope, "scopes": meta["scopes"],
             "inputs": inputs, "outputs": out_ports}
 
 

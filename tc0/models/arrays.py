@@ -7,18 +7,30 @@ from __future__ import annotations
 import numpy as np
 
 from tc0.errors import ModelError
-from tc0.files import atomic_write, read_npz
+from tc0.files import NpzReader, atomic_write
+from tc0.ir.names import NAME_RULE, is_valid_name, shown
+
+#: the dtype kinds an array file may store: signed and unsigned integers, floats
+_REAL_KINDS = "iuf"
+
+
+def _names_problem(kind: str, names, shapes: dict[str, tuple]) -> str | None:
+    """What is wrong with the array ``names`` given for ``shapes`` (unknown or missing names), if anything."""
+    unknown = sorted(set(names) - set(shapes))
+    if unknown:
+        return f"unknown {kind} array(s): {', '.join(unknown)} (expected {', '.join(shapes) or 'none'})"
+    missing = [k for k in shapes if k not in names]
+    if missing:
+        return f"missing {kind} array(s): {', '.join(missing)}"
+    return None
 
 
 def check_arrays(kind: str, arrays: dict, shapes: dict[str, tuple]) -> dict:
     """Validate named float arrays against the expected shapes: unknown,
     missing, mis-shaped or non-finite arrays are a ModelError naming the array."""
-    unknown = sorted(set(arrays) - set(shapes))
-    if unknown:
-        raise ModelError(f"unknown {kind} array(s): {', '.join(unknown)} (expected {', '.join(shapes) or 'none'})")
-    missing = [k for k in shapes if k not in arrays]
-    if missing:
-        raise ModelError(f"missing {kind} array(s): {', '.join(missing)}")
+    problem = _names_problem(kind, arrays, shapes)
+    if problem:
+        raise ModelError(problem)
     out = {}
     for name, shape in shapes.items():
         arr = np.asarray(arrays[name])
@@ -35,8 +47,26 @@ def check_arrays(kind: str, arrays: dict, shapes: dict[str, tuple]) -> dict:
 
 def read_arrays(path: str, kind: str, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
     """The arrays of the ``.npz`` at ``path``, checked against ``shapes``
-    (``kind`` names them in errors: "weights", "input")."""
-    arrays = read_npz(path, ModelError, ".npz file of named arrays")
+    (``kind`` names them in errors: "weights", "input"). Names come from the
+    zip directory, shapes and dtypes from the ``.npy`` headers, and all are
+    checked before any array's data is read: a bad name (not identifier
+    characters and dots), an unknown or missing array, another shape, or a
+    dtype other than integer or float (complex, bool, strings, objects) is a
+    ModelError naming the file and the array."""
+    with NpzReader(path, ModelError, ".npz file of named arrays") as npz:
+        bad = [name for name in npz.members if not is_valid_name(name)]
+        if bad:
+            raise npz.fail(f"bad {kind} array name {shown(bad[0])}: use {NAME_RULE}")
+        problem = _names_problem(kind, npz.members, shapes)
+        if problem:
+            raise npz.fail(problem)
+        for name, shape in shapes.items():
+            stored, dtype = npz.header(name)
+            if stored != tuple(shape):
+                raise npz.fail(f"{kind} array {name!r} has shape {stored}, expected {tuple(shape)}")
+            if dtype.kind not in _REAL_KINDS:
+                raise npz.fail(f"{kind} array {name!r} is not numeric ({dtype}); give integers or floats")
+        arrays = {name: npz.read(name) for name in shapes}
     try:
         return check_arrays(kind, arrays, shapes)
     except ModelError as exc:

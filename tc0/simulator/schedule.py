@@ -8,8 +8,10 @@ import weakref
 
 import numpy as np
 
+from tc0.errors import CircuitError
 from tc0.ir.circuit import Circuit
-from tc0.ir.schema import FIRST_INPUT, ONE
+from tc0.ir.schema import FIRST_INPUT, ONE, Kind
+from tc0.memory import available_bytes, describe
 from tc0.simulator.grouping import Grouper
 from tc0.simulator.layout import Layout
 from tc0.simulator.program import BINARY, COPY, INV, MOVE, REDUCE, SHUFFLE, TAKE, ProgramWriter, emit_piece, rows_touched
@@ -25,6 +27,36 @@ _MIN_WORDS = 8
 _CALL_COST = 10_000
 
 
+#: what compiling a schedule and running it on one word of samples takes, for the check
+#: before compiling: fixed bytes, bytes per edge, per node, and per fan-in of each MAJ
+#: gate wider than ``_WIDE_MAJ`` fan-ins (its adder tree alone is then a piece, held as
+#: Python objects); measured at 26-43 bytes per edge on gadget, module and Bristol
+#: circuits and 220 bytes per fan-in for one MAJ gate of 10^6 fan-ins
+_BYTES_FIXED, _BYTES_PER_EDGE, _BYTES_PER_NODE, _BYTES_PER_WIDE_MAJ_FANIN = 1 << 24, 32, 64, 256
+_WIDE_MAJ = 1 << 10
+
+
+def estimated_bytes(circuit: Circuit) -> int:
+    """About the most memory compiling ``circuit``'s schedule and a run on one word take (bytes)."""
+    counts = circuit.fanin_counts()
+    wide = int(counts[(circuit.kind == Kind.MAJ) & (counts > _WIDE_MAJ)].sum())
+    return (_BYTES_FIXED + _BYTES_PER_EDGE * circuit.edges + _BYTES_PER_NODE * circuit.n_nodes
+            + _BYTES_PER_WIDE_MAJ_FANIN * wide)
+
+
+def check_memory(circuit: Circuit, available: int | None = None) -> None:
+    """Refuse (``CircuitError``, naming both figures) a circuit whose
+    simulation would take more than ``available`` bytes (default: the memory
+    available to this process), before anything is compiled."""
+    need = estimated_bytes(circuit)
+    available = available_bytes() if available is None else available
+    if need > available:
+        widest = int(circuit.fanin_counts().max(initial=0))
+        raise CircuitError(f"simulating this circuit needs about {describe(need)} ({circuit.edges:,} edges, "
+                           f"{circuit.n_nodes:,} nodes, a gate of {widest:,} fan-ins), more than the "
+                           f"{describe(available)} of memory available")
+
+
 class Schedule:
     """A circuit compiled for simulation (its stages: ``tc0.simulator``).
 
@@ -35,6 +67,7 @@ class Schedule:
     """
 
     def __init__(self, circuit: Circuit):
+        check_memory(circuit)
         # no reference to the circuit: the cache below holds schedules only while their circuit lives
         self.first_gate = circuit.first_gate
         grouper = Grouper(circuit)
