@@ -12,7 +12,7 @@ import numpy as np
 from click.core import ParameterSource
 from tqdm import tqdm
 
-from tc0.cluster import open_runner
+from tc0.cluster import default_workers, open_runner
 from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write
@@ -28,7 +28,9 @@ from tc0.models.arrays import read_arrays, write_arrays
 from tc0.models.backends import BACKENDS, VALUE_BACKENDS, value_backend
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
-from tc0.models.module import make_config, random_inputs, random_weights
+from tc0.models.layers.aattc_plan import MAX_DEGREE
+from tc0.models.limits import MAX_FACTOR, MAX_SCALES, check_size
+from tc0.models.module import MAX_SEED, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, plan_summary, prepare
 from tc0.models.registry import EXACT_MODULES, FAST_VARIANT, MODULES, get_module
 from tc0.models.run import run
@@ -39,7 +41,8 @@ from tc0.report.html import render
 from tc0.simulator import bits_to_ints, ints_to_bits, simulate
 from tc0.verify import module_check
 from tc0.verify.float_gadget_check import check_float_gadget
-from tc0.verify.gadget_summary import gadget_summary
+from tc0.verify.gadget_summary import MAX_SAMPLES as MAX_GADGET_SAMPLES
+from tc0.verify.gadget_summary import SAMPLE_BATCH, gadget_summary
 from tc0.verify.int_gadget_check import check_int_gadget
 
 EXPORTERS = {"blif": write_blif, "verilog": write_verilog, "graphml": write_graphml, "dot": write_dot,
@@ -132,28 +135,33 @@ _COMPILE_HELP = (
 def _module_options(fn):
     """The shape, format and weight options shared by the module commands."""
     options = [
-        click.option("--n", "n", type=int, default=2, show_default=True, help="Image side n (h = w = n)."),
+        click.option("--n", "n", type=int, default=2, show_default=True,
+                     help="Image side n >= 1 (h = w = n). Every module shape is refused up front when its inputs "
+                          "and weights together, or any tensor it creates, exceed 2^24 scalars."),
         click.option("--c", "c", type=int, default=4, show_default=True,
-                     help="Channels c (layer norm needs c >= 3 to depend on its input)."),
-        click.option("--scales", "-K", "scales", type=int, default=None,
-                     help="Scales K (flowar only) [default: 2 for flowar]."),
-        click.option("--factor", "-a", "factor", type=int, default=2, show_default=True,
-                     help="Resampling factor a (upsample, downsample, flowar)."),
-        click.option("--hidden", type=int, default=None, help="FFN hidden width m [default: c]."),
+                     help="Channels c >= 1 (layer norm needs c >= 3 to depend on its input)."),
+        click.option("--scales", "-K", "scales", type=click.IntRange(1, MAX_SCALES), default=None,
+                     help=f"Scales K, 1..{MAX_SCALES} (flowar only; n divisible by a^(K-1)) [default: 2 for flowar]."),
+        click.option("--factor", "-a", "factor", type=click.IntRange(1, MAX_FACTOR), default=2, show_default=True,
+                     help=f"Resampling factor a, 1..{MAX_FACTOR} (upsample, downsample, flowar)."),
+        click.option("--hidden", type=int, default=None, help="FFN hidden width m >= 1 [default: c]."),
         click.option("--t", "times", default=None, metavar="T[,T...]",
                      help="Timestep(s) in [0, 1]: one for flow-matching, K for flowar [default: 0.5 each]."),
-        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                     help="Seed of the random weights (gadget checks: of their cases)."),
+        click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                     help="Seed, 0..2^63-1, of the random weights (gadget checks: of their cases). Weights, "
+                          "tc0 inputs, check cases and calibration draw from independent streams of one seed."),
         click.option("--bound", type=float, default=None,
-                     help="Seeded weights uniform in [-R, R] [default: 1/sqrt(fan-in) for matrices, 1/2 for vectors]."),
+                     help="Seeded weights uniform in [-R, R], R > 0 finite [default: 1/sqrt(fan-in) for matrices, "
+                          "1/2 for vectors]."),
         click.option("--weights", "weights_file", type=click.Path(dir_okay=False), default=None,
                      help="Weights .npz (DESIGN section 5 names) instead of seeded ones."),
         click.option("--delta", type=float, default=None,
-                     help="Fast modules: AAttC target error, relative to max |V| [default: 0.01]."),
+                     help="Fast modules: AAttC target error > 0, relative to max |V| [default: 0.01]."),
         click.option("--degree", type=int, default=None,
-                     help="Fast modules: polynomial degree g [default: the smallest meeting --delta]."),
+                     help=f"Fast modules: polynomial degree g, 0..{MAX_DEGREE} [default: the smallest meeting "
+                          "--delta]."),
         click.option("--r-bound", "r_bound", type=float, default=None,
-                     help="Bound R on input entries: random inputs are drawn in [-R, R]; fast modules fit "
+                     help="Bound R > 0 on input entries: random inputs are drawn in [-R, R]; fast modules fit "
                           "their score range to it [default: 1]."),
         click.option("--strict", is_flag=True, help="Refuse input entries beyond --r-bound."),
     ]
@@ -163,25 +171,36 @@ def _module_options(fn):
 
 
 def _format_options(fn):
-    fn = click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")(fn)
-    return click.option("--p", "p", type=int, default=None, help="Float significand bits p [default for modules: 8].")(fn)
+    fn = click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1].")(fn)
+    return click.option("--p", "p", type=int, default=None,
+                        help="Float significand bits p >= 2, p + e + 1 <= 64 [default for modules: 8].")(fn)
 
 
 def _module_setup(name, options: dict):
-    """(spec, config, weights) for a module command from its ``_module_options``;
-    a fast module's config carries its fitted polynomial plan."""
+    """(spec, config, weights, warnings) for a module command from its
+    ``_module_options``: the shape checked against ``tc0.models.limits``
+    before any array of its size is made; a fast module's config carries its
+    fitted polynomial plan. ``warnings``: what the module's definition
+    records about this shape (a layer norm that cannot depend on its input)."""
     spec = get_module(name)
     cfg = make_config(spec, n=options["n"], c=options["c"], scales=options["scales"], factor=options["factor"],
                       times=_parse_times(options["times"]), hidden=options["hidden"], strict=options["strict"],
                       delta=options["delta"], degree=options["degree"], r_bound=options["r_bound"])
+    cost = check_size(spec, cfg)
     if options["weights_file"] is not None:
         weights = read_arrays(options["weights_file"], "weights", spec.weights(cfg))
     else:
-        bound = options["bound"]
-        if bound is not None and not (np.isfinite(bound) and bound > 0):
-            raise click.BadParameter(f"must be a positive finite number, got {bound}", param_hint="'--bound'")
-        weights = random_weights(spec, cfg, seed=options["seed"], bound=bound)
-    return spec, prepare(spec, cfg, weights), weights
+        weights = random_weights(spec, cfg, seed=options["seed"], bound=options["bound"])
+    cfg = prepare(spec, cfg, weights)
+    if cfg.poly is not None:
+        cost = check_size(spec, cfg)
+    return spec, cfg, weights, cost.warnings
+
+
+def _warn(warnings) -> None:
+    """Each warning as one line on stderr."""
+    for line in warnings:
+        click.echo(f"Warning: {line}", err=True)
 
 
 def _parse_times(text):
@@ -234,14 +253,21 @@ def _gate_progress(desc: str):
     return bar, update
 
 
+#: most local Dask workers (4 per core this process may use)
+MAX_WORKERS = 4 * default_workers()
+_BITS_HELP = "Gadgets: bit width W of each integer operand, 1..256 (int:mul 1..64, int:prod 1..32) [default: 16]."
+_M_HELP = ("Gadgets: number of operands M, 1..256 (int:max 1..128; int:prod, float:prod 1..32) for sum, max, prod, "
+           "dot.")
+
+
 def _stream_options(fn):
     """Where and in what pieces a streamed run goes (check --stream, measure)."""
     options = [
-        click.option("--piece-gates", type=int, default=DEFAULT_PIECE_GATES, show_default=True,
-                     help="Streamed: largest piece, in estimated gates (bounds the memory of each worker)."),
-        click.option("--workers", type=int, default=None,
-                     help="Streamed: Dask worker processes on this machine [default: one per core; 1 runs in "
-                          "this process]."),
+        click.option("--piece-gates", type=click.IntRange(min=1), default=DEFAULT_PIECE_GATES, show_default=True,
+                     help="Streamed: largest piece, in estimated gates >= 1 (bounds the memory of each worker)."),
+        click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
+                     help=f"Streamed: Dask worker processes on this machine, 1..{MAX_WORKERS} (4 per core) "
+                          "[default: one per core; 1 runs in this process]."),
         click.option("--scheduler", default=None, metavar="ADDRESS",
                      help="Streamed: run on the existing Dask cluster at ADDRESS (e.g. tcp://127.0.0.1:8786)."),
     ]
@@ -254,12 +280,12 @@ STREAM_PARAMS = ("piece_gates", "workers", "scheduler")
 
 
 def _module_build_setup(ctx, name, options: dict):
-    """For compile/check of a module: refuse gadget options, then (spec,
-    config, weights, format, progress bar, its update callback)."""
+    """For compile/check/measure of a module: refuse gadget options, then
+    (spec, config, weights, warnings (``_module_setup``), format, progress
+    bar, its update callback)."""
     _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-    spec, cfg, weights = _module_setup(name, options)
     fmt = float_format(8 if options["p"] is None else options["p"], options["e"])
-    return (spec, cfg, weights, fmt, *_gate_progress(f"compiling {name}"))
+    return (*_module_setup(name, options), fmt, *_gate_progress(f"compiling {name}"))
 
 
 @main.command("compile", help=_COMPILE_HELP)
@@ -268,9 +294,10 @@ def _module_build_setup(ctx, name, options: dict):
 @_format_options
 @click.option("--weights-as-inputs", is_flag=True, help="Modules: weights become input ports instead of constants.")
 @click.option("--max-gates", type=int, default=None,
-              help="Modules: refuse above this many gates (estimated first, then guarded while building) [default: 40,000,000].")
-@click.option("--bits", "-W", type=int, default=None, help="Gadgets: bit width W of each integer operand [default: 16].")
-@click.option("--m", "m", type=int, default=None, help="Gadgets: number of operands M (sum, max, prod, dot).")
+              help="Modules: refuse above this many gates >= 1 (estimated first, then guarded while building) "
+                   "[default: 40,000,000].")
+@click.option("--bits", "-W", type=int, default=None, help=_BITS_HELP)
+@click.option("--m", "m", type=int, default=None, help=_M_HELP)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @click.pass_context
 @_reports_errors
@@ -281,7 +308,7 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
         circuit = compile_gadget(name, bits, m, options["p"], options["e"])
     else:
-        spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
+        spec, cfg, weights, warnings, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
             circuit = build_circuit(
                 spec, cfg, fmt, weights, weights_as_inputs=weights_as_inputs,
@@ -289,8 +316,10 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
             )
     circuit.save(out)
     click.echo(measures.summary_line(circuit, name))
-    if name in MODULES and cfg.poly is not None:
-        click.echo(plan_summary(fast_plan(cfg)))
+    if name in MODULES:
+        if cfg.poly is not None:
+            click.echo(plan_summary(fast_plan(cfg)))
+        _warn(warnings)
 
 
 @main.command()
@@ -454,13 +483,16 @@ def _json_ready(value):
 @_module_options
 @_format_options
 @click.option("--weights-as-inputs", is_flag=True, help="Modules: weights are input ports (fed the same words).")
-@click.option("--max-gates", type=int, default=None, help="Modules: as for compile [default: 40,000,000].")
-@click.option("--m", "m", type=int, default=None, help="Gadgets: number of operands M (sum, prod, dot; int:sum/max/prod).")
-@click.option("--bits", "-W", type=int, default=None, help="Gadgets: bit width W of integer gadgets [default: 16].")
+@click.option("--max-gates", type=int, default=None, help="Modules: as for compile, >= 1 [default: 40,000,000].")
+@click.option("--m", "m", type=int, default=None, help=_M_HELP)
+@click.option("--bits", "-W", type=int, default=None, help=_BITS_HELP)
 @click.option("--samples", type=int, default=None,
-              help="Random cases [default: 8 input sets for modules; 10000 for gadgets, edge cases on top].")
-@click.option("--case-seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Modules: seed of the random input sets (gadgets: --seed seeds their cases).")
+              help=f"Random cases: modules 1..{module_check.MAX_SAMPLES:,} input sets [default: 8] (--stream: "
+                   f"samples x scalar operations <= 2^27); gadgets 0..{MAX_GADGET_SAMPLES:,} [default: 10000], edge "
+                   f"cases on top. Checked in batches of at most {SAMPLE_BATCH:,}.")
+@click.option("--case-seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Modules: seed, 0..2^63-1, of the random input sets (the \"cases\" stream; gadgets: --seed "
+                   "seeds their cases).")
 @click.option("--stream", is_flag=True,
               help="Modules: build, simulate and check one operation slice at a time (DESIGN section 9) "
                    "instead of the whole circuit; for circuits past this machine's memory.")
@@ -473,7 +505,7 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     """Compile a module or gadget, run its circuit on many inputs, and compare.
 
     Modules (MODULE [shape options]): simulate the circuit on --samples random
-    input sets (uniform in [-1, 1]); its output must be bit for bit the p-bit
+    input sets (uniform in [-R, R], R = --r-bound); its output must be bit for bit the p-bit
     reference's. Also reports the p-bit reference's error against float64 run
     on the same rounded inputs and weights: max absolute, and max relative
     (each sample's largest error over its largest |output|). --json gives
@@ -505,16 +537,16 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
     Exit status 1 on any mismatch, 0 otherwise.
     """
     _check_known(name)
-    if samples is not None and samples < (1 if name in MODULES else 0):
-        raise click.BadParameter(f"must be >= {1 if name in MODULES else 0}, got {samples}", param_hint="'--samples'")
     if name in MODULES:
         if stream:
             _refuse_options(ctx, ["max_gates"], "whole builds; streamed pieces are bounded by --piece-gates")
         else:
             _refuse_options(ctx, STREAM_PARAMS, "--stream")
-        spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
+        spec, cfg, weights, _, fmt, bar, update = _module_build_setup(ctx, name, options)
+        samples = 8 if samples is None else samples
+        module_check.check_samples(spec, cfg, samples, streamed=stream)
         checking = functools.partial(
-            module_check.check_module, spec, cfg, fmt, weights, samples=8 if samples is None else samples,
+            module_check.check_module, spec, cfg, fmt, weights, samples=samples,
             seed=case_seed, weights_as_inputs=weights_as_inputs, progress=update)
         if stream:
             with open_runner(workers, scheduler) as runner, bar:
@@ -537,6 +569,8 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
         ok = result["ok"]
         line = gadget_summary(result)
     click.echo(json.dumps(_json_ready(result), indent=2) if as_json else line)
+    if not as_json:
+        _warn(result.get("warnings", ()))
     if not ok:
         ctx.exit(1)
 
@@ -563,13 +597,14 @@ def measure_cmd(ctx, name, weights_as_inputs, piece_gates, workers, scheduler, s
       tc0 measure flowar --n 8 --c 2 --scales 2 --workers 2 --scopes
     """
     _check_known_module(name)
-    spec, cfg, weights, fmt, bar, update = _module_build_setup(ctx, name, options)
+    spec, cfg, weights, warnings, fmt, bar, update = _module_build_setup(ctx, name, options)
     bar.set_description(f"streaming {name}")
     with open_runner(workers, scheduler) as runner, bar:
         streamed = stream_module(spec, cfg, fmt, weights, runner, weights_as_inputs=weights_as_inputs,
                                  piece_gates=piece_gates, progress=update)
     result = {"module": name, "n": cfg.n, "c": cfg.c, "scales": cfg.scales, "factor": cfg.factor, "p": fmt.p,
-              "e": fmt.e, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True)}
+              "e": fmt.e, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True),
+              "warnings": warnings}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -581,6 +616,7 @@ def measure_cmd(ctx, name, weights_as_inputs, piece_gates, workers, scheduler, s
         click.echo(f"{'scope':<60} {'gates':>14}")
         for scope, size in module_scopes(streamed.scope_sizes):
             click.echo(f"{scope:<60} {size:>14,}")
+    _warn(warnings)
 
 
 def _module_npz_command(name: str):
@@ -603,17 +639,18 @@ def weights_cmd(name, out, **options):
     by --seed, or re-checked from --weights) as .npz with DESIGN section 5
     names (e.g. scale1.tf.attn.W_Q)."""
     _writable(out)
-    spec, cfg, weights = _module_setup(name, options)
+    spec, cfg, weights, _ = _module_setup(name, options)
     write_arrays(out, weights)
     click.echo(f"wrote {out}: {len(weights)} array(s): " + ", ".join(f"{k} {v.shape}" for k, v in weights.items()))
 
 
 @_module_npz_command("inputs")
 def inputs_cmd(name, out, **options):
-    """Write random module inputs (uniform in [-R, R], R = --r-bound, seeded
-    by --seed) as .npz with DESIGN section 5 names, e.g. for tc0 run."""
+    """Write random module inputs (uniform in [-R, R], R = --r-bound, from
+    the "inputs" stream of --seed, independent of the weights of the same
+    seed) as .npz with DESIGN section 5 names, e.g. for tc0 run."""
     _writable(out)
-    spec, cfg, _ = _module_setup(name, options)
+    spec, cfg, _, _ = _module_setup(name, options)
     arrays = random_inputs(spec, cfg, seed=options["seed"])
     write_arrays(out, arrays)
     click.echo(f"wrote {out}: " + ", ".join(f"{k} {v.shape}" for k, v in arrays.items()))
@@ -627,27 +664,45 @@ def inputs_cmd(name, out, **options):
               help="Inputs .npz (X; Y_hat, F0; Z_init, F0_1..F0_K as DESIGN section 5).")
 @click.option("--backend", type=click.Choice(VALUE_BACKENDS), default="float64", show_default=True)
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help=".npz file to write (array Y).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written, and the warnings, as one JSON object.")
 @_reports_errors
-def run_cmd(name, inputs_file, backend, out, **options):
+def run_cmd(name, inputs_file, backend, out, as_json, **options):
     """Run a module on a backend directly: float64 (the math) or pbit (the
     exact p-bit emulation, inputs and weights rounded to the format first).
-    Writes the output as one float64 array named Y."""
+    Writes the output as one float64 array named Y.
+
+    Warns (one line each on stderr; --json: the list "warnings") where the
+    result does not show what went wrong: float64 operations that overflowed
+    to inf or NaN, quotients 0/0 taken as 0 (e.g. a softmax whose
+    exponentials all underflowed) or divisors that underflowed, NaN or inf
+    in Y, and a layer norm over c < 3 channels."""
     _writable(out)
-    spec, cfg, weights = _module_setup(name, options)
+    spec, cfg, weights, _ = _module_setup(name, options)
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     given_format = BACKENDS[backend].uses_format or p is not None or e is not None
     B = value_backend(backend, float_format(8 if p is None else p, e) if given_format else None)
     y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})
+    warnings = B.warnings
+    non_finite = int(np.count_nonzero(~np.isfinite(y)))
+    if non_finite:
+        warnings.append(f"Y holds {non_finite:,} NaN or infinite entries of {y.size:,}")
+    if as_json:
+        click.echo(json.dumps({"module": name, "backend": backend, "output": str(out), "shape": list(y.shape),
+                               "warnings": warnings}, indent=2))
+        return
     click.echo(f"wrote {out}: Y {y.shape} ({backend})")
+    _warn(warnings)
 
 
 @main.command("gadgets")
-@click.option("--p", "p", type=int, required=True, help="Float significand bits p.")
-@click.option("--e", "e", type=int, default=None, help="Float exponent bits e [default: p + 1].")
-@click.option("--max-m-sum", type=int, default=256, show_default=True, help="Largest m of d_⊕(m) (m = 2, 4, 8, ...).")
-@click.option("--max-m-prod", type=int, default=32, show_default=True, help="Largest m of d_⊗(m) (m = 2, 4, 8, ...).")
+@click.option("--p", "p", type=int, required=True, help="Float significand bits p >= 2, p + e + 1 <= 64.")
+@click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1].")
+@click.option("--max-m-sum", type=int, default=256, show_default=True,
+              help="Largest m of d_⊕(m), 2..256 (m = 2, 4, 8, ...).")
+@click.option("--max-m-prod", type=int, default=32, show_default=True,
+              help="Largest m of d_⊗(m), 2..32 (m = 2, 4, 8, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (no progress bar).")
 @_reports_errors
 def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):

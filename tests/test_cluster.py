@@ -31,7 +31,7 @@ def _streamed(runner, name="attention", n=2, samples=2, **kw):
     spec = get_module(name)
     cfg = make_config(spec, n=n, c=2)
     weights = random_weights(spec, cfg)
-    cases = [random_inputs(spec, cfg, seed=[0, k]) for k in range(samples)]
+    cases = [random_inputs(spec, cfg, 0, "cases", k) for k in range(samples)]
     return stream_module(spec, cfg, FMT, weights, runner, cases=cases, piece_gates=60_000, **kw)
 
 

@@ -56,8 +56,30 @@ class Backend:
 
     @contextlib.contextmanager
     def scope(self, name: str) -> Iterator[None]:
-        """Name the operations inside (the circuit backend records it per gate)."""
-        yield
+        """Name the operations inside (the circuit backend records it per gate;
+        ``warn`` names the scope path it is called in)."""
+        path = self.__dict__.setdefault("_scope_path", [])
+        path.append(name)
+        try:
+            yield
+        finally:
+            path.pop()
+
+    def warn(self, message: str, entries: int = 0, *, where: bool = True) -> None:
+        """Record something about this run that its result does not show
+        (non-finite or underflowed values, a degenerate layer): each message
+        once, prefixed by the scope path (unless not ``where``), ``entries``
+        summed over the times it is recorded (see ``warnings``)."""
+        path = "/".join(self.__dict__.get("_scope_path", ())) if where else ""
+        notes = self.__dict__.setdefault("_warnings", {})
+        key = f"{path}: {message}" if path else message
+        notes[key] = notes.get(key, 0) + entries
+
+    @property
+    def warnings(self) -> list[str]:
+        """The recorded warnings, one line each, in the order first seen."""
+        return [f"{text} ({entries:,} entries)" if entries else text
+                for text, entries in self.__dict__.get("_warnings", {}).items()]
 
     # -------------------------------------------------------- structure
     def shape(self, x) -> tuple[int, ...]:
@@ -98,6 +120,15 @@ class Backend:
         """Scalars ``index`` (an int array) of the last scalar axis."""
         return np.asarray(x)[(Ellipsis, np.asarray(index)) + (slice(None),) * self.scalar_axes]
 
+    def gather(self, x, index: tuple):
+        """``x[index]``: scalars picked by integer index arrays over the leading scalar axes."""
+        return np.asarray(x)[index]
+
+    def lazy_constant(self, shape, values):
+        """``constant(values())`` of that ``shape``: a backend that needs only
+        the shape (cost) never computes the values."""
+        return self.constant(values())
+
     def require_positive(self, x, what: str) -> None:
         """Refuse non-positive values where they can be seen (not in circuits)."""
 
@@ -117,7 +148,7 @@ class Backend:
         """sum over ``axis``, then one division by the count."""
         count = self.shape(x)[axis]
         total = self.sum(x, axis=axis)
-        return self.div(total, self.constant(np.full(self.shape(total), float(count))))
+        return self.div(total, self.constant(np.broadcast_to(float(count), self.shape(total))))
 
     # -------------------------------------------------------- per backend
     def values(self, x) -> np.ndarray:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from tc0.models.backends import CostBackend
+from tc0.models import limits
 from tc0.models.config import ModelConfig
 from tc0.models.module import ModuleSpec, random_weights
 from tc0.models.prepare import prepare
@@ -55,10 +53,9 @@ class Estimate:
 def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict | None = None) -> Estimate:
     """Count the module's scalar float operations (no gates built) and price
     each by its gadget's size. ``weights`` matter only to fast modules (their
-    polynomial degree); default: seeded ones."""
-    cfg = prepare(spec, cfg, random_weights(spec, cfg) if weights is None else weights)
-    B = CostBackend()
-    inputs = {name: B.constant(np.zeros(shape)) for name, shape in spec.inputs(cfg).items()}
-    weights = {name: B.constant(np.zeros(shape)) for name, shape in spec.weights(cfg).items()}
-    spec.forward(B, inputs, weights, cfg)
+    polynomial degree); default: seeded ones. Allocates nothing in
+    proportion to the module's shapes (``tc0.models.limits.count``)."""
+    if weights is None:
+        weights = random_weights(spec, cfg) if spec.fast_of is not None else {}
+    B = limits.count(spec, prepare(spec, cfg, weights))
     return Estimate(dict(B.counts), {key: gadget_cost(fmt.p, fmt.e, *key) for key in B.counts})

@@ -49,7 +49,8 @@ class ModuleSpec:
         if not isinstance(cfg, self.config_type):
             raise ModelError(f"{self.name} takes a {self.config_type.__name__}, not a {type(cfg).__name__}")
         for f in dataclasses.fields(cfg):
-            if f.name in cfg.exclusive_parameters and f.name not in self.parameters and getattr(cfg, f.name) != f.default:
+            exclusive = f.name in cfg.exclusive_parameters and f.name not in self.parameters
+            if exclusive and getattr(cfg, f.name) != f.default:
                 raise ModelError(f"{self.name} takes no {f.name}", parameters=(f.name,))
         if self.check is not None:
             self.check(cfg)
@@ -84,10 +85,35 @@ class Family:
     paper_exponents: Mapping[str, int]
 
 
+#: what seeded random arrays are drawn for; under one seed each purpose has its own random stream
+STREAMS = ("weights", "inputs", "cases", "calibration")
+#: seeds are integers in 0..MAX_SEED
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int, or a ModelError naming ``name`` unless it is an integer in 0..2^63-1."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"{name} must be an integer in 0..2^63-1, got {seed!r}", parameters=(name,))
+    return int(seed)
+
+
+def seeded_stream(seed: int, purpose: str, sample: int | None = None) -> np.random.Generator:
+    """The random generator for ``purpose`` (one of ``STREAMS``; and ``sample``)
+    under ``seed``: numpy's ``SeedSequence(seed)`` with spawn key (the
+    purpose's index[, sample]). Different purposes or samples draw
+    independent streams; the same seed, purpose and sample, the same one."""
+    key = (STREAMS.index(purpose),) + (() if sample is None else (sample,))
+    return np.random.default_rng(np.random.SeedSequence(check_seed(seed), spawn_key=key))
+
+
 def random_weights(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, bound: float | None = None) -> dict:
-    """Seeded weights, uniform in [-R, R]; default R = 1/sqrt(fan-in) for
-    matrices (so activations stay O(1)) and 1/2 for vectors."""
-    rng = np.random.default_rng(seed)
+    """Seeded weights (the "weights" stream), uniform in [-R, R]; R =
+    ``bound`` (positive, finite), default 1/sqrt(fan-in) for matrices (so
+    activations stay O(1)) and 1/2 for vectors."""
+    if bound is not None and not (isinstance(bound, (int, float)) and np.isfinite(bound) and bound > 0):
+        raise ModelError(f"bound must be a positive finite number, got {bound}", parameters=("bound",))
+    rng = seeded_stream(seed, "weights")
     out = {}
     for name, shape in spec.weights(cfg).items():
         r = bound if bound is not None else (1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5)
@@ -95,8 +121,11 @@ def random_weights(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, bound: flo
     return out
 
 
-def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed=0) -> dict:
-    """Seeded inputs, uniform in [-R, R] (R = ``cfg.r_bound``, default 1)."""
-    rng = np.random.default_rng(seed)
+def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, purpose: str = "inputs",
+                  sample: int | None = None) -> dict:
+    """Seeded inputs, uniform in [-R, R] (R = ``cfg.r_bound``, default 1),
+    from the stream of ``purpose`` ("inputs": ``tc0 inputs``; "cases": the
+    input sets of a check, one per ``sample``; "calibration")."""
+    rng = seeded_stream(seed, purpose, sample)
     r = cfg.r_bound
     return {name: rng.uniform(-r, r, size=shape) for name, shape in spec.inputs(cfg).items()}

@@ -12,6 +12,7 @@ from tc0.errors import FastAttentionError
 from tc0.models.backends import Float64Backend
 from tc0.models.config import ModelConfig
 from tc0.models.layers import aattc_plan
+from tc0.models.limits import check_size
 from tc0.models.module import ModuleSpec, random_inputs
 from tc0.models.registry import get_module
 
@@ -36,13 +37,14 @@ def score_bound(spec: ModuleSpec, cfg: ModelConfig, weights: dict) -> float:
     where it has one (fast-attention: implied by |X entries| <= R and the
     weights). Composites, whose attentions read data-dependent inputs: 1.25
     times the largest score of the exact model over 8 seeded input sets in
-    [-R, R] (a calibration, not a guarantee)."""
+    [-R, R] (the "calibration" stream; a calibration, not a guarantee)."""
     if spec.score_bound is not None:
         return spec.score_bound(cfg, weights)
     exact = get_module(spec.fast_of)
+    check_size(exact, cfg)
     recorder = _ScoreRecorder()
     for k in range(CALIBRATION_SAMPLES):
-        exact.forward(recorder, random_inputs(exact, cfg, seed=[1 << 30, k]), weights, cfg)
+        exact.forward(recorder, random_inputs(exact, cfg, 0, "calibration", k), weights, cfg)
     return CALIBRATION_MARGIN * recorder.largest
 
 

@@ -13,7 +13,10 @@ from tc0.numerics import FloatFormat
 
 def run(spec: ModuleSpec, cfg: ModelConfig, backend: Backend, inputs: dict, weights: dict):
     """The module's output on ``backend`` (float64: values; pbit: words, the
-    inputs and weights rounded to the format first)."""
+    inputs and weights rounded to the format first). ``backend.warnings``
+    then tell what the output does not show (float64: overflow, underflow;
+    a layer norm that cannot depend on its input). Sizes are the caller's
+    to check first (``tc0.models.limits.check_size``)."""
     cfg = prepare(spec, cfg, weights)
     check_bound(cfg, inputs)
     loaded = {name: backend.constant(arr) for name, arr in inputs.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -79,11 +80,27 @@ class FloatCases:
         """(inputs, number of edge cases): (N, 1) words for unary ops, (N, 2)
         for binary ops, (N, m) for sum/prod, (N, 2, m) for dot; the edge
         cases first."""
+        edge = self.edge()
+        return np.concatenate([edge, self.random(samples)]), len(edge)
+
+    def batches(self, samples: int, size: int) -> Iterator[np.ndarray]:
+        """The edge cases, then ``samples`` random cases, in batches of at most
+        ``size`` (the same cases for the same seed, samples and size)."""
+        edge = self.edge()
+        for first in range(0, len(edge), size):
+            yield edge[first : first + size]
+        for first in range(0, samples, size):
+            yield self.random(min(size, samples - first))
+
+    def edge(self) -> np.ndarray:
+        """The edge cases, shaped as ``cases``."""
         edge = np.array(getattr(self, f"_edge_{self.shape}")(), dtype=np.uint64)
-        rand = getattr(self, f"_random_{self.shape}")(samples)
-        if self.shape == "unary":
-            edge = edge.reshape(-1, 1)
-        return np.concatenate([edge.reshape((-1,) + rand.shape[1:]), rand]), len(edge)
+        per_case = {"unary": (1,), "binary": (2,), "reduce": (self.m,), "pair": (2, self.m)}[self.shape]
+        return edge.reshape((-1,) + per_case)
+
+    def random(self, samples: int) -> np.ndarray:
+        """``samples`` random cases, shaped as ``cases``."""
+        return getattr(self, f"_random_{self.shape}")(samples)
 
     # -- vectorized random words (numpy generator)
     def _pack(self, s, m, E) -> np.ndarray:

@@ -22,11 +22,12 @@ Every case goes through three computations (``check_float_gadget``):
   which after cancellation can be large (math.inf if beyond float range).
 
 MPFR's exponent range in this build is about +-2^30, so formats with e > 28
-skip the oracle (``oracle`` then says so and ``max_ulp_vs_mpfr`` is None);
-the circuit is still compared with the reference.
+skip the oracle (``oracle`` and ``mpfr`` then say so and ``max_ulp_vs_mpfr``
+is None); the circuit is still compared with the reference, and the verdict
+says that MPFR was not run.
 
 The inputs are ``tc0.verify.float_cases``: edge cases, then ``samples``
-random valid words.
+random valid words, checked in batches so that memory stays bounded.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ import numpy as np
 
 from tc0.compiler.catalog import SHAPE_PORTS, compile_gadget, float_format, float_spec, shape_operands
 from tc0.errors import GadgetError
+from tc0.models.module import check_seed
 from tc0.numerics import reference
 from tc0.simulator import simulate
-from tc0.verify.float_cases import float_cases
-from tc0.verify.gadget_summary import KEEP
+from tc0.verify.float_cases import FloatCases
+from tc0.verify.gadget_summary import KEEP, SAMPLE_BATCH, check_samples
 from tc0.verify.mpfr_oracle import MPFR_MAX_E, MpfrOracle
 from tc0.verify.words import Words
-
 
 
 def _port_inputs(fmt, shape: str, cases: np.ndarray) -> dict[str, np.ndarray]:
@@ -124,17 +125,20 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
                        seed: int = 0, circuit=None) -> dict:
     """Compile the catalog float gadget ``name`` ("float:add" or "add") for
     format (p, e) (and m operands), run it on the edge cases and ``samples``
-    random cases in one batch, and compare with the reference (bit for bit)
-    and the oracle. Returns a JSON-ready dict; ``ok`` is True iff both
-    comparisons are clean. Bad names or parameters raise GadgetError.
+    random cases (0..``MAX_SAMPLES``, in batches of ``SAMPLE_BATCH``), and
+    compare with the reference (bit for bit) and the oracle. Returns a
+    JSON-ready dict; ``ok`` is True iff both comparisons are clean, and
+    ``mpfr`` says whether the MPFR oracle ran (``{"run": False, "why":
+    ...}`` when the format is beyond its exponent range). Bad names or
+    parameters raise GadgetError.
 
     ``circuit``: an already compiled circuit to check instead of compiling
     (it must have the gadget's ports for this format and m).
     """
     spec = float_spec(name)
-    if not isinstance(samples, int) or samples < 0:
-        raise GadgetError(f"samples must be a non-negative integer, got {samples!r}", parameters=("samples",))
+    check_samples(samples)
     fmt = float_format(p, e)
+    seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:
         circuit = compile_gadget(spec.name, None, m, p, e)
@@ -143,61 +147,61 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     t_build = time.perf_counter() - t0
     op = spec.name.split(":", 1)[1]
     W = Words(fmt.p, fmt.e)
-    cases, n_edge = float_cases(spec.name, fmt.p, fmt.e, m, samples, seed)
-
-    t0 = time.perf_counter()
-    out = simulate(circuit, _port_inputs(fmt, spec.shape, cases))["y"]
-    got = out[:, 0].astype(np.uint64) if op in ("lt", "eq") else fmt.from_bits(out).reshape(-1)
-    t_sim = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ref = _reference(fmt, op, spec.shape, cases)
-    t_ref = time.perf_counter() - t0
-
     shown = (lambda v: int(v)) if op in ("lt", "eq") else W.hex  # noqa: E731
-    diff = np.flatnonzero(got != ref)
-    first = [
-        {"inputs": _describe_case(W, spec.shape, cases[i].tolist()), "circuit": shown(got[i]),
-         "reference": shown(ref[i])}
-        for i in diff[:KEEP]
-    ]
-
-    t0 = time.perf_counter()
     if fmt.e > MPFR_MAX_E:
-        oracle_text = (f"skipped: e = {fmt.e} > {MPFR_MAX_E}, beyond the exponent range of this MPFR build "
-                       "(about +-2^30)")
-        oracle_bad, worst = [], None
+        why = f"e = {fmt.e} > {MPFR_MAX_E}, beyond the exponent range of this MPFR build (about +-2^30)"
+        oracle, oracle_text, worst = None, f"skipped: {why}", None
     else:
-        oracle_text = _ORACLE_TEXT[op]
-        oracle_bad, worst = _oracle_compare(MpfrOracle(W), op, spec.shape, cases, ref)
-    t_oracle = time.perf_counter() - t0
-    oracle_first = [
-        {
-            "inputs": _describe_case(W, spec.shape, cases[i].tolist()),
-            "reference": shown(ref[i]),
-            "oracle": [shown(v) for v in want] if isinstance(want, list) else shown(want),
-        }
-        for i, want in oracle_bad[:KEEP]
-    ]
+        why, oracle, oracle_text, worst = None, MpfrOracle(W), _ORACLE_TEXT[op], 0.0
+
+    seconds = dict.fromkeys(("simulate", "reference", "oracle"), 0.0)
+    total = mismatches = oracle_mismatches = 0
+    first, oracle_first = [], []
+    batches = FloatCases(W, op, spec.shape, m or 1, seed).batches(samples, SAMPLE_BATCH)
+    for cases in batches:
+        t0 = time.perf_counter()
+        out = simulate(circuit, _port_inputs(fmt, spec.shape, cases))["y"]
+        got = out[:, 0].astype(np.uint64) if op in ("lt", "eq") else fmt.from_bits(out).reshape(-1)
+        t1 = time.perf_counter()
+        ref = _reference(fmt, op, spec.shape, cases)
+        t2 = time.perf_counter()
+        diff = np.flatnonzero(got != ref)
+        mismatches += diff.size
+        first += [{"inputs": _describe_case(W, spec.shape, cases[i].tolist()), "circuit": shown(got[i]),
+                   "reference": shown(ref[i])} for i in diff[: KEEP - len(first)]]
+        if oracle is not None:
+            oracle_bad, batch_worst = _oracle_compare(oracle, op, spec.shape, cases, ref)
+            worst = max(worst, batch_worst)
+            oracle_mismatches += len(oracle_bad)
+            oracle_first += [
+                {"inputs": _describe_case(W, spec.shape, cases[i].tolist()), "reference": shown(ref[i]),
+                 "oracle": [shown(v) for v in want] if isinstance(want, list) else shown(want)}
+                for i, want in oracle_bad[: KEEP - len(oracle_first)]
+            ]
+        seconds["simulate"] += t1 - t0
+        seconds["reference"] += t2 - t1
+        seconds["oracle"] += time.perf_counter() - t2
+        total += len(cases)
     return {
         "gadget": spec.name,
         "p": fmt.p,
         "e": fmt.e,
         "m": m,
-        "ok": diff.size == 0 and not oracle_bad,
-        "bit_exact": diff.size == 0,
-        "mismatches": int(diff.size),
-        "oracle_mismatches": len(oracle_bad),
-        "samples": int(cases.shape[0]),
+        "ok": mismatches == 0 and oracle_mismatches == 0,
+        "bit_exact": mismatches == 0,
+        "mismatches": mismatches,
+        "oracle_mismatches": oracle_mismatches,
+        "samples": total,
         "random_samples": samples,
-        "edge_cases": n_edge,
+        "edge_cases": total - samples,
         "seed": seed,
         "oracle": oracle_text,
+        "mpfr": {"run": oracle is not None, "why": why},
         "max_ulp_vs_mpfr": worst,
         "size": circuit.size,
         "depth": circuit.depth,
         "edges": circuit.edges,
         "first_mismatches": first,
         "first_oracle_mismatches": oracle_first,
-        "seconds": {"build": round(t_build, 3), "simulate": round(t_sim, 3), "reference": round(t_ref, 3),
-                    "oracle": round(t_oracle, 3)},
+        "seconds": {"build": round(t_build, 3), **{k: round(v, 3) for k, v in seconds.items()}},
     }

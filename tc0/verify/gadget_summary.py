@@ -1,9 +1,23 @@
-"""A gadget check's result (float or integer) as one paragraph for the terminal."""
+"""A gadget check's result (float or integer) as one paragraph for the
+terminal, and the sample limits the gadget checks share."""
 
 from __future__ import annotations
 
+from tc0.errors import GadgetError
+
 #: mismatching cases a check result keeps, for the summary
 KEEP = 5
+#: most random cases of one gadget check
+MAX_SAMPLES = 10_000_000
+#: cases simulated and compared at once
+SAMPLE_BATCH = 4096
+
+
+def check_samples(samples) -> None:
+    """A GadgetError naming samples unless it is an integer in 0..MAX_SAMPLES."""
+    if not isinstance(samples, int) or isinstance(samples, bool) or not 0 <= samples <= MAX_SAMPLES:
+        raise GadgetError(f"samples must be an integer in 0..{MAX_SAMPLES:,}, got {samples!r}",
+                          parameters=("samples",))
 
 
 def _cases_text(result: dict) -> str:
@@ -18,9 +32,7 @@ def gadget_summary(result: dict) -> str:
         cases = _cases_text(result)
         text = f"{result['gadget']} ({fmt}): {cases}. Circuit vs reference: "
         text += "bit-identical" if result["bit_exact"] else f"{result['mismatches']} MISMATCHES"
-        if result["oracle"].startswith("skipped"):
-            text += f". Reference vs oracle: {result['oracle']}"
-        else:
+        if result["mpfr"]["run"]:
             text += f". Reference vs oracle ({result['oracle']}): "
             text += "agree" if not result["oracle_mismatches"] else f"{result['oracle_mismatches']} MISMATCHES"
             ulp = result["max_ulp_vs_mpfr"]
@@ -31,10 +43,19 @@ def gadget_summary(result: dict) -> str:
         text = f"{result['gadget']} ({fmt}): {how}. Circuit vs Python integers: "
         text += "bit-identical" if result["bit_exact"] else f"{result['mismatches']} MISMATCHES"
     text += f". Circuit: size {result['size']}, depth {result['depth']}, edges {result['edges']}. "
-    text += "OK." if result["ok"] else "FAILED."
+    text += ("OK" if result["ok"] else "FAILED") + _unchecked(result) + "."
     lines = [text]
     for case in result["first_mismatches"]:
         lines.append(f"  circuit mismatch: {case}")
     for case in result.get("first_oracle_mismatches", []):
         lines.append(f"  oracle mismatch: {case}")
     return "\n".join(lines)
+
+
+def _unchecked(result: dict) -> str:
+    """What the verdict rests on when the MPFR oracle was skipped: " (circuit =
+    reference; MPFR not run: why)" after OK, " (MPFR not run: why)" after FAILED."""
+    mpfr = result.get("mpfr", {"run": True})
+    if mpfr["run"]:
+        return ""
+    return f" ({'circuit = reference; ' if result['ok'] else ''}MPFR not run: {mpfr['why']})"

@@ -3,6 +3,7 @@ circuit's size can be estimated before any gate is built."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -13,11 +14,15 @@ from tc0.models.backend import Backend
 class CostBackend(Backend):
     """Counts scalar operations without computing anything.
 
-    A tensor is a zero-stride array of the right shape (no memory). ``counts``
-    maps (operation, m) to the number of scalar operations, m being the number
-    of terms of a sum and 0 otherwise. Operations whose operands are all
+    A tensor is a zero-stride array of the right shape (no memory), and no
+    operation allocates memory in proportion to the shapes. ``counts`` maps
+    (operation, m) to the number of scalar operations, m being the number of
+    terms of a sum and 0 otherwise. Operations whose operands are all
     constants are counted too (the circuit would fold them), so the counts are
-    an upper bound on what a circuit builds.
+    an upper bound on what a circuit builds. ``largest`` is the most scalars
+    of any tensor the definition creates (a constant, a gathered or
+    concatenated tensor, an operation's result), ``largest_at`` what created
+    it and in which scope.
     """
 
     name = "cost"
@@ -25,17 +30,38 @@ class CostBackend(Backend):
 
     def __init__(self):
         self.counts: Counter[tuple[str, int]] = Counter()
+        self.largest = 0
+        self.largest_at = ""
 
-    @staticmethod
-    def _tensor(shape):
-        return np.broadcast_to(np.uint8(0), tuple(shape))
+    def _tensor(self, shape, what: str = "constant"):
+        shape = tuple(int(k) for k in shape)
+        size = math.prod(shape)
+        if size > self.largest:
+            path = "/".join(self.__dict__.get("_scope_path", ()))
+            self.largest, self.largest_at = size, f"{what} in {path}" if path else what
+        return np.broadcast_to(np.uint8(0), shape)
 
     def _count(self, op: str, shape, m: int = 0):
-        self.counts[(op, m)] += int(np.prod(shape, dtype=np.int64))
-        return self._tensor(shape)
+        self.counts[(op, m)] += math.prod(int(k) for k in shape)
+        return self._tensor(shape, op)
 
     def constant(self, values):
         return self._tensor(np.shape(values))
+
+    def lazy_constant(self, shape, values):
+        return self._tensor(shape)
+
+    def gather(self, x, index: tuple):
+        return self._tensor(np.broadcast_shapes(*(np.shape(i) for i in index)) + self.shape(x)[len(index):], "gather")
+
+    def take_last(self, x, index):
+        return self._tensor(self.shape(x)[:-1] + np.shape(index), "gather")
+
+    def concat(self, xs, axis: int = 0):
+        shapes = [list(self.shape(x)) for x in xs]
+        axis %= len(shapes[0])
+        shapes[0][axis] = sum(shape[axis] for shape in shapes)
+        return self._tensor(shapes[0], "concat")
 
     def _binary(self, op, x, y):
         return self._count(op, np.broadcast_shapes(np.shape(x), np.shape(y)))

@@ -72,7 +72,8 @@ def plan(score_bound: float, delta: float, c: int, degree: int | None = None) ->
     if not (isinstance(delta, (int, float)) and math.isfinite(delta) and delta > 0):
         raise FastAttentionError(f"delta must be a positive number, got {delta}", parameters=("delta",))
     if not (math.isfinite(score_bound) and score_bound >= 0):
-        raise FastAttentionError(f"score bound must be finite and >= 0, got {score_bound}")
+        raise FastAttentionError(f"score bound must be finite and >= 0, got {score_bound}; lower r_bound (or the "
+                                 "weights)", parameters=("r_bound",))
     if degree is not None:
         if not 0 <= degree <= MAX_DEGREE:
             raise FastAttentionError(f"degree must be in 0..{MAX_DEGREE}, got {degree}", parameters=("degree",))

@@ -47,9 +47,10 @@ def upsample(B: Backend, image, factor: int):
     h, w, c = B.shape(image)
     rows, row_w = bicubic_taps(h, factor)
     cols, col_w = bicubic_taps(w, factor)
-    taps = image[rows[:, None, :, None], cols[None, :, None, :]]  # (H, W, 4, 4, c) scalars
-    weights = row_w[:, None, :, None] * col_w[None, :, None, :]  # (H, W, 4, 4)
-    products = B.mul(taps, B.constant(weights[..., None]))
+    taps = B.gather(image, (rows[:, None, :, None], cols[None, :, None, :]))  # (H, W, 4, 4, c) scalars
+    weights = B.lazy_constant((h * factor, w * factor, 4, 4, 1),  # (H, W, 4, 4, 1)
+                              lambda: (row_w[:, None, :, None] * col_w[None, :, None, :])[..., None])
+    products = B.mul(taps, weights)
     flat = B.reshape(products, (h * factor, w * factor, 16, c))
     return B.sum(flat, axis=-2)
 
@@ -69,6 +70,9 @@ def downsample(B: Backend, image, factor: int, matrix=None):
     """phi_down(X, r) = Phi_down X (Def. B.2): a matrix product with the area
     matrix (or ``matrix``) over the flattened pixels."""
     h, w, c = B.shape(image)
-    phi = area_matrix(h, factor) if matrix is None else np.asarray(matrix, dtype=np.float64)
-    out = B.matmul(B.constant(phi), B.reshape(image, (h * w, c)))
+    if matrix is None:
+        phi = B.lazy_constant(((h // factor) * (w // factor), h * w), lambda: area_matrix(h, factor))
+    else:
+        phi = B.constant(np.asarray(matrix, dtype=np.float64))
+    out = B.matmul(phi, B.reshape(image, (h * w, c)))
     return B.reshape(out, (h // factor, w // factor, c))
