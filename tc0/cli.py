@@ -361,7 +361,9 @@ def simulate_cmd(circuit, ints, ints_file):
 
     Each input port takes one unsigned integer (bit j of the integer is bit j
     of the port). Prints one line per case: the output ports, in port order,
-    as comma-separated 0x-hex integers.
+    as comma-separated 0x-hex integers. A circuit whose simulation would
+    need more memory than this process has available is refused before
+    anything is compiled, with both figures.
     """
     if (ints is None) == (ints_file is None):
         raise click.UsageError("give exactly one of --ints or --ints-file")

@@ -62,25 +62,40 @@ def bomb_array(shape: tuple, dtype) -> Bomb:
     return Bomb(header, len(header) + int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize)
 
 
-def zip_bytes(members: dict[str, bytes | Bomb]) -> bytes:
-    """A zip archive of ``members`` (name -> bytes, stored deflated, or a
+def zip_bytes(members, stored: bool = False) -> bytes:
+    """A zip archive of ``members`` (a dict, or a list of pairs that may
+    repeat a name: name -> bytes, deflated unless ``stored``, or a
     ``Bomb``), written by hand so that a bomb is never inflated; sizes must
     stay below 4 GiB (no zip64)."""
+    members = list(members.items()) if isinstance(members, dict) else list(members)
     body, directory = bytearray(), bytearray()
-    for name, member in members.items():
+    for name, member in members:
+        method = 8
         if isinstance(member, Bomb):
             data, size, crc = member.data, member.size, member.crc
+        elif stored:
+            method, data, size, crc = 0, member, len(member), zlib.crc32(member)
         else:
             c = zlib.compressobj(6, zlib.DEFLATED, -15)
             data, size, crc = c.compress(member) + c.flush(), len(member), zlib.crc32(member)
         encoded = name.encode()
         offset = len(body)
-        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), size, len(encoded), 0)
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data), size, len(encoded), 0)
         body += encoded + data
-        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(data), size,
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, len(data), size,
                                  len(encoded), 0, 0, 0, 0, 0, offset) + encoded
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(directory), len(body), 0)
     return bytes(body + directory + end)
+
+
+def npy_data_start(content: bytes) -> int:
+    """Where the data of the ``.npy`` bytes ``content`` start, by the header
+    length its preamble states (version 1: 2 bytes, later: 4); 0 without a preamble."""
+    if not content.startswith(b"\x93NUMPY") or len(content) < 12:
+        return 0
+    if content[6] == 1:
+        return 10 + int.from_bytes(content[8:10], "little")
+    return 12 + int.from_bytes(content[8:12], "little")
 
 
 def npz_members(data: bytes) -> dict[str, bytes]:
@@ -98,6 +113,16 @@ def circuit_meta(inputs, outputs, scopes=("",)) -> bytes:
     """The ``.npy`` of a circuit file's ``meta`` member with these ports (lists of [name, width])."""
     meta = {"format": "tc0-circuit", "version": 1, "inputs": inputs, "outputs": outputs, "scopes": list(scopes)}
     return npy(np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+
+
+def follows_name_rule(name) -> bool:
+    """The port/array name rule by other means than ``tc0.ir.names``: an
+    ASCII string not starting with a dot whose first dot-separated part is a
+    Python identifier and whose other parts are identifiers or empty."""
+    if not isinstance(name, str) or not name.isascii() or name.startswith("."):
+        return False
+    parts = name.split(".")
+    return parts[0].isidentifier() and all(p == "" or p.isidentifier() for p in parts[1:])
 
 
 def small_circuit():

@@ -32,7 +32,10 @@ the same program). Compilation has four stages:
    calls per count bit. No sample is ever unpacked.
 
 ``W`` is chosen so that the buffer fits in cache where possible and always
-within ``max_bytes`` (at least one word).
+within ``max_bytes`` (at least one word). Before compiling, a schedule
+estimates its memory from the circuit's edges, nodes and MAJ gates wider
+than 1024 fan-ins (whose adder trees cost most per fan-in) and refuses a
+circuit whose estimate exceeds the memory available (``schedule.check_memory``).
 """
 
 from tc0.simulator.bits import bits_to_ints, ints_to_bits, pack_bits, unpack_bits

@@ -6,7 +6,7 @@ metadata, before any large allocation; with the CLI, within 10 s and 1 GB.
 Oracles: the files are written here member by member (tests/hostile_files.py),
 so what each declares is known independently of the reader; the name rule
 is checked against Python's own ``str.isidentifier`` on the dot-separated
-parts, and the memory figures against the byte counts the headers declare."""
+parts (``hostile_files.follows_name_rule``), and the memory figures against the byte counts the headers declare."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ import re
 import numpy as np
 import pytest
 from bounded_cli import needs_proc, refused, run_cli
-from hostile_files import bomb_array, circuit_meta, npy, npz_bytes, npz_members, small_circuit, zip_bytes
+from hostile_files import (
+    bomb_array,
+    circuit_meta,
+    follows_name_rule,
+    npy,
+    npz_bytes,
+    npz_members,
+    small_circuit,
+    zip_bytes,
+)
 
 import tc0
 from tc0 import Builder
@@ -28,19 +37,10 @@ HOSTILE_NAMES = ["a\nb", "a b", 'a"b', "a'b", "x);\ninitial $display(1", "a\\b",
 GOOD_NAMES = ["a", "X", "_", "a.b", "scale1.tf.attn.W_Q", "F0_1", "a..b", "a.", "in0"]
 
 
-def _independent_rule(name: str) -> bool:
-    """The name rule by other means: ASCII, not starting with a dot, and every
-    dot-separated part (empty parts aside) a Python identifier, the first a non-empty one."""
-    if not name.isascii() or name.startswith("."):
-        return False
-    parts = name.split(".")
-    return parts[0].isidentifier() and all(p == "" or p.isidentifier() for p in parts[1:])
-
-
 @pytest.mark.parametrize("name", HOSTILE_NAMES + GOOD_NAMES)
 def test_name_rule_agrees_with_identifiers(name):
-    assert is_valid_name(name) == _independent_rule(name)
-    if _independent_rule(name):
+    assert is_valid_name(name) == follows_name_rule(name)
+    if follows_name_rule(name):
         check_port_name(name)
     else:
         with pytest.raises(CircuitError) as info:
@@ -89,8 +89,8 @@ def test_load_refuses_hostile_port_names(tmp_path, where, name):
 def test_unedited_ports_load(tmp_path):
     """Control for the two tests above: the same file with the saved ports loads."""
     c = small_circuit()
-    path = _file_with_ports(tmp_path, [[n, w] for n, w in c.inputs.items()], [[n, len(v)] for n, v in c.outputs.items()])
-    assert tc0.load(path).size == c.size
+    inputs, outputs = [[n, w] for n, w in c.inputs.items()], [[n, len(v)] for n, v in c.outputs.items()]
+    assert tc0.load(_file_with_ports(tmp_path, inputs, outputs)).size == c.size
 
 
 def test_load_refuses_no_output_ports(tmp_path):

@@ -46,7 +46,7 @@ def test_wide_majority_file_refused_before_compiling(tmp_path):
 def test_refusal_names_both_figures():
     c = wide_majority(100_000)
     need = estimated_bytes(c)
-    with pytest.raises(CircuitError, match=rf"needs about .* more than the 1\.0 MiB of memory available"):
+    with pytest.raises(CircuitError, match=r"needs about .* more than the 1\.0 MiB of memory available"):
         check_memory(c, available=1 << 20)
     check_memory(c, available=need)  # exactly enough: accepted
 
