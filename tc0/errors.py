@@ -61,3 +61,8 @@ class ReportError(ModelError):
 
 class ClusterError(Tc0Error):
     """A Dask cluster cannot be reached, or failed while running tasks."""
+
+
+class OutputFileError(Tc0Error):
+    """A file to write is not a regular file path (a directory, FIFO, device,
+    a path ending in '/'), or is the same file as one of the command's inputs."""

@@ -13,31 +13,107 @@ from pathlib import Path
 
 import numpy as np
 
+from tc0.errors import OutputFileError
+
 #: bytes decompressed per read while streaming an npz member into its array
 _READ_CHUNK = 1 << 22
 #: the most a deflate stream can expand (258-byte matches coded in 2 bits each):
 #: a zip member claiming more uncompressed bytes per compressed byte is lying
 _MAX_DEFLATE_RATIO = 1032
 _NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+#: the marker in the name of ``atomic_write``'s temp file, ``.NAME.tc0-tmp-XXXXXXXX`` beside ``NAME``
+TEMP_MARK = ".tc0-tmp-"
 _FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def atomic_write(path, write) -> None:
-    """Call ``write(file_object)`` on a temp file beside ``path``, then rename it into place."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+def output_target(path) -> Path:
+    """The file a write to ``path`` replaces: ``path``, or the file its
+    symlink(s) point to (which need not exist yet). Refuses, with an
+    ``OutputFileError`` naming ``path``, a path ending in '/' and an existing
+    target that is not a regular file (a directory, FIFO, device, socket)."""
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)):
+        raise OutputFileError(f"{text}: ends in '/', so names a directory; give a file name")
+    target = Path(os.path.realpath(text))
     try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise _naming(exc, text) from None
+    what = _special_kind(mode)
+    if what is not None:
+        raise OutputFileError(f"{text}: is {what}, not a regular file; tc0 writes only regular files")
+    return target
+
+
+def check_output(path, inputs=()) -> Path:
+    """``output_target(path)``, checked before any work: refuses what
+    ``atomic_write(path, ...)`` would refuse, and a ``path`` that is the same
+    file as one of ``inputs`` (None entries skipped) with an
+    ``OutputFileError`` naming both."""
+    target = output_target(path)
+    for source in inputs:
+        if source is not None and target.exists() and os.path.exists(source) and os.path.samefile(target, source):
+            raise OutputFileError(f"{path}: is the same file as the input {source}; write to another file")
+    return target
+
+
+def atomic_write(path, write) -> None:
+    """Call ``write(binary_file)`` on a temp file ``.NAME.tc0-tmp-XXXXXXXX``
+    beside the file ``path`` names, then rename it over that file. A symlink
+    is written through (the link stays, its target is replaced); an existing
+    file keeps its mode, a new one gets 0666 less the umask. Refuses what
+    ``output_target`` refuses; an ``OSError`` names ``path``, never the temp
+    file. The temp file is removed on any exception, ``SystemExit`` and
+    ``KeyboardInterrupt`` included (the CLI turns SIGTERM into ``SystemExit``);
+    only SIGKILL or a crash of the interpreter can leave it behind."""
+    text = os.fspath(path)
+    target = output_target(text)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd = tmp = None
+    prefix = f".{target.name}{TEMP_MARK}"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        about_ours = isinstance(exc, OSError) and (
+            exc.filename in (None, fd, str(target)) or os.path.basename(str(exc.filename)).startswith(prefix))
+        if about_ours:
+            raise _naming(exc, text) from None
         raise
+
+
+def scratch_file(path):
+    """An anonymous temp file (binary, read and write) beside the file
+    ``path`` names, for data a writer parks before writing ``path``: it has
+    no name, so the system deletes it however the process ends, SIGKILL
+    included. An ``OSError`` names ``path``."""
+    try:
+        return tempfile.TemporaryFile(dir=output_target(path).parent)
+    except OSError as exc:
+        raise _naming(exc, os.fspath(path)) from None
+
+
+def _naming(exc: OSError, path: str) -> OSError:
+    """``exc`` (same type and errno) about ``path`` instead of whatever file it named."""
+    return OSError(exc.errno, exc.strerror or str(exc), path)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 @contextlib.contextmanager
@@ -72,9 +148,16 @@ def open_regular(path, error: type[Exception], what: str):
             raise
 
 
+def _special_kind(mode: int) -> str | None:
+    """What a file of ``mode`` is ("a directory", "a named pipe (FIFO)", ...), or None if it is a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for is_type, name in _FILE_TYPES if is_type(mode)), "a special file")
+
+
 def _refuse_unless_regular(mode: int, path: str, error: type[Exception]) -> None:
-    if not stat.S_ISREG(mode):
-        what = next((name for is_type, name in _FILE_TYPES if is_type(mode)), "a special file")
+    what = _special_kind(mode)
+    if what is not None:
         raise error(f"{path}: is {what}, not a regular file; tc0 reads only regular files")
 
 
