@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
+import signal
+import sys
+import threading
 from pathlib import Path
 
 import click
@@ -15,7 +20,7 @@ from tqdm import tqdm
 from tc0.cluster import default_workers, open_runner
 from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
 from tc0.errors import GadgetError, Tc0Error
-from tc0.files import atomic_write
+from tc0.files import atomic_write, check_output
 from tc0.io.blif import write_blif
 from tc0.io.bristol import MAX_WIRES as BRISTOL_MAX_WIRES
 from tc0.io.bristol import read_bristol, write_bristol
@@ -75,24 +80,129 @@ def _reports_errors(fn):
             raise click.UsageError(_with_flags(exc)) from None
         except Tc0Error as exc:
             raise click.ClickException(_with_flags(exc)) from None
+        except BrokenPipeError:
+            raise  # stdout's reader went away: the group exits quietly (_GuardedGroup)
         except OSError as exc:
-            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+            raise click.ClickException(_os_error_line(exc)) from None
 
     return wrapper
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """``text`` with its whitespace runs (newlines included) made single spaces, cut to ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _os_error_line(exc: OSError) -> str:
+    """An ``OSError`` as one line: "FILE: reason" ("FILE -> FILE2: reason" for a
+    rename), or the reason alone when it names no file."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    files = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    return _one_line(f"{files}: {reason}" if files else reason)
 
 
 def _load(path: str) -> Circuit:
     return Circuit.load(path)
 
 
-def _writable(path: str) -> str:
-    parent = Path(path).resolve().parent
+def _writable(path: str, *inputs) -> str:
+    """Refuse, before any work, an output ``path`` that cannot be written
+    (``tc0.files.check_output``: a directory, FIFO or device, a trailing '/',
+    the same file as one of ``inputs``) or whose directory does not exist."""
+    parent = check_output(path, inputs).parent
     if not parent.is_dir():
         raise click.BadParameter(f"directory {str(parent)!r} does not exist", param_hint="'-o'")
     return path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: exit status of a bug in tc0 (sysexits EX_SOFTWARE), of Ctrl-C (128 + SIGINT) and of
+#: a reader of stdout that went away (128 + SIGPIPE, the status of a Unix tool SIGPIPE kills)
+EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 70, 130, 141
+#: set (to anything but "" or "0") to get the traceback of an internal error instead of one line
+DEBUG_ENV = "TC0_DEBUG"
+
+
+class _InternalError(click.ClickException):
+    exit_code = EXIT_INTERNAL
+
+
+class _GuardedGroup(click.Group):
+    """The ``tc0`` group. No exception reaches the user as a traceback: a
+    closed stdout pipe exits quietly (status 141), Ctrl-C quietly (130),
+    ``MemoryError`` is a one-line "out of memory" error, and any other
+    exception a one-line "internal error" (status 70; ``TC0_DEBUG=1`` shows
+    the traceback instead). While it runs, SIGTERM exits (status 143)
+    through the usual cleanups, so atomic writes remove their temp files."""
+
+    def invoke(self, ctx):
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, not as a message at exit
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                raise
+            detail = _one_line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            if isinstance(exc, MemoryError):
+                raise click.ClickException(f"out of memory ({detail}); try smaller sizes or options "
+                                           "(--n, --c, --max-gates, --samples)") from None
+            raise _InternalError(f"internal error: {detail} (a bug in tc0; please report it with the command "
+                                 f"line; {DEBUG_ENV}=1 shows the traceback)") from None
+
+    def main(self, *args, **kwargs):
+        with _sigterm_exits():
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                try:
+                    sys.stdout.flush()
+                except BrokenPipeError:
+                    _silence_stdout()
+                    raise SystemExit(EXIT_BROKEN_PIPE) from None
+
+
+def _silence_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null, so that the
+    interpreter's last flush of a closed pipe succeeds silently."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (tests capture stdout)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+@contextlib.contextmanager
+def _sigterm_exits():
+    """While the CLI runs in the main thread, SIGTERM raises ``SystemExit(143)``
+    so that ``finally`` blocks run (temp files, Dask clusters); a second
+    SIGTERM kills at once. SIGKILL cannot be caught."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _exit_on_sigterm(signum, frame):
+    signal.signal(signum, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
+
+
+@click.group(cls=_GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tc0")
 def main():
     """tc0: build, measure and run constant-depth threshold circuits
@@ -112,6 +222,14 @@ def main():
       tc0 info sum.tc0
       tc0 simulate sum.tc0 --ints 0x0123456789abcdef...
       tc0 export sum.tc0 --format verilog -o sum.v
+
+    Errors are one line; exit status 1 for bad input or a failed check, 2
+    for bad usage, 70 for a bug in tc0 (an "internal error"; set TC0_DEBUG=1
+    for its traceback), 130 on Ctrl-C, 141 when stdout's reader goes away
+    (e.g. | head), 143 on SIGTERM. Files are written to a temp file
+    .NAME.tc0-tmp-XXXXXXXX beside NAME and renamed into place (through a
+    symlink, keeping the file's mode); Ctrl-C and SIGTERM remove it, only
+    SIGKILL can leave it behind.
     """
 
 
@@ -303,7 +421,7 @@ def _module_build_setup(ctx, name, options: dict):
 @_reports_errors
 def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options):
     _check_known(name)
-    _writable(out)
+    _writable(out, options["weights_file"])
     if name not in MODULES:
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
         circuit = compile_gadget(name, bits, m, options["p"], options["e"])
@@ -640,7 +758,7 @@ def weights_cmd(name, out, **options):
     """Write the weights a module compile with the same options uses (seeded
     by --seed, or re-checked from --weights) as .npz with DESIGN section 5
     names (e.g. scale1.tf.attn.W_Q)."""
-    _writable(out)
+    _writable(out, options["weights_file"])
     spec, cfg, weights, _ = _module_setup(name, options)
     write_arrays(out, weights)
     click.echo(f"wrote {out}: {len(weights)} array(s): " + ", ".join(f"{k} {v.shape}" for k, v in weights.items()))
@@ -651,7 +769,7 @@ def inputs_cmd(name, out, **options):
     """Write random module inputs (uniform in [-R, R], R = --r-bound, from
     the "inputs" stream of --seed, independent of the weights of the same
     seed) as .npz with DESIGN section 5 names, e.g. for tc0 run."""
-    _writable(out)
+    _writable(out, options["weights_file"])
     spec, cfg, _, _ = _module_setup(name, options)
     arrays = random_inputs(spec, cfg, seed=options["seed"])
     write_arrays(out, arrays)
@@ -678,7 +796,7 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
     to inf or NaN, quotients 0/0 taken as 0 (e.g. a softmax whose
     exponentials all underflowed) or divisors that underflowed, NaN or inf
     in Y, and a layer norm over c < 3 channels."""
-    _writable(out)
+    _writable(out, inputs_file, options["weights_file"])
     spec, cfg, weights, _ = _module_setup(name, options)
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
@@ -737,7 +855,7 @@ def import_cmd(file, fmt, max_wires, out):
     basis as (a OR b) AND NOT(a AND b). The file is read line by line; only
     regular files are read.
     """
-    _writable(out)
+    _writable(out, file)
     circuit = read_bristol(file, max_wires)
     circuit.save(out)
     click.echo(measures.summary_line(circuit, Path(file).stem))
@@ -751,7 +869,7 @@ def import_cmd(file, fmt, max_wires, out):
 def export_cmd(circuit, fmt, out):
     """Export a circuit: BLIF, structural Verilog (MAJ as a sum comparison),
     GraphML or DOT (small circuits, via networkx), or Bristol (MAJ lowered)."""
-    _writable(out)
+    _writable(out, circuit)
     circ = _load(circuit)
     EXPORTERS[fmt](circ, out)
     click.echo(f"wrote {out} ({fmt})")
