@@ -27,11 +27,11 @@ import itertools
 
 import numpy as np
 
+from tc0.files import atomic_write, scratch_file
+from tc0.io.lowering import AND2, INV, ChunkSpill, Xag, gate_groups
+from tc0.io.writing import LineWriter, check_export_names
 from tc0.ir.circuit import Circuit
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO, Kind
-from tc0.errors import ExportError
-from tc0.io.lowering import AND2, INV, Xag, gate_groups
-from tc0.files import atomic_write
 
 MAX_COVER_INPUTS = 10
 _NAMES_PER_LINE = 16
@@ -57,62 +57,61 @@ def _decl(keyword: str, nets) -> str:
     return " \\\n  ".join([f"{keyword} {chunks[0]}" if chunks else keyword, *chunks[1:]])
 
 
-def _check_ports(circuit: Circuit) -> None:
-    for name in [*circuit.inputs, *circuit.outputs]:
-        if "#" in name or "\\" in name:
-            raise ExportError(f"port name {name!r} cannot be written to BLIF (contains '#' or '\\')")
-
-
 def write_blif(circuit: Circuit, path, model: str = "tc0") -> None:
-    """Export ``circuit`` as a BLIF ``.model`` (atomically); see the module docstring."""
-    _check_ports(circuit)
-    n = circuit.n_nodes
-    names = [*_CONST, *(f"{p}[{j}]" for p, w in circuit.inputs.items() for j in range(w))]
-    names += [f"n{v}" for v in range(circuit.first_gate, n)]
-    xag = Xag(n)
+    """Export ``circuit`` as a BLIF ``.model`` (atomically); see the module
+    docstring. Written as it goes: the covers group by group while the wide
+    MAJ gates are lowered, their gates parked in a scratch file chunk by
+    chunk (``tc0.io.lowering.ChunkSpill``) and written after the covers."""
+    check_export_names(circuit, model)
+    n, first_gate = circuit.n_nodes, circuit.first_gate
+    sources = [*_CONST, *(f"{p}[{j}]" for p, w in circuit.inputs.items() for j in range(w))]
+    alias: dict[int, str] = {}  # a MAJ gate lowered, or folded to a constant -> its net
 
     def net(w: int) -> str:
-        return names[w] if w < n else f"x{w}"
-
-    covers: list[tuple[list[int], int, list[str]]] = []  # (fan-in nodes, node, cube lines)
-    for kind, gates, fanins, k in gate_groups(circuit):
-        if kind != Kind.MAJ:
-            cube, value = {Kind.AND: ("1", "1"), Kind.OR: ("0", "0"), Kind.NOT: ("0", "1")}[kind]
-            for v, row in zip(gates.tolist(), fanins.tolist()):
-                ins = list(dict.fromkeys(row))
-                covers.append((ins, v, [f"{cube * len(ins)} {value}"]))
-            continue
-        r = fanins.shape[1]
-        if k <= 0 or k > r:
-            for v in gates.tolist():
-                names[v] = _CONST[int(k <= 0)]
-            continue
-        srt = np.sort(fanins, axis=1)
-        distinct = 1 + np.count_nonzero(srt[:, 1:] != srt[:, :-1], axis=1)
-        wide = distinct > MAX_COVER_INPUTS
-        if wide.any():
-            for v, w in zip(gates[wide].tolist(), xag.threshold(fanins[wide], k).tolist()):
-                names[v] = net(w)
-        for v, row in zip(gates[~wide].tolist(), srt[~wide].tolist()):
-            ins, weights = np.unique(row, return_counts=True)
-            cubes = threshold_cover(tuple(weights.tolist()), k)
-            covers.append((ins.tolist(), v, [f"{c} 1" for c in cubes]))
+        if w < first_gate:
+            return sources[w]
+        if w >= n:
+            return f"x{w}"
+        return alias.get(w) or f"n{w}"
 
     out_nets = [f"{p}[{j}]" for p, ids in circuit.outputs.items() for j in range(len(ids))]
-    lines = [f".model {model}", _decl(".inputs", names[FIRST_INPUT : circuit.first_gate]), _decl(".outputs", out_nets)]
-    lines += [f".names {_CONST[ZERO]}", f".names {_CONST[ONE]}", "1"]
-    for ins, v, cubes in covers:
-        lines.append(_decl(".names", [*(net(u) for u in ins), net(v)]))
-        lines += cubes
-    op, a, b = xag.gates()
-    for i, (o, x, y) in enumerate(zip(op.tolist(), a.tolist(), b.tolist())):
-        z = net(n + i)
-        if o == INV:
-            lines += [f".names {net(x)} {z}", "0 1"]
-        else:
-            lines += [f".names {net(x)} {net(y)} {z}", *(["11 1"] if o == AND2 else ["01 1", "10 1"])]
-    for dst, src in zip(out_nets, circuit.output_ids().tolist()):
-        lines += [f".names {net(src)} {dst}", "1 1"]
-    lines.append(".end")
-    text = "\n".join(lines) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode()))
+
+    def write(spill: ChunkSpill, fh) -> None:
+        out = LineWriter(fh)
+        out.extend([f".model {model}", _decl(".inputs", sources[FIRST_INPUT:]), _decl(".outputs", out_nets),
+                    f".names {_CONST[ZERO]}", f".names {_CONST[ONE]}", "1"])
+        xag = Xag(n, spill.add)
+        for kind, gates, fanins, k in gate_groups(circuit):
+            if kind != Kind.MAJ:
+                cube, value = {Kind.AND: ("1", "1"), Kind.OR: ("0", "0"), Kind.NOT: ("0", "1")}[kind]
+                for v, row in zip(gates.tolist(), fanins.tolist()):
+                    ins = list(dict.fromkeys(row))
+                    out.extend([_decl(".names", [*map(net, ins), net(v)]), f"{cube * len(ins)} {value}"])
+                continue
+            if k <= 0 or k > fanins.shape[1]:
+                alias.update(dict.fromkeys(gates.tolist(), _CONST[int(k <= 0)]))
+                continue
+            srt = np.sort(fanins, axis=1)
+            wide = 1 + np.count_nonzero(srt[:, 1:] != srt[:, :-1], axis=1) > MAX_COVER_INPUTS
+            if wide.any():
+                for v, w in zip(gates[wide].tolist(), xag.threshold(fanins[wide], k).tolist()):
+                    alias[v] = net(w)
+                xag.checkpoint()
+            for v, row in zip(gates[~wide].tolist(), srt[~wide].tolist()):
+                ins, weights = np.unique(row, return_counts=True)
+                out.extend([_decl(".names", [*map(net, ins.tolist()), net(v)]),
+                            *(f"{c} 1" for c in threshold_cover(tuple(weights.tolist()), k))])
+        xag.flush()
+        for first, op, a, b in spill.chunks():
+            for z, o, x, y in zip(range(first, first + len(op)), op.tolist(), a.tolist(), b.tolist()):
+                if o == INV:
+                    out.extend([f".names {net(x)} {net(z)}", "0 1"])
+                else:
+                    out.extend([f".names {net(x)} {net(y)} {net(z)}", *(["11 1"] if o == AND2 else ["01 1", "10 1"])])
+        for dst, src in zip(out_nets, circuit.output_ids().tolist()):
+            out.extend([f".names {net(src)} {dst}", "1 1"])
+        out.extend([".end"])
+        out.flush()
+
+    with scratch_file(path) as scratch:
+        atomic_write(path, functools.partial(write, ChunkSpill(scratch)))

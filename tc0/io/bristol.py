@@ -20,6 +20,7 @@ bit (an input, a constant, a repeated bit) is an EQW/EQ copy.
 from __future__ import annotations
 
 import array
+import functools
 import io
 import itertools
 import os
@@ -31,8 +32,9 @@ from tc0.ir.circuit import Circuit
 from tc0.ir.names import shown
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
 from tc0.errors import FormatError
-from tc0.io.lowering import AND2, INV, XOR2, lower_circuit
-from tc0.files import atomic_write, open_regular
+from tc0.io.lowering import AND2, INV, XOR2, ChunkSpill, lower_circuit
+from tc0.io.writing import FLUSH_LINES, LineWriter, check_export_names
+from tc0.files import atomic_write, open_regular, scratch_file
 
 _ARITY = {"XOR": (2, 1), "AND": (2, 1), "INV": (1, 1), "EQ": (1, 1), "EQW": (1, 1)}
 #: codes of the gates an import records (MAND is k ANDs)
@@ -41,6 +43,7 @@ _OP_CODES = {"AND": 0, "INV": 1, "XOR": 2}  # in the order of their names, as im
 MAX_WIRES = 1 << 24
 #: the longest line ``read_bristol`` reads, in characters (a MAND line of ~10^5 ANDs fits)
 MAX_LINE_CHARS = 1 << 22
+_OP_NAMES = {AND2: "AND", XOR2: "XOR"}
 
 
 def _ints(tokens, what, lineno):
@@ -247,44 +250,68 @@ class _Gates:
 
 
 def write_bristol(circuit: Circuit, path) -> None:
-    """Export ``circuit`` as a Bristol Fashion file (atomically); see the module docstring."""
-    xag, wire = lower_circuit(circuit)
-    op, a, b = xag.gates()
+    """Export ``circuit`` as a Bristol Fashion file (atomically); see the
+    module docstring. The lowered gates are parked in a scratch file chunk by
+    chunk (``tc0.io.lowering.ChunkSpill``) until the header's counts are
+    known, then numbered and written; nothing the size of the lowered
+    netlist is held in memory."""
+    check_export_names(circuit)
+    with scratch_file(path) as scratch:
+        spill = ChunkSpill(scratch)
+        reads = np.zeros(2, dtype=bool)  # whether some gate reads the constant 0, 1
+
+        def park(first, op, a, b) -> None:
+            read = np.concatenate([a, b[op != INV]])
+            reads[:] |= [np.any(read == ZERO), np.any(read == ONE)]
+            spill.add(first, op, a, b)
+
+        xag, wire = lower_circuit(circuit, park)
+        atomic_write(path, functools.partial(_write_lowered, circuit, xag, wire, reads, spill))
+
+
+def _write_lowered(circuit: Circuit, xag, wire: np.ndarray, reads: np.ndarray, spill, fh) -> None:
+    """Write the Bristol file of ``circuit`` lowered to ``xag`` (whose gates
+    are in ``spill``; ``wire`` per node, ``reads`` the constants read) to ``fh``."""
     base, n_in = xag.n_base, circuit.n_inputs
     out_src = wire[circuit.output_ids()]
     n_out = len(out_src)
     _, first_use = np.unique(out_src, return_index=True)
     direct = np.zeros(n_out, dtype=bool)
     direct[first_use] = out_src[first_use] >= base  # the gate's own wire is the output wire
-    read = np.concatenate([a, b[op != INV]])
-    consts = [c for c in (ZERO, ONE) if np.any(read == c)]
-
-    number = np.full(xag.n_wires, -1, dtype=np.int64)
-    number[FIRST_INPUT:base] = np.arange(n_in)
-    number[consts] = n_in + np.arange(len(consts))
-    n_gates = len(op)
-    inner = n_gates - int(direct.sum())
-    nwires = n_in + len(consts) + inner + n_out
+    consts = [c for c in (ZERO, ONE) if reads[c]]
+    const_number = np.full(2, -1, dtype=np.int64)
+    const_number[consts] = n_in + np.arange(len(consts))
+    n_gates = xag.n_wires - base
+    first_inner = n_in + len(consts)
+    nwires = first_inner + n_gates - int(direct.sum()) + n_out
     out_wire = nwires - n_out + np.arange(n_out)
-    number[out_src[direct]] = out_wire[direct]
-    gate_wire = base + np.arange(n_gates)
-    rest = gate_wire[number[gate_wire] < 0]
-    number[rest] = n_in + len(consts) + np.arange(len(rest))
+    order = np.argsort(out_src[direct])  # the direct output wires, rising, with a sentinel past the last
+    direct_src = np.append(out_src[direct][order], np.iinfo(np.int64).max)
+    direct_number = np.append(out_wire[direct][order], -1)
 
-    na, nb, nz = number[a], number[np.maximum(b, 0)], number[gate_wire]
-    op_name = {AND2: "AND", XOR2: "XOR"}
-    lines = [f"1 1 {c} {number[c]} EQ" for c in consts]
-    lines += [
-        f"1 1 {x} {z} INV" if o == INV else f"2 1 {x} {y} {z} {op_name[o]}"
-        for o, x, y, z in zip(op.tolist(), na.tolist(), nb.tolist(), nz.tolist())
-    ]
-    for src, dst in zip(out_src[~direct].tolist(), out_wire[~direct].tolist()):
-        lines.append(f"1 1 {src} {dst} EQ" if src <= ONE else f"1 1 {number[src]} {dst} EQW")
-    header = [
-        f"{len(lines)} {nwires}",
-        " ".join(map(str, [len(circuit.inputs), *circuit.inputs.values()])),
-        " ".join(map(str, [len(circuit.outputs), *(len(v) for v in circuit.outputs.values())])),
-        "",
-    ]
-    text = "\n".join(header + lines) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode()))
+    def number(w: np.ndarray) -> np.ndarray:
+        """The Bristol wire of each Xag wire: inputs first, then the constants
+        read, the other gates in emission order, the outputs last."""
+        pos = np.searchsorted(direct_src, w)
+        inner = np.where(direct_src[pos] == w, direct_number[pos], first_inner + (w - base) - pos)
+        source = np.where(w < FIRST_INPUT, const_number[np.minimum(w, ONE)], w - FIRST_INPUT)
+        return np.where(w < base, source, inner)
+
+    out = LineWriter(fh)
+    n_lines = len(consts) + n_gates + n_out - int(direct.sum())
+    out.extend([f"{n_lines} {nwires}",
+                " ".join(map(str, [len(circuit.inputs), *circuit.inputs.values()])),
+                " ".join(map(str, [len(circuit.outputs), *(len(v) for v in circuit.outputs.values())])),
+                ""])
+    out.extend(f"1 1 {c} {const_number[c]} EQ" for c in consts)
+    for first, op, a, b in spill.chunks():
+        for lo in range(0, len(op), FLUSH_LINES):
+            o, x = op[lo : lo + FLUSH_LINES], a[lo : lo + FLUSH_LINES]
+            y = np.where(o == INV, x, b[lo : lo + FLUSH_LINES])
+            z = first + lo + np.arange(len(o))
+            out.extend([f"1 1 {na} {nz} INV" if code == INV else f"2 1 {na} {nb} {nz} {_OP_NAMES[code]}"
+                        for code, na, nb, nz in zip(o.tolist(), *(number(w).tolist() for w in (x, y, z)))])
+    copied = out_src[~direct]
+    out.extend(f"1 1 {src} {dst} EQ" if src <= ONE else f"1 1 {number_of} {dst} EQW"
+               for src, number_of, dst in zip(copied.tolist(), number(copied).tolist(), out_wire[~direct].tolist()))
+    out.flush()

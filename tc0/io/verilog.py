@@ -22,10 +22,11 @@ import re
 
 import numpy as np
 
-from tc0.ir.circuit import Circuit
-from tc0.ir.schema import Kind
 from tc0.errors import CircuitError
 from tc0.files import atomic_write
+from tc0.io.writing import check_export_names
+from tc0.ir.circuit import Circuit
+from tc0.ir.schema import Kind
 
 _KEYWORDS = frozenset(
     """
@@ -50,7 +51,8 @@ _KEYWORDS = frozenset(
     """.split()
 )
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_CHUNK = 1 << 16  # gates formatted per write
+#: gates formatted per write (bounds the memory of an export)
+CHUNK_GATES = 1 << 16
 
 
 def verilog_name(name: str) -> str:
@@ -64,11 +66,14 @@ def write_verilog(circuit: Circuit, path, module: str = "tc0_circuit") -> None:
     """Write ``circuit`` to ``path`` as a structural Verilog-2001 module (atomically).
 
     Input and output port names must differ (Verilog has one namespace for
-    ports); a clash is a ``CircuitError``.
+    ports); a clash is a ``CircuitError``. Port and module names outside
+    tc0's name rule are an ``ExportError``. Written ``CHUNK_GATES`` gates at a time.
     """
+    check_export_names(circuit, module)
     clash = set(circuit.inputs) & set(circuit.outputs)
     if clash:
-        raise CircuitError(f"port(s) {', '.join(sorted(clash))} are both input and output; Verilog needs distinct names")
+        raise CircuitError(
+            f"port(s) {', '.join(sorted(clash))} are both input and output; Verilog needs distinct names")
     ports = [*circuit.inputs, *circuit.outputs]
     prefix = "g"
     while any(re.fullmatch(re.escape(prefix) + r"\d+", p) for p in ports):
@@ -86,8 +91,8 @@ def write_verilog(circuit: Circuit, path, module: str = "tc0_circuit") -> None:
             fh.write(f"  input [{width - 1}:0] {verilog_name(name)};\n".encode())
         for name, ids in circuit.outputs.items():
             fh.write(f"  output [{len(ids) - 1}:0] {verilog_name(name)};\n".encode())
-        for lo in range(circuit.first_gate, circuit.n_nodes, _CHUNK):
-            hi = min(lo + _CHUNK, circuit.n_nodes)
+        for lo in range(circuit.first_gate, circuit.n_nodes, CHUNK_GATES):
+            hi = min(lo + CHUNK_GATES, circuit.n_nodes)
             kinds = circuit.kind[lo:hi].tolist()
             offsets = (circuit.offsets[lo : hi + 1] - circuit.offsets[lo]).tolist()
             fanins = circuit.fanins[circuit.offsets[lo] : circuit.offsets[hi]].tolist()

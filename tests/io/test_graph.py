@@ -123,14 +123,17 @@ def test_dot_round_trip(circuit, tmp_path):
     assert_same_outputs(eval_graph(graph, circuit, inputs), circuit, inputs)
 
 
-def test_dot_escapes_names(tmp_path):
+def test_dot_escapes_scopes(tmp_path):
+    """Scopes are free text (port names are not: tests/io/test_hostile_names.py):
+    a quote, backslash or newline in one stays inside its quoted attribute."""
     b = Builder()
-    b.output('q"\\', b.not_(b.input('p"x\\', 2)))
+    x = b.input("x", 2)
+    with b.scope('s"x\\\n} digraph'):
+        b.output("y", b.not_(x))
     circuit = b.build()
     write_dot(circuit, tmp_path / "c.dot")
     graph = parse_dot((tmp_path / "c.dot").read_text())
-    assert graph.nodes[2]["port"] == 'p"x\\'
-    assert {graph.nodes[v]["outputs"] for v in (4, 5)} == {'q"\\[0]', 'q"\\[1]'}
+    assert {graph.nodes[v]["scope"] for v in (4, 5)} == {'s"x\\\n} digraph'}
 
 
 def test_graph_exports_refuse_large_circuits(tmp_path):
