@@ -14,21 +14,24 @@ from tc0.ir.names import NAME_RULE, is_valid_name, shown
 _REAL_KINDS = "iuf"
 
 
-def _names_problem(kind: str, names, shapes: dict[str, tuple]) -> str | None:
-    """What is wrong with the array ``names`` given for ``shapes`` (unknown or missing names), if anything."""
+def _unknown(kind: str, names, shapes: dict[str, tuple]) -> str | None:
+    """What is wrong with the array ``names`` given for ``shapes``: names not expected, if any."""
     unknown = sorted(set(names) - set(shapes))
     if unknown:
         return f"unknown {kind} array(s): {', '.join(unknown)} (expected {', '.join(shapes) or 'none'})"
-    missing = [k for k in shapes if k not in names]
-    if missing:
-        return f"missing {kind} array(s): {', '.join(missing)}"
     return None
+
+
+def _missing(kind: str, names, shapes: dict[str, tuple]) -> str | None:
+    """What is wrong with the array ``names`` given for ``shapes``: expected names absent, if any."""
+    missing = [k for k in shapes if k not in names]
+    return f"missing {kind} array(s): {', '.join(missing)}" if missing else None
 
 
 def check_arrays(kind: str, arrays: dict, shapes: dict[str, tuple]) -> dict:
     """Validate named float arrays against the expected shapes: unknown,
     missing, mis-shaped or non-finite arrays are a ModelError naming the array."""
-    problem = _names_problem(kind, arrays, shapes)
+    problem = _unknown(kind, arrays, shapes) or _missing(kind, arrays, shapes)
     if problem:
         raise ModelError(problem)
     out = {}
@@ -57,15 +60,20 @@ def read_arrays(path: str, kind: str, shapes: dict[str, tuple]) -> dict[str, np.
         bad = [name for name in npz.members if not is_valid_name(name)]
         if bad:
             raise npz.fail(f"bad {kind} array name {shown(bad[0])}: use {NAME_RULE}")
-        problem = _names_problem(kind, npz.members, shapes)
+        problem = _unknown(kind, npz.members, shapes)
         if problem:
             raise npz.fail(problem)
         for name, shape in shapes.items():
+            if name not in npz.members:
+                continue
             stored, dtype = npz.header(name)
             if stored != tuple(shape):
                 raise npz.fail(f"{kind} array {name!r} has shape {stored}, expected {tuple(shape)}")
             if dtype.kind not in _REAL_KINDS:
                 raise npz.fail(f"{kind} array {name!r} is not numeric ({dtype}); give integers or floats")
+        problem = _missing(kind, npz.members, shapes)
+        if problem:
+            raise npz.fail(problem)
         arrays = {name: npz.read(name) for name in shapes}
     try:
         return check_arrays(kind, arrays, shapes)
