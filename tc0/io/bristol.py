@@ -28,13 +28,13 @@ import os
 import numpy as np
 
 from tc0.compiler.builder import Builder
+from tc0.errors import FormatError
+from tc0.files import atomic_write, open_regular, scratch_file
+from tc0.io.lowering import AND2, INV, XOR2, ChunkSpill, lower_circuit
+from tc0.io.writing import FLUSH_LINES, LineWriter, check_export_names
 from tc0.ir.circuit import Circuit
 from tc0.ir.names import shown
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
-from tc0.errors import FormatError
-from tc0.io.lowering import AND2, INV, XOR2, ChunkSpill, lower_circuit
-from tc0.io.writing import FLUSH_LINES, LineWriter, check_export_names
-from tc0.files import atomic_write, open_regular, scratch_file
 
 _ARITY = {"XOR": (2, 1), "AND": (2, 1), "INV": (1, 1), "EQ": (1, 1), "EQW": (1, 1)}
 #: codes of the gates an import records (MAND is k ANDs)

@@ -14,7 +14,18 @@ from tc0.ir.schema import FIRST_INPUT, ONE, Kind
 from tc0.memory import available_bytes, describe
 from tc0.simulator.grouping import Grouper
 from tc0.simulator.layout import Layout
-from tc0.simulator.program import BINARY, COPY, INV, MOVE, REDUCE, SHUFFLE, TAKE, ProgramWriter, emit_piece, rows_touched
+from tc0.simulator.program import (
+    BINARY,
+    COPY,
+    INV,
+    MOVE,
+    REDUCE,
+    SHUFFLE,
+    TAKE,
+    ProgramWriter,
+    emit_piece,
+    rows_touched,
+)
 
 _ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: default bound on the value buffer of one run
