@@ -10,13 +10,12 @@ import json
 import numpy as np
 import pytest
 from cli_helpers import fails, no_temp_files, ok, run
+from reference_faults import flip_first_reference_bit
 
 import tc0
 from tc0.models import registry
-from tc0.models.backends import PbitBackend
 from tc0.models.flowar.config import FlowARConfig
 from tc0.models.module import random_weights
-from tc0.verify import module_check
 
 
 def test_cli_check_json_fields(tmp_path):
@@ -32,16 +31,7 @@ def test_cli_check_json_fields(tmp_path):
 
 def test_cli_check_exits_1_on_mismatch(monkeypatch):
     """A reference that differs in one bit must be reported, with exit status 1."""
-    real = module_check.run
-
-    def off_by_one(spec, cfg, backend, *args):
-        out = real(spec, cfg, backend, *args)
-        if isinstance(backend, PbitBackend):
-            out = np.array(out)
-            out.reshape(-1)[0] ^= np.uint64(1)
-        return out
-
-    monkeypatch.setattr(module_check, "run", off_by_one)
+    flip_first_reference_bit(monkeypatch)
     result = run("check", "matmul", "--n", 1, "--c", 1, "--samples", 2, "--json")
     assert result.exit_code == 1
     data = json.loads(result.output)

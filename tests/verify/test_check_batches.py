@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from cli_helpers import ok
 from model_format import FMT
+from reference_faults import flip_first_reference_bit
 
 from tc0.compiler.catalog import compile_gadget
 from tc0.errors import GadgetError, ModelError
-from tc0.models.backends import PbitBackend
 from tc0.models.estimate import estimate
 from tc0.models.module import make_config, random_weights
 from tc0.models.prepare import prepare
@@ -104,16 +104,7 @@ def test_module_check_in_batches(monkeypatch):
     assert sizes == [3, 3, 1]
     assert batched["bit_exact"] and (batched["max_abs_err"], batched["max_rel_err"]) == (
         whole["max_abs_err"], whole["max_rel_err"])
-    real = module_check.run
-
-    def off_by_one(spec, cfg, backend, *args):
-        out = real(spec, cfg, backend, *args)
-        if isinstance(backend, PbitBackend):
-            out = np.array(out)
-            out.reshape(-1)[0] ^= np.uint64(1)
-        return out
-
-    monkeypatch.setattr(module_check, "run", off_by_one)
+    flip_first_reference_bit(monkeypatch)
     wrong = module_check.check_module(spec, cfg, FMT, weights, samples=7, seed=5)
     assert not wrong["bit_exact"] and wrong["mismatches"] == wrong["mismatching_samples"] == 7
 
