@@ -544,7 +544,7 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
     --max-gates are streamed (measured piece by piece, as tc0 measure does),
     up to --max-stream-gates; points run as Dask tasks on --workers local
     processes (default one per core) or on --scheduler. The default run
-    takes about 3 minutes on 2 cores.
+    takes about 4 minutes on 2 cores.
 
     \b
     Example:

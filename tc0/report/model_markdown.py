@@ -35,7 +35,7 @@ def markdown(report: dict) -> str:
     plan = report["plan"]
     out = [f"# tc0 report: {plan['title']} (c = {plan['c']}, K = {plan['scales']}, "
            f"a = {plan['factor']}, main p = {plan['main_p']})", ""]
-    out += [verdict(report), ""]
+    out.append(verdict(report))
     out += ["", "## Gadget depths", "", "| p | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |", "|---|---|---|---|---|---|"]
     for p, d in report["gadget_depths"].items():
         out.append(f"| {p} | {d['d_std']} | {d['d_sum(4)']} | {d['d_exp']} | {d['d_sqrt']} | {d['d_div']} |")

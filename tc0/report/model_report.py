@@ -41,7 +41,7 @@ from tc0.models.backends import value_backend
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import build_circuit
 from tc0.models.config import ModelConfig, positive_int
-from tc0.models.estimate import estimate
+from tc0.models.estimate import Estimate, estimate
 from tc0.models.module import Family, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, prepare
 from tc0.models.registry import FAMILIES, FAST_VARIANT, get_module
@@ -176,8 +176,7 @@ class _Prepared:
     cfg: ModelConfig
     weights: dict
     fmt: FloatFormat
-    largest_sum: int
-    largest_element: int
+    estimate: Estimate
 
 
 def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
@@ -198,7 +197,7 @@ def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
         point.skipped = (f"estimated {est.gates:,} gates > streaming budget {plan.max_stream_gates:,} "
                          "(--max-stream-gates)")
         return None
-    return _Prepared(spec, cfg, weights, fmt, est.largest_sum, est.largest_element)
+    return _Prepared(spec, cfg, weights, fmt, est)
 
 
 def _build_whole(point: Point, ready: _Prepared, max_gates: int) -> Point:
@@ -214,7 +213,7 @@ def _build_whole(point: Point, ready: _Prepared, max_gates: int) -> Point:
 def _stream(point: Point, ready: _Prepared, plan: ReportPlan, runner: Runner) -> Point:
     """Measure the point streamed, its pieces on ``runner`` (no critical path per gadget). A point
     whose largest single operation exceeds the piece budget gets pieces of one such operation."""
-    piece_gates = max(plan.piece_gates, ready.largest_element)
+    piece_gates = max(plan.piece_gates, ready.estimate.largest_element)
     streamed = stream_module(ready.spec, ready.cfg, ready.fmt, ready.weights, runner, piece_gates=piece_gates)
     point.seconds = round(streamed.seconds, 2)
     point.size, point.edges, point.depth = streamed.size, streamed.edges, streamed.depth
@@ -254,7 +253,7 @@ def measure_points(plan: ReportPlan, wanted: list[tuple[str, int, int]], depths:
     for pt, r in zip(points, ready):
         if r is not None and r.spec.fast_of is None:
             pt.row = lemma_row(plan.family_spec.lemmas, pt.module, r.cfg, depths[pt.p], pt.size, pt.depth,
-                               r.largest_sum)
+                               r.estimate.largest_sum)
     return points
 
 
