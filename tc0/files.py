@@ -32,20 +32,24 @@ def output_target(path) -> Path:
     symlink(s) point to (which need not exist yet). Refuses, with an
     ``OutputFileError`` naming ``path``, a path ending in '/' and an existing
     target that is not a regular file (a directory, FIFO, device, socket)."""
-    text = os.fspath(path)
+    return _target(os.fspath(path))[0]
+
+
+def _target(text: str) -> tuple[Path, os.stat_result | None]:
+    """``output_target(text)`` and its stat (None if it does not exist yet)."""
     if text.endswith(("/", os.sep)):
         raise OutputFileError(f"{text}: ends in '/', so names a directory; give a file name")
     target = Path(os.path.realpath(text))
     try:
-        mode = os.stat(target).st_mode
+        status = os.stat(target)
     except FileNotFoundError:
-        return target
+        return target, None
     except OSError as exc:
         raise _naming(exc, text) from None
-    what = _special_kind(mode)
+    what = _special_kind(status.st_mode)
     if what is not None:
         raise OutputFileError(f"{text}: is {what}, not a regular file; tc0 writes only regular files")
-    return target
+    return target, status
 
 
 def check_output(path, inputs=()) -> Path:
@@ -53,9 +57,9 @@ def check_output(path, inputs=()) -> Path:
     ``atomic_write(path, ...)`` would refuse, and a ``path`` that is the same
     file as one of ``inputs`` (None entries skipped) with an
     ``OutputFileError`` naming both."""
-    target = output_target(path)
-    for source in inputs:
-        if source is not None and target.exists() and os.path.exists(source) and os.path.samefile(target, source):
+    target, status = _target(os.fspath(path))
+    for source in inputs if status is not None else ():
+        if source is not None and os.path.exists(source) and os.path.samefile(target, source):
             raise OutputFileError(f"{path}: is the same file as the input {source}; write to another file")
     return target
 
@@ -70,11 +74,8 @@ def atomic_write(path, write) -> None:
     ``KeyboardInterrupt`` included (the CLI turns SIGTERM into ``SystemExit``);
     only SIGKILL or a crash of the interpreter can leave it behind."""
     text = os.fspath(path)
-    target = output_target(text)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+    target, status = _target(text)
+    mode = 0o666 & ~_umask() if status is None else stat.S_IMODE(status.st_mode)
     fd = tmp = None
     prefix = f".{target.name}{TEMP_MARK}"
     try:
