@@ -46,12 +46,10 @@ from tc0.growable import GROWTH, grow_in_place
 from tc0.ir import sweeps
 from tc0.ir.circuit import Circuit
 from tc0.ir.names import check_port_name
-from tc0.ir.schema import FIRST_INPUT, ONE, ZERO, Kind, majority_threshold
+from tc0.ir.schema import FIRST_INPUT, MAX_NODES, ONE, ZERO, Kind, majority_threshold
 
 #: node capacity of a new builder (fan-in capacity: 4 per node)
 _START_NODES = 1 << 10
-#: node ids are stored as int32
-_MAX_NODES = (1 << 31) - 1
 #: dtype of the wire-id arrays the builder returns and gadgets pass around
 WIRE = np.int32
 #: the hash table's largest load (linear probing stays short below it), and its load after growing
@@ -266,8 +264,8 @@ class Builder:
         n, e, in_table = (int(c) for c in self._counters)
         if n + nodes > len(self._kinds):
             cap = max(n + nodes, int(len(self._kinds) * GROWTH) + 1024)
-            if cap > _MAX_NODES:
-                raise CircuitError(f"a circuit of more than {_MAX_NODES:,} nodes does not fit the int32 node ids")
+            if cap > MAX_NODES:
+                raise CircuitError(f"a circuit of more than {MAX_NODES:,} nodes does not fit the int32 node ids")
             grow_in_place(self._kinds, cap)
             grow_in_place(self._offsets, cap + 1)
         if e + fanins > len(self._fanins):

@@ -22,7 +22,7 @@ from numba import njit
 from tc0.errors import CircuitFileError
 from tc0.files import NpzReader, atomic_write
 from tc0.ir.names import NAME_RULE, is_valid_name, shown
-from tc0.ir.schema import FIRST_INPUT, Kind
+from tc0.ir.schema import FIRST_INPUT, MAX_NODES, Kind
 from tc0.memory import available_bytes, describe
 
 FORMAT_NAME = "tc0-circuit"
@@ -38,8 +38,6 @@ ARRAYS = {
 }
 #: the largest ``meta`` (metadata JSON) a circuit file may hold, in bytes
 MAX_META_BYTES = 1 << 26
-#: the most nodes a circuit can have: fan-in ids are int32
-MAX_NODES = 2**31 - 1
 
 
 def write(circuit, path) -> None:

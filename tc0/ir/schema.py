@@ -31,6 +31,8 @@ class Kind(enum.IntEnum):
 GATE_KINDS = (Kind.AND, Kind.OR, Kind.NOT, Kind.MAJ)
 ZERO, ONE = 0, 1  # node ids of the two constants
 FIRST_INPUT = 2
+#: the most nodes a circuit can have: node ids (and so fan-in ids) are int32
+MAX_NODES = 2**31 - 1
 
 
 def majority_threshold(fanin_count, ones):
