@@ -84,11 +84,6 @@ class Xag:
     def n_wires(self) -> int:
         return self._start + self._n
 
-    @property
-    def n_untaken(self) -> int:
-        """Gates emitted since the last ``take``."""
-        return self._n
-
     def full(self) -> bool:
         """Whether the gates not yet taken reach ``CHUNK_GATES``."""
         return self._n >= CHUNK_GATES
