@@ -228,41 +228,40 @@ def assert_valid_circuit(c: tc0.Circuit) -> None:
     assert {name: v.shape for name, v in out.items()} == {name: (2, len(ids)) for name, ids in c.outputs.items()}
 
 
-def _load_mutated(workdir, data: bytes, read, suffix: str):
+def _load_mutated(workdir, data: bytes, read, suffix: str, check) -> None:
+    """``read`` the file ``data`` (see ``bounded``); ``check`` what it read, unless it was refused."""
     path = workdir / f"mutated{suffix}"
     path.write_bytes(data)
-    return bounded(read, path)
+    result = bounded(read, path)
+    if not isinstance(result, Tc0Error):
+        check(result)
 
 
 # ------------------------------------------------------------------ .tc0
 @given(data=st.data())
 def test_circuit_file_byte_mutations(workdir, circuit_bytes, data):
-    result = _load_mutated(workdir, data.draw(byte_edits(circuit_bytes)), tc0.load, ".tc0")
-    if not isinstance(result, Tc0Error):
-        assert_valid_circuit(result)
+    _load_mutated(workdir, data.draw(byte_edits(circuit_bytes)), tc0.load, ".tc0", assert_valid_circuit)
 
 
 @given(data=st.data())
 def test_circuit_file_member_mutations(workdir, circuit_bytes, data):
-    result = _load_mutated(workdir, data.draw(member_edits(circuit_bytes)), tc0.load, ".tc0")
-    if not isinstance(result, Tc0Error):
-        assert_valid_circuit(result)
+    _load_mutated(workdir, data.draw(member_edits(circuit_bytes)), tc0.load, ".tc0", assert_valid_circuit)
 
 
 @given(data=st.data())
 def test_circuit_file_meta_mutations(workdir, circuit_bytes, data):
-    result = _load_mutated(workdir, data.draw(meta_edits(circuit_bytes)), tc0.load, ".tc0")
-    if not isinstance(result, Tc0Error):
-        assert_valid_circuit(result)
+    _load_mutated(workdir, data.draw(meta_edits(circuit_bytes)), tc0.load, ".tc0", assert_valid_circuit)
 
 
 # ------------------------------------------------------------------ Bristol
+def _assert_valid_import(c: tc0.Circuit) -> None:
+    assert_valid_circuit(c)
+    assert list(c.inputs) == [f"in{i}" for i in range(len(c.inputs))]
+
+
 @given(data=st.data())
 def test_bristol_mutations(workdir, data):
-    result = _load_mutated(workdir, data.draw(text_edits(BRISTOL_ADDER)), read_bristol, ".txt")
-    if not isinstance(result, Tc0Error):
-        assert_valid_circuit(result)
-        assert list(result.inputs) == [f"in{i}" for i in range(len(result.inputs))]
+    _load_mutated(workdir, data.draw(text_edits(BRISTOL_ADDER)), read_bristol, ".txt", _assert_valid_import)
 
 
 # ------------------------------------------------------------------ weights / inputs
@@ -279,16 +278,12 @@ def _assert_valid_arrays(arrays) -> None:
 
 @given(data=st.data())
 def test_arrays_byte_mutations(workdir, arrays_bytes, data):
-    result = _load_mutated(workdir, data.draw(byte_edits(arrays_bytes)), _read_weights, ".npz")
-    if not isinstance(result, Tc0Error):
-        _assert_valid_arrays(result)
+    _load_mutated(workdir, data.draw(byte_edits(arrays_bytes)), _read_weights, ".npz", _assert_valid_arrays)
 
 
 @given(data=st.data())
 def test_arrays_member_mutations(workdir, arrays_bytes, data):
-    result = _load_mutated(workdir, data.draw(member_edits(arrays_bytes)), _read_weights, ".npz")
-    if not isinstance(result, Tc0Error):
-        _assert_valid_arrays(result)
+    _load_mutated(workdir, data.draw(member_edits(arrays_bytes)), _read_weights, ".npz", _assert_valid_arrays)
 
 
 # ------------------------------------------------------------------ ints files
@@ -296,11 +291,13 @@ def _read_cases(path):
     return [case for batch in read_int_cases(path, WIDTHS, 3) for case in batch]
 
 
+def _assert_valid_cases(cases) -> None:
+    assert cases
+    for case in cases:
+        assert len(case) == len(WIDTHS)
+        assert all(type(v) is int and 0 <= v < 1 << w for v, w in zip(case, WIDTHS.values()))
+
+
 @given(data=st.data())
 def test_ints_file_mutations(workdir, data):
-    result = _load_mutated(workdir, data.draw(text_edits(INTS_TEXT)), _read_cases, ".txt")
-    if not isinstance(result, Tc0Error):
-        assert result
-        for case in result:
-            assert len(case) == len(WIDTHS)
-            assert all(type(v) is int and 0 <= v < 1 << w for v, w in zip(case, WIDTHS.values()))
+    _load_mutated(workdir, data.draw(text_edits(INTS_TEXT)), _read_cases, ".txt", _assert_valid_cases)
