@@ -109,6 +109,12 @@ def npz_bytes(arrays: dict[str, bytes | Bomb]) -> bytes:
     return zip_bytes({f"{name}.npy": member for name, member in arrays.items()})
 
 
+def npz_file(path, arrays: dict[str, bytes | Bomb]):
+    """``path``, written as the npz of ``arrays`` (``npz_bytes``)."""
+    path.write_bytes(npz_bytes(arrays))
+    return path
+
+
 def circuit_meta(inputs, outputs, scopes=("",)) -> bytes:
     """The ``.npy`` of a circuit file's ``meta`` member with these ports (lists of [name, width])."""
     meta = {"format": "tc0-circuit", "version": 1, "inputs": inputs, "outputs": outputs, "scopes": list(scopes)}

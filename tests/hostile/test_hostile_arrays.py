@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from bounded_cli import needs_proc, refused
-from hostile_files import bomb_array, npy, npz_bytes
+from hostile_files import bomb_array, npy, npz_file
 
 from tc0.errors import ModelError
 from tc0.models.arrays import read_arrays
@@ -23,9 +23,7 @@ GOOD = {"W": npy(np.arange(6.0).reshape(2, 3)), "b": npy(np.array([1.0, 2.0, 3.0
 
 
 def _write(tmp_path, arrays, name="w.npz"):
-    path = tmp_path / name
-    path.write_bytes(npz_bytes(arrays))
-    return path
+    return npz_file(tmp_path / name, arrays)
 
 
 def test_control_reads(tmp_path):

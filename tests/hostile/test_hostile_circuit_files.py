@@ -20,7 +20,7 @@ from hostile_files import (
     circuit_meta,
     follows_name_rule,
     npy,
-    npz_bytes,
+    npz_file,
     npz_members,
     small_circuit,
     zip_bytes,
@@ -58,19 +58,18 @@ def test_builder_refuses_hostile_names(name):
         b.output(name, x)
 
 
-def _file_with_ports(tmp_path, inputs, outputs, name="c.tc0"):
-    """The small circuit's file with its metadata's ports replaced."""
-    members = npz_members(_saved_bytes(tmp_path))
-    members["meta"] = circuit_meta(inputs, outputs, small_circuit().scopes)
-    path = tmp_path / name
-    path.write_bytes(npz_bytes(members))
-    return path
-
-
-def _saved_bytes(tmp_path) -> bytes:
+def _circuit_members(tmp_path) -> dict:
+    """The members of the small circuit's file, by array name."""
     path = tmp_path / "good.tc0"
     small_circuit().save(path)
-    return path.read_bytes()
+    return npz_members(path.read_bytes())
+
+
+def _file_with_ports(tmp_path, inputs, outputs, name="c.tc0"):
+    """The small circuit's file with its metadata's ports replaced."""
+    members = _circuit_members(tmp_path)
+    members["meta"] = circuit_meta(inputs, outputs, small_circuit().scopes)
+    return npz_file(tmp_path / name, members)
 
 
 @pytest.mark.parametrize("where", ["inputs", "outputs"])
@@ -111,10 +110,6 @@ def test_cli_refuses_hostile_name_and_no_outputs(tmp_path):
 
 
 # ------------------------------------------------------------------ zip bombs
-def _circuit_members(tmp_path) -> dict:
-    return npz_members(_saved_bytes(tmp_path))
-
-
 @pytest.fixture(scope="module")
 def bomb_4gb():
     """A ``kind`` member of 4.0e9 bytes deflated into 3.9 MB."""
@@ -123,9 +118,7 @@ def bomb_4gb():
 
 @needs_proc
 def test_four_gigabyte_member_refused_from_its_header(tmp_path, bomb_4gb):
-    members = {**_circuit_members(tmp_path), "kind": bomb_4gb}
-    path = tmp_path / "bomb.tc0"
-    path.write_bytes(npz_bytes(members))
+    path = npz_file(tmp_path / "bomb.tc0", {**_circuit_members(tmp_path), "kind": bomb_4gb})
     assert path.stat().st_size < 4_000_000
     refused("info", path, needles=(str(path), "offsets/scope lengths do not match the node count"))
 
@@ -141,9 +134,7 @@ def _consistent_bomb(tmp_path, n: int):
         "output_ids": npy(np.array([2], dtype=np.int64)),
         "meta": circuit_meta([["x", n - 2]], [["y", 1]]),
     }
-    path = tmp_path / "consistent.tc0"
-    path.write_bytes(npz_bytes(members))
-    return path
+    return npz_file(tmp_path / "consistent.tc0", members)
 
 
 def test_consistent_bomb_refused_above_max_bytes(tmp_path):
@@ -166,9 +157,7 @@ def test_consistent_bomb_refused_by_the_cli_under_its_memory(tmp_path):
 
 def test_oversized_metadata_refused_before_reading(tmp_path):
     header = bomb_array((native.MAX_META_BYTES + 1,), np.uint8)
-    members = {**_circuit_members(tmp_path), "meta": header}
-    path = tmp_path / "meta.tc0"
-    path.write_bytes(npz_bytes(members))
+    path = npz_file(tmp_path / "meta.tc0", {**_circuit_members(tmp_path), "meta": header})
     with pytest.raises(CircuitFileError, match=f"metadata of {native.MAX_META_BYTES + 1} bytes, more than"):
         tc0.load(path)
 
@@ -181,8 +170,7 @@ def test_oversized_metadata_refused_before_reading(tmp_path):
 def test_header_lengths_disagreeing_refused(tmp_path, member, lengths, message):
     members = _circuit_members(tmp_path)
     members[member] = npy(np.zeros(lengths, dtype=native.ARRAYS[member][0]))
-    path = tmp_path / "lengths.tc0"
-    path.write_bytes(npz_bytes(members))
+    path = npz_file(tmp_path / "lengths.tc0", members)
     with pytest.raises(CircuitFileError, match=message):
         tc0.load(path)
 

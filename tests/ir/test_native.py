@@ -17,6 +17,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from hostile_files import npy, npy_header, npz_members
 from int_simulation import simulate_ints
 
 import tc0
@@ -353,29 +354,10 @@ def test_byte_flip_fuzz(tmp_path):
 
 
 # --------------------------------------------------------------------------- zip members and .npy headers
-def _members(path) -> dict[str, bytes]:
-    """The .npy bytes of each array of the npz at ``path``."""
-    with zipfile.ZipFile(path) as zf:
-        return {name.removesuffix(".npy"): zf.read(name) for name in zf.namelist()}
-
-
 def _write_members(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> None:
     with zipfile.ZipFile(path, "w", compression) as zf:
         for name, data in members.items():
             zf.writestr(f"{name}.npy", data)
-
-
-def _npy(arr, version=None) -> bytes:
-    out = io.BytesIO()
-    np.lib.format.write_array(out, arr, version=version, allow_pickle=False)
-    return out.getvalue()
-
-
-def _npy_with_header(header: dict, data: bytes) -> bytes:
-    """A .npy member whose header says ``header`` whatever ``data`` holds."""
-    out = io.BytesIO()
-    np.lib.format.write_array_header_1_0(out, header)
-    return out.getvalue() + data
 
 
 def _assert_loads_as(path, c) -> None:
@@ -386,12 +368,11 @@ def _assert_loads_as(path, c) -> None:
 
 
 def _fanins_fortran(m, c):
-    m["fanins"] = _npy_with_header({"descr": "<i4", "fortran_order": True, "shape": (c.edges,)},
-                                   c.fanins.astype("<i4").tobytes())
+    m["fanins"] = npy_header((c.edges,), "<i4", fortran_order=True) + c.fanins.astype("<i4").tobytes()
 
 
 READABLE_VARIANTS = {
-    "npy version 2.0": lambda m, c: m.__setitem__("fanins", _npy(c.fanins, version=(2, 0))),
+    "npy version 2.0": lambda m, c: m.__setitem__("fanins", npy(c.fanins, version=(2, 0))),
     "fortran-order flag on a 1-D array": _fanins_fortran,
     "members in another order": lambda m, c: m.update({"meta": m.pop("meta"), "kind": m.pop("kind")}),
     "an extra member that is not .npy": lambda m, c: m.__setitem__("notes", b"not an array"),
@@ -402,7 +383,7 @@ READABLE_VARIANTS = {
 @pytest.mark.parametrize("variant", list(READABLE_VARIANTS), ids=list(READABLE_VARIANTS))
 def test_readable_member_variants(tmp_path, variant, compression):
     c, path = _saved(tmp_path)
-    members = _members(path)
+    members = npz_members(path.read_bytes())
     READABLE_VARIANTS[variant](members, c)
     other = tmp_path / "other.tc0"
     _write_members(other, members, compression)
@@ -415,8 +396,7 @@ def _header_claims(m, name, shape):
     np.lib.format.read_magic(fh)
     _, _, dtype = np.lib.format.read_array_header_1_0(fh)
     data = fh.read()
-    m[name] = _npy_with_header({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-                                "shape": shape}, data)
+    m[name] = npy_header(shape, dtype) + data
 
 
 def _write_to_bytes(members) -> bytes:
@@ -433,13 +413,13 @@ MEMBER_REFUSALS = {
                                          r"array 'kind': its header declares shape \(\d+,\) of uint8"),
     "header declares a negative length": (lambda m, c: _header_claims(m, "kind", (-c.n_nodes,)),
                                           r"array 'kind': its header declares shape \(-\d+,\) of uint8"),
-    "big-endian fanins": (lambda m, c: m.__setitem__("fanins", _npy(c.fanins.astype(">i4"))),
+    "big-endian fanins": (lambda m, c: m.__setitem__("fanins", npy(c.fanins.astype(">i4"))),
                           r"array 'fanins' must be 1-D int32, got 1-D >i4"),
     "member not .npy": (lambda m, c: m.__setitem__("kind", b"hello"),
                         r"array 'kind' is not stored in \.npy format"),
     "member only the .npy prefix": (lambda m, c: m.__setitem__("kind", b"\x93NUMPY"),
                                     r"array 'kind' is not stored in \.npy format"),
-    "npy version 3.0": (lambda m, c: m.__setitem__("kind", _npy(c.kind, version=(3, 0))),
+    "npy version 3.0": (lambda m, c: m.__setitem__("kind", npy(c.kind, version=(3, 0))),
                         r"array 'kind' has \.npy format version 3\.0, not 1\.0 or 2\.0"),
     "npy header unreadable": (lambda m, c: m.__setitem__("kind", b"\x93NUMPY\x01\x00\x04\x00{{{{"),
                               r"not a readable tc0 circuit file \("),
@@ -449,7 +429,7 @@ MEMBER_REFUSALS = {
 @pytest.mark.parametrize("case", list(MEMBER_REFUSALS), ids=list(MEMBER_REFUSALS))
 def test_member_refused(tmp_path, case):
     c, path = _saved(tmp_path)
-    members = _members(path)
+    members = npz_members(path.read_bytes())
     edit, message = MEMBER_REFUSALS[case]
     edit(members, c)
     bad = tmp_path / "bad.tc0"
@@ -461,7 +441,7 @@ def test_member_refused(tmp_path, case):
 def test_member_compressed_other_than_deflate_refused(tmp_path):
     _, path = _saved(tmp_path)
     bad = tmp_path / "bad.tc0"
-    _write_members(bad, _members(path), zipfile.ZIP_BZIP2)
+    _write_members(bad, npz_members(path.read_bytes()), zipfile.ZIP_BZIP2)
     with pytest.raises(CircuitFileError, match="zip member 'kind.npy' uses compression method 12, not stored or"):
         tc0.load(bad)
 
@@ -479,7 +459,7 @@ def _central_entry(raw: bytes, member: str) -> int:
 def test_lying_zip_directory_sizes_refused(tmp_path, field, size):
     """A directory entry claiming more bytes than the file can hold is refused before any allocation."""
     _, path = _saved(tmp_path)
-    raw = bytearray(_write_to_bytes(_members(path)))
+    raw = bytearray(_write_to_bytes(npz_members(path.read_bytes())))
     entry = _central_entry(bytes(raw), "fanins.npy")
     raw[entry + field : entry + field + 4] = struct.pack("<I", size)
     bad = tmp_path / "bad.tc0"
