@@ -281,9 +281,12 @@ class Builder:
             raise CircuitError("this Builder has already been built into a circuit; start a new one")
 
     # -------------------------------------------------------------- finish
-    def build(self) -> Circuit:
+    def build(self, levels: bool = True) -> Circuit:
         """Freeze into a ``Circuit``: drop gates that reach no output, put the
-        inputs first (port order), renumber, keep topological order.
+        inputs first (port order), renumber, keep topological order. With
+        ``levels`` the circuit's ``level`` is computed at once (every whole
+        build reads its depth); without, on first use (a streamed piece
+        computes its levels from its inputs' own).
 
         The circuit takes over the builder's fan-in array, so the builder is
         finished afterwards (further calls raise ``CircuitError``)."""
@@ -321,8 +324,9 @@ class Builder:
             outputs={name: remap[v].astype(np.int64) for name, v in self._outputs.items()},
         )
         del remap
-        # every caller reads the depth
-        circuit.__dict__["level"] = sweeps.node_levels(offsets, fanins, np.zeros(circuit.first_gate, dtype=np.int32))
+        if levels:
+            circuit.__dict__["level"] = sweeps.node_levels(offsets, fanins,
+                                                           np.zeros(circuit.first_gate, dtype=np.int32))
         return circuit
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from tc0.cluster import Runner
 from tc0.compiler.gadgets.floats import SCOPES
-from tc0.models.backends.pieces import peak_rss
+from tc0.models.backends.pieces import gather_wires, measures_of, peak_rss
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES, StreamBackend
 from tc0.models.config import ModelConfig
 from tc0.models.estimate import estimate
@@ -97,13 +97,10 @@ def stream_module(
             w = {name: B.constant(arr) for name, arr in weights.items()}
         y = np.asarray(spec.forward(B, x, w, cfg)).reshape(-1)
 
-    origins = runner.gather(B.origins)
-    results = [origins[info.origin] for info in B.pieces]
-    wires = [getattr(o, "wires", o) for o in origins]
-    level = np.stack([wires[o].level[pos] for o, pos in zip(y["origin"], y["pos"])])
-    words = None
-    if samples:
-        words = np.stack([wires[o].words[:, pos] for o, pos in zip(y["origin"], y["pos"])], axis=1)
+    # of the pieces only their measures come back; of the outputs' origins, their wires
+    results = runner.gather([runner.submit(measures_of, B.origins[info.origin]) for info in B.pieces])
+    used, output_origin = np.unique(y["origin"], return_inverse=True)
+    out = gather_wires(output_origin, y["pos"], runner.gather([B.origins[k] for k in used]), fmt.width)
     scope_sizes: Counter[str] = Counter()
     worker_peak: dict[int, int] = {}
     for r in results:
@@ -113,13 +110,13 @@ def stream_module(
     return StreamedRun(
         size=sum(r.size for r in results),
         edges=sum(r.edges for r in results),
-        depth=int(level.max(initial=0)),
+        depth=int(out.level.max(initial=0)),
         pieces=len(results),
         expected_gates=sum(info.expected_gates for info in B.pieces),
         scope_sizes=dict(scope_sizes),
         mismatches=[(info.op, info.scope, r.mismatches) for info, r in zip(B.pieces, results) if r.mismatches],
-        output_words=words,
-        output_level=level,
+        output_words=out.words,
+        output_level=out.level,
         peak_rss=peak_rss() + sum(worker_peak.values()),
         workers=runner.workers,
         where=runner.where,
@@ -148,13 +145,27 @@ def stream_measures(run: StreamedRun, scopes: bool = False) -> dict:
     return out
 
 
-def module_scopes(scope_sizes: dict[str, int]) -> list[tuple[str, int]]:
-    """Gates per module scope: each path cut before its first gadget scope
-    (``float:add`` ...), largest first."""
-    gadget_scopes = set(SCOPES.values())
+#: the scope names of the float gadgets ("fadd", ...)
+GADGET_SCOPES = frozenset(SCOPES.values())
+
+
+def split_at_gadget(path: str) -> tuple[str, str | None]:
+    """(the scope ``path`` cut after its outermost float gadget scope, that
+    gadget scope); (``path``, None) when no gadget scope is on it."""
+    parts = path.split("/")
+    cut = next((i for i, part in enumerate(parts) if part in GADGET_SCOPES), None)
+    return (path, None) if cut is None else ("/".join(parts[: cut + 1]), parts[cut])
+
+
+def group_scopes(scope_sizes: dict[str, int], key: Callable[[str], str]) -> list[tuple[str, int]]:
+    """Gates summed per ``key(scope path)``, largest first."""
     totals: Counter[str] = Counter()
     for path, size in scope_sizes.items():
-        parts = path.split("/")
-        cut = next((i for i, part in enumerate(parts) if part in gadget_scopes), len(parts))
-        totals["/".join(parts[: cut + 1])] += size
+        totals[key(path)] += size
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def module_scopes(scope_sizes: dict[str, int]) -> list[tuple[str, int]]:
+    """Gates per module scope: each path cut after its first gadget scope
+    (``float:add`` ...), largest first."""
+    return group_scopes(scope_sizes, lambda path: split_at_gadget(path)[0])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,9 +73,10 @@ class Piece:
 class PieceResult:
     """A piece's outputs and measures: ``size``/``edges`` of its circuit,
     gates per scope path, output words that differ from the p-bit reference
-    (``mismatches``), and the peak resident memory of the process that ran it."""
+    (``mismatches``), and the peak resident memory of the process that ran it.
+    ``wires`` is None once dropped (``measures_of``)."""
 
-    wires: Wires
+    wires: Wires | None
     size: int
     edges: int
     scope_sizes: dict[str, int]
@@ -90,21 +91,32 @@ def peak_rss() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def _sources(piece: Piece, origins) -> Wires:
-    """The piece's input scalars gathered from the origins."""
-    origins = [getattr(o, "wires", o) for o in origins]
-    count, width = len(piece.source_pos), piece.p + piece.e + 1
+def wires_of(origin: Wires | PieceResult) -> Wires:
+    """The scalars an origin holds: an input or constant block is its wires, a piece its outputs'."""
+    return origin.wires if isinstance(origin, PieceResult) else origin
+
+
+def gather_wires(source_origin: np.ndarray, source_pos: np.ndarray, origins, width: int) -> Wires:
+    """Scalars gathered from ``origins`` (``Wires`` or ``PieceResult``): scalar k
+    is entry ``source_pos[k]`` of ``origins[source_origin[k]]``."""
+    origins = [wires_of(o) for o in origins]
+    count = len(source_pos)
     const = np.empty((count, width), dtype=np.int8)
     level = np.empty((count, width), dtype=np.int32)
     samples = None if origins[0].words is None else origins[0].words.shape[0]
     words = None if samples is None else np.empty((samples, count), dtype=np.uint64)
     for k, origin in enumerate(origins):
-        mine = piece.source_origin == k
-        pos = piece.source_pos[mine]
+        mine = source_origin == k
+        pos = source_pos[mine]
         const[mine], level[mine] = origin.const[pos], origin.level[pos]
         if words is not None:
             words[:, mine] = origin.words[:, pos]
     return Wires(const, level, words)
+
+
+def measures_of(result: PieceResult) -> PieceResult:
+    """``result`` without its wires: what of a piece is gathered to the process that streams."""
+    return replace(result, wires=None)
 
 
 def _apply(backend: Backend, op: str, operands) -> np.ndarray:
@@ -115,7 +127,7 @@ def _apply(backend: Backend, op: str, operands) -> np.ndarray:
 def run_piece(piece: Piece, *origins) -> PieceResult:
     """Build, measure and (when the origins carry words) simulate and check one piece."""
     fmt = FloatFormat(piece.p, piece.e)
-    src = _sources(piece, origins)
+    src = gather_wires(piece.source_origin, piece.source_pos, origins, fmt.width)
     count, width = src.const.shape
     b = Builder(expected_gates=piece.expected_gates)
     with b.scope(piece.scope):
@@ -123,7 +135,7 @@ def run_piece(piece: Piece, *origins) -> PieceResult:
         wires = np.where(src.const == VARIABLE, port, np.where(src.const == 1, ONE, ZERO)).astype(WIRE)
         out = _apply(CircuitBackend(b, fmt), piece.op, [wires[g] for g in piece.gathers])
         b.output("Y", out)
-    circuit = b.build()
+    circuit = b.build(levels=False)  # its levels start at the inputs' (below); simulate computes its own
     ids = circuit.outputs["Y"].reshape(piece.elements, width)
     start = np.zeros(circuit.first_gate, dtype=np.int32)
     start[FIRST_INPUT:] = src.level.reshape(-1)
