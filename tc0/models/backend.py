@@ -56,8 +56,8 @@ class Backend:
 
     @contextlib.contextmanager
     def scope(self, name: str) -> Iterator[None]:
-        """Name the operations inside (the circuit backend records it per gate;
-        ``warn`` names the scope path it is called in)."""
+        """Name the operations inside (``scope_path``; the circuit backend
+        records it per gate, ``warn`` names it)."""
         path = self.__dict__.setdefault("_scope_path", [])
         path.append(name)
         try:
@@ -65,12 +65,17 @@ class Backend:
         finally:
             path.pop()
 
+    @property
+    def scope_path(self) -> str:
+        """The scopes the current operation is in, outermost first, joined by "/"."""
+        return "/".join(self.__dict__.get("_scope_path", ()))
+
     def warn(self, message: str, entries: int = 0, *, where: bool = True) -> None:
         """Record something about this run that its result does not show
         (non-finite or underflowed values, a degenerate layer): each message
         once, prefixed by the scope path (unless not ``where``), ``entries``
         summed over the times it is recorded (see ``warnings``)."""
-        path = "/".join(self.__dict__.get("_scope_path", ())) if where else ""
+        path = self.scope_path if where else ""
         notes = self.__dict__.setdefault("_warnings", {})
         key = f"{path}: {message}" if path else message
         notes[key] = notes.get(key, 0) + entries

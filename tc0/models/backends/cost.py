@@ -3,7 +3,6 @@ circuit's size can be estimated before any gate is built."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 import numpy as np
@@ -34,16 +33,16 @@ class CostBackend(Backend):
         self.largest_at = ""
 
     def _tensor(self, shape, what: str = "constant"):
-        shape = tuple(int(k) for k in shape)
-        size = math.prod(shape)
-        if size > self.largest:
-            path = "/".join(self.__dict__.get("_scope_path", ()))
-            self.largest, self.largest_at = size, f"{what} in {path}" if path else what
-        return np.broadcast_to(np.uint8(0), shape)
+        out = np.broadcast_to(np.uint8(0), tuple(int(k) for k in shape))
+        if out.size > self.largest:
+            path = self.scope_path
+            self.largest, self.largest_at = out.size, f"{what} in {path}" if path else what
+        return out
 
     def _count(self, op: str, shape, m: int = 0):
-        self.counts[(op, m)] += math.prod(int(k) for k in shape)
-        return self._tensor(shape, op)
+        out = self._tensor(shape, op)
+        self.counts[(op, m)] += out.size
+        return out
 
     def constant(self, values):
         return self._tensor(np.shape(values))

@@ -1,7 +1,7 @@
 """The streamed backend (DESIGN section 9): every operation is cut into
 pieces of at most ``piece_gates`` estimated gates, each piece built,
 measured and (with samples) simulated and checked on its own
-(``tc0.models.pieces``), then dropped. A tensor here holds, per scalar, only
+(``tc0.models.backends.pieces``), then dropped. A tensor here holds, per scalar, only
 where its value lives: the origin (an input, a constant block or a piece)
 and its position there; the pieces run on a ``tc0.cluster.Runner``, so
 pieces that do not depend on each other can run on different workers.
@@ -14,9 +14,8 @@ share them.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,15 +72,6 @@ class StreamBackend(Backend):
         self._next_id = 0
         self._constant_ids: dict[int, int] = {}
         self._computed: dict[tuple[str, bytes], np.void] = {}
-        self._scopes: list[str] = []
-
-    @contextlib.contextmanager
-    def scope(self, name: str) -> Iterator[None]:
-        self._scopes.append(name)
-        try:
-            yield
-        finally:
-            self._scopes.pop()
 
     # ------------------------------------------------------------- sources
     def _fresh_ids(self, count: int) -> np.ndarray:
@@ -148,7 +138,7 @@ class StreamBackend(Backend):
         if len(new) * per_element > SPLIT_GATES:
             count += count % 2
         cuts = np.linspace(0, len(new), min(count, len(new)) + 1).round().astype(np.int64)
-        scope = "/".join(self._scopes)
+        scope = self.scope_path
         for rows in (new[a:b] for a, b in zip(cuts[:-1], cuts[1:])):
             out["origin"][rows] = self._submit(op, m, [x[first[rows]] for x in operands], scope, per_element)
             out["pos"][rows] = np.arange(len(rows))
