@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tc0.models.backend import Backend, refuse_non_positive
@@ -30,25 +32,24 @@ class Float64Backend(Backend):
     def constant(self, values):
         return np.asarray(values, dtype=np.float64)
 
-    def _checked(self, op: str, out, *operands, cause: str = "overflow"):
-        """``out``, with a warning where it is inf or NaN though ``operands`` are all finite."""
-        out = np.asarray(out)
-        bad = ~np.isfinite(out)
-        if bad.any() and all(np.isfinite(x).all() for x in operands):
-            self.warn(f"{op} gave inf or NaN from finite operands ({cause})", int(bad.sum()))
+    def _checked(self, op: str, fn, *operands, cause: str = "overflow"):
+        """``fn(*operands)`` without numpy's warnings; ours where it is inf or NaN
+        though ``operands`` are all finite."""
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(*operands))
+        finite = np.isfinite(out)
+        if not finite.all() and all(np.isfinite(x).all() for x in operands):
+            self.warn(f"{op} gave inf or NaN from finite operands ({cause})", out.size - np.count_nonzero(finite))
         return out
 
     def add(self, x, y):
-        with np.errstate(all="ignore"):
-            return self._checked("addition", np.add(x, y), x, y)
+        return self._checked("addition", np.add, x, y)
 
     def sub(self, x, y):
-        with np.errstate(all="ignore"):
-            return self._checked("subtraction", np.subtract(x, y), x, y)
+        return self._checked("subtraction", np.subtract, x, y)
 
     def mul(self, x, y):
-        with np.errstate(all="ignore"):
-            return self._checked("multiplication", np.multiply(x, y), x, y)
+        return self._checked("multiplication", np.multiply, x, y)
 
     def div(self, x, y):
         """x / y; 0/0 = 0 (as DESIGN's p-bit rule), x/0 = +-inf."""
@@ -60,12 +61,11 @@ class Float64Backend(Backend):
         if subnormal.any():
             self.warn("division by a divisor that underflowed below the smallest normal (precision lost)",
                       int(subnormal.sum()))
-        with np.errstate(all="ignore"):
-            return self._checked("division", np.where(both_zero, 0.0, x / y), x, y, cause="overflow or x/0")
+        return self._checked("division", lambda a, b: np.where(both_zero, 0.0, a / b), x, y,
+                             cause="overflow or x/0")
 
     def exp(self, x):
-        with np.errstate(all="ignore"):
-            return self._checked("exp", np.exp(x), x)
+        return self._checked("exp", np.exp, x)
 
     def sqrt(self, x):
         return np.sqrt(np.maximum(x, 0.0))
@@ -77,9 +77,7 @@ class Float64Backend(Backend):
         refuse_non_positive(np.asarray(x) > 0, what)
 
     def sum(self, x, axis: int):
-        with np.errstate(all="ignore"):
-            return self._checked("sum", np.sum(x, axis=axis), x)
+        return self._checked("sum", functools.partial(np.sum, axis=axis), x)
 
     def matmul(self, x, y):
-        with np.errstate(all="ignore"):
-            return self._checked("matrix product", np.matmul(x, y), x, y)
+        return self._checked("matrix product", np.matmul, x, y)
