@@ -5,21 +5,21 @@ flag, before anything of the refused size is allocated; float64 runs and
 checks warn where the result does not show what went wrong; non-real arrays
 are refused by name.
 
-Oracles: the options' own help, resident memory under ``ulimit -v`` in a
-subprocess, tracemalloc's peak in process, and values computed by hand."""
+Oracles: the options' own help, a subprocess under an address-space limit
+(``bounded_cli.run_cli``), tracemalloc's peak in process, and values
+computed by hand."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import tracemalloc
 
 import click
 import numpy as np
 import pytest
+from bounded_cli import needs_proc, run_cli
 from cli_helpers import fails, ok, run
 
 from tc0.cli import main
@@ -104,6 +104,7 @@ def test_out_of_range_is_one_clean_line_before_any_large_allocation(tmp_path, ar
     assert not any(tmp_path.iterdir())
 
 
+@needs_proc
 @pytest.mark.parametrize("args", [
     ("weights", "attention", "--n", "1000000"),
     ("compile", "attention", "--c", "100000"),
@@ -117,11 +118,8 @@ def test_reported_cases_refused_within_1_gb_and_10_s(tmp_path, args):
     if args[0] in ("weights", "compile", "run"):
         args = (*args, "-o", str(tmp_path / "out"))
     args = tuple(str(tmp_path / a) if a == "in.npz" else a for a in args)
-    script = f"import sys; from tc0.cli import main; sys.argv = ['tc0', *{list(args)!r}]; main()"
-    start = time.perf_counter()
-    proc = subprocess.run(["bash", "-c", 'ulimit -v 1000000; exec "$0" -c "$1"', sys.executable, script],
-                          capture_output=True, text=True, timeout=60)
-    assert time.perf_counter() - start < 10
+    proc = run_cli(*args, address_space=1_000_000 << 10, timeout=60)  # ulimit -v 1000000 (KiB)
+    assert proc.seconds < 10
     assert proc.returncode in (1, 2), proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert "Traceback" not in proc.stderr and lines[-1].startswith("Error: ") and len(lines) <= 4, proc.stderr

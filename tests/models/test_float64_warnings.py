@@ -19,11 +19,15 @@ from tc0.models.run import run
 from tc0.numerics import FloatFormat
 
 
+def _run(spec, cfg, inputs, weights, B=None):
+    """The module's output on ``B`` (default: a fresh float64 backend) and the warnings it recorded."""
+    B = Float64Backend() if B is None else B
+    return B.values(run(spec, cfg, B, inputs, weights)), B.warnings
+
+
 def _attention(x, weights):
     spec = get_module("attention")
-    cfg = make_config(spec, n=x.shape[0], c=x.shape[-1])
-    B = Float64Backend()
-    return B.values(run(spec, cfg, B, {"X": x}, weights)), B.warnings
+    return _run(spec, make_config(spec, n=x.shape[0], c=x.shape[-1]), {"X": x}, weights)
 
 
 def _stable_attention(x, weights):
@@ -61,10 +65,9 @@ def test_huge_weights_warn_where_they_overflow():
     spec = get_module("attention")
     cfg = make_config(spec, n=2, c=4)
     weights = random_weights(spec, cfg, seed=1, bound=1e300)
-    B = Float64Backend()
-    y = B.values(run(spec, cfg, B, random_inputs(spec, cfg, seed=1), weights))
+    y, warnings = _run(spec, cfg, random_inputs(spec, cfg, seed=1), weights)
     assert np.isnan(y).all()
-    assert B.warnings == ["attention: matrix product gave inf or NaN from finite operands (overflow) (16 entries)"]
+    assert warnings == ["attention: matrix product gave inf or NaN from finite operands (overflow) (16 entries)"]
 
 
 def test_subnormal_divisor_warns():
@@ -79,10 +82,8 @@ def test_subnormal_divisor_warns():
 def test_ordinary_runs_do_not_warn(module):
     spec = get_module(module)
     cfg = make_config(spec, n=4, c=3, **({"scales": 2} if "scales" in spec.parameters else {}))
-    weights = random_weights(spec, cfg, seed=2)
-    B = Float64Backend()
-    y = B.values(run(spec, cfg, B, random_inputs(spec, cfg, seed=2), weights))
-    assert np.isfinite(y).all() and B.warnings == []
+    y, warnings = _run(spec, cfg, random_inputs(spec, cfg, seed=2), random_weights(spec, cfg, seed=2))
+    assert np.isfinite(y).all() and warnings == []
 
 
 @pytest.mark.parametrize("c, values", [(1, {0.0}), (2, {-1.0, 1.0})])
@@ -90,19 +91,18 @@ def test_layernorm_over_fewer_than_3_channels_is_constant_and_warns(c, values):
     spec = get_module("layernorm")
     cfg = make_config(spec, n=3, c=c)
     for B in (Float64Backend(), PbitBackend(FloatFormat(8))):
-        y = B.values(run(spec, cfg, B, random_inputs(spec, cfg, seed=4), {}))
+        y, warnings = _run(spec, cfg, random_inputs(spec, cfg, seed=4), {}, B)
         if isinstance(B, Float64Backend):  # (p-bit rounding of the mean and variance moves +-1 a little)
             assert set(np.unique(y)) == values
         warning = f"layer norm over c = {c} channel(s) does not depend on the values"
-        assert any(w.startswith(warning) for w in B.warnings)
+        assert any(w.startswith(warning) for w in warnings)
 
 
 def test_layernorm_over_3_channels_depends_on_its_input():
     spec = get_module("layernorm")
     cfg = make_config(spec, n=3, c=3)
-    B = Float64Backend()
-    y = B.values(run(spec, cfg, B, random_inputs(spec, cfg, seed=4), {}))
-    assert len(np.unique(np.round(y, 12))) > 2 and B.warnings == []
+    y, warnings = _run(spec, cfg, random_inputs(spec, cfg, seed=4), {})
+    assert len(np.unique(np.round(y, 12))) > 2 and warnings == []
 
 
 @pytest.mark.parametrize("c, depends", [(2, False), (4, True)])
@@ -118,8 +118,8 @@ def test_flow_matching_ignores_its_attention_at_c_2(c, depends):
     moved = {k: v + 0.1 * noise.standard_normal(v.shape) if k.startswith("attn.") else v for k, v in weights.items()}
     outputs = []
     for w in (weights, moved):
-        B = Float64Backend()
-        outputs.append(B.values(run(spec, cfg, B, inputs, w)))
-        assert any("layer norm over" in line for line in B.warnings) == (not depends)
+        y, warnings = _run(spec, cfg, inputs, w)
+        outputs.append(y)
+        assert any("layer norm over" in line for line in warnings) == (not depends)
     change = np.abs(outputs[0] - outputs[1]).max()
     assert change > 1e-3 if depends else change < 1e-12
