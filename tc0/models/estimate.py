@@ -53,9 +53,10 @@ class Estimate:
 def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict | None = None) -> Estimate:
     """Count the module's scalar float operations (no gates built) and price
     each by its gadget's size. ``weights`` matter only to fast modules (their
-    polynomial degree); default: seeded ones. Allocates nothing in
-    proportion to the module's shapes (``tc0.models.limits.count``)."""
+    polynomial degree, unless ``cfg`` is prepared); default: seeded ones.
+    Allocates nothing in proportion to the module's shapes once prepared
+    (``tc0.models.limits.count``)."""
     if weights is None:
-        weights = random_weights(spec, cfg) if spec.fast_of is not None else {}
+        weights = random_weights(spec, cfg) if spec.fast_of is not None and cfg.poly is None else {}
     B = limits.count(spec, prepare(spec, cfg, weights))
     return Estimate(dict(B.counts), {key: gadget_cost(fmt.p, fmt.e, *key) for key in B.counts})
