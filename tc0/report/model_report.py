@@ -34,7 +34,6 @@ import numpy as np
 
 from tc0.cluster import Runner
 from tc0.compiler.catalog import float_format
-from tc0.compiler.gadgets.floats import SCOPES
 from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
 from tc0.models.backends import value_backend
@@ -46,14 +45,11 @@ from tc0.models.module import Family, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, prepare
 from tc0.models.registry import FAMILIES, FAST_VARIANT, get_module
 from tc0.models.run import run
-from tc0.models.streamed import stream_module
+from tc0.models.streamed import group_scopes, split_at_gadget, stream_module
 from tc0.numerics import FloatFormat
 from tc0.report.gadget_depths import GadgetDepths
 from tc0.report.lemma_rows import lemma_row
 from tc0.report.sweeps import Sweep, fitted_exponent
-
-#: the scopes of the float gadgets, under which a breakdown groups gates
-GADGET_SCOPES = tuple(SCOPES.values())
 
 
 @dataclass(frozen=True)
@@ -165,7 +161,7 @@ class Point:
 
 def gadget_of(scope: str) -> str:
     """The outermost float gadget in a scope path ("other" outside any)."""
-    return next((part for part in scope.split("/") if part in GADGET_SCOPES), "other")
+    return split_at_gadget(scope)[1] or "other"
 
 
 @dataclass(frozen=True)
@@ -217,11 +213,8 @@ def _stream(point: Point, ready: _Prepared, plan: ReportPlan, runner: Runner) ->
     streamed = stream_module(ready.spec, ready.cfg, ready.fmt, ready.weights, runner, piece_gates=piece_gates)
     point.seconds = round(streamed.seconds, 2)
     point.size, point.edges, point.depth = streamed.size, streamed.edges, streamed.depth
-    by_gadget: dict[str, int] = {}
-    for scope, size in streamed.scope_sizes.items():
-        by_gadget[gadget_of(scope)] = by_gadget.get(gadget_of(scope), 0) + size
     point.breakdown = [{"scope": g, "size": size, "depth_on_critical_path": None}
-                       for g, size in sorted(by_gadget.items(), key=lambda kv: (-kv[1], kv[0]))]
+                       for g, size in group_scopes(streamed.scope_sizes, gadget_of)]
     return point
 
 
