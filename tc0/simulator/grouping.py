@@ -109,7 +109,7 @@ class Grouper:
         """
         if op != Kind.NOT:
             mat.sort(axis=1)
-        rank = np.lexsort(mat.T[::-1])
+        rank = _row_order(mat)
         mat, k = mat[rank], k[rank]
         out = self.n_virtual
         self.n_virtual += len(mat)
@@ -137,6 +137,15 @@ class Grouper:
         if self.steps[-1]:
             self.steps.append([])
         self._step_rows = 0
+
+
+def _row_order(mat: np.ndarray) -> np.ndarray:
+    """Stable order of the rows of ``mat`` (non-negative) sorted lexicographically.
+
+    Each row is one big-endian byte string, compared whole: np.lexsort would
+    take one key per column, about a kilobyte per entry on a gate of 10^6 fan-ins."""
+    keys = np.ascontiguousarray(mat, dtype=">i8").view(np.dtype((np.void, 8 * mat.shape[1])))
+    return np.argsort(keys.reshape(-1), kind="stable")
 
 
 def _bucket(f: np.ndarray) -> np.ndarray:

@@ -153,54 +153,66 @@ def _count(writer: ProgramWriter, block: int, f: int, u: int, bits: int) -> list
     remaining single plane passes. One layer's adders of all columns run as
     one set of calls: their operands are laid out role by role (all first
     operands, all second, ...), by one shuffle where they are not already.
+    A column is an array of its planes' scratch offsets, so the bookkeeping
+    takes a few bytes per fan-in however wide the gate.
     """
-    emit = writer.emit
-    columns = [[_plane(block, i, u) for i in range(f)]]
+    columns = [~block + u * np.arange(f, dtype=np.int64)]
     while any(len(c) > 1 for c in columns):
-        triples, pairs, passed = [], [], []
-        for w, c in enumerate(columns):
-            m = len(c) // 3
-            triples += [(w, c[i], c[m + i], c[2 * m + i]) for i in range(m)]
-            if len(c) % 3 == 2:
-                pairs.append((w, c[-2], c[-1]))
-            elif len(c) % 3 == 1:
-                passed.append((w, c[-1]))
-        roles = [x[1] for x in triples] + [x[2] for x in triples] + [x[3] for x in triples]
-        roles += [x[1] for x in pairs] + [x[2] for x in pairs]
-        offsets = np.array([~a for a in roles])
-        if np.all(offsets == offsets[0] + u * np.arange(len(roles))):
-            base = roles[0]
+        m = [len(c) // 3 for c in columns]
+        paired = [len(c) % 3 == 2 for c in columns]
+        roles = np.concatenate([c[k * mw : (k + 1) * mw] for k in range(3) for c, mw in zip(columns, m)]
+                               + [c[3 * mw + k : 3 * mw + k + 1] for k in range(2)
+                                  for c, mw, p in zip(columns, m, paired) if p])
+        if np.all(roles == roles[0] + u * np.arange(len(roles))):
+            base = ~int(roles[0])
         else:
-            base = writer.shuffle((offsets[:, None] + np.arange(u)).reshape(-1))
-        nt, nh = len(triples), len(pairs)
-        new_columns: list[list[int]] = [[] for _ in range(bits + 1)]
-        for w, a in passed:
-            new_columns[w].append(a)
+            base = writer.shuffle((roles[:, None] + np.arange(u)).reshape(-1))
+        nt, nh = sum(m), sum(paired)
+        new_columns: list[list[np.ndarray]] = [[] for _ in range(bits + 1)]
+        for w, (c, mw) in enumerate(zip(columns, m)):
+            if len(c) % 3 == 1:
+                new_columns[w].append(c[3 * mw :])
         if nt:
-            n = nt * u
-            a, b, c = base, _plane(base, nt, u), _plane(base, 2 * nt, u)
-            x, s, carry = writer.work(n), writer.work(n), writer.work(n)
-            emit(XOR, a, b, x, n)
-            emit(XOR, x, c, s, n)
-            emit(AND, a, b, carry, n)
-            emit(AND, x, c, x, n)
-            emit(OR, carry, x, carry, n)
-            for i, (w, *_) in enumerate(triples):
-                new_columns[w].append(_plane(s, i, u))
-                new_columns[w + 1].append(_plane(carry, i, u))
+            _place(new_columns, *_full_adders(writer, base, nt * u), m, u)
         if nh:
-            n = nh * u
-            a, b = _plane(base, 3 * nt, u), _plane(base, 3 * nt + nh, u)
-            s, carry = writer.work(n), writer.work(n)
-            emit(XOR, a, b, s, n)
-            emit(AND, a, b, carry, n)
-            for i, (w, *_) in enumerate(pairs):
-                new_columns[w].append(_plane(s, i, u))
-                new_columns[w + 1].append(_plane(carry, i, u))
-        columns = new_columns[:bits]
-        while not columns[-1]:
+            _place(new_columns, *_half_adders(writer, _plane(base, 3 * nt, u), nh * u), [int(p) for p in paired], u)
+        columns = [np.concatenate(c) if c else np.zeros(0, dtype=np.int64) for c in new_columns[:bits]]
+        while not len(columns[-1]):
             columns.pop()
-    return [c[0] for c in columns]
+    return [~int(c[0]) for c in columns]
+
+
+def _place(columns: list[list[np.ndarray]], s: int, carry: int, counts: list[int], u: int) -> None:
+    """Append to each column w the sum planes of its ``counts[w]`` adders and to column w + 1
+    their carry planes; the adders' outputs are stacks of u-row planes at ``s`` and ``carry``."""
+    start = 0
+    for w, count in enumerate(counts):
+        planes = u * np.arange(start, start + count, dtype=np.int64)
+        columns[w].append(~s + planes)
+        columns[w + 1].append(~carry + planes)
+        start += count
+
+
+def _full_adders(writer: ProgramWriter, a: int, n: int) -> tuple[int, int]:
+    """Calls for n full adders over the three consecutive n-row stacks at ``a``: (sum, carry) addresses."""
+    emit = writer.emit
+    b, c = _plane(a, 1, n), _plane(a, 2, n)
+    x, s, carry = writer.work(n), writer.work(n), writer.work(n)
+    emit(XOR, a, b, x, n)
+    emit(XOR, x, c, s, n)
+    emit(AND, a, b, carry, n)
+    emit(AND, x, c, x, n)
+    emit(OR, carry, x, carry, n)
+    return s, carry
+
+
+def _half_adders(writer: ProgramWriter, a: int, n: int) -> tuple[int, int]:
+    """Calls for n half adders over the two consecutive n-row stacks at ``a``: (sum, carry) addresses."""
+    b = _plane(a, 1, n)
+    s, carry = writer.work(n), writer.work(n)
+    writer.emit(XOR, a, b, s, n)
+    writer.emit(AND, a, b, carry, n)
+    return s, carry
 
 
 def _plane(addr: int, i: int, r: int) -> int:

@@ -40,10 +40,11 @@ _CALL_COST = 10_000
 
 #: what compiling a schedule and running it on one word of samples takes, for the check
 #: before compiling: fixed bytes, bytes per edge, per node, and per fan-in of each MAJ
-#: gate wider than ``_WIDE_MAJ`` fan-ins (its adder tree alone is then a piece, held as
-#: Python objects); measured at 26-43 bytes per edge on gadget, module and Bristol
-#: circuits and 220 bytes per fan-in for one MAJ gate of 10^6 fan-ins
-_BYTES_FIXED, _BYTES_PER_EDGE, _BYTES_PER_NODE, _BYTES_PER_WIDE_MAJ_FANIN = 1 << 24, 32, 64, 256
+#: gate wider than ``_WIDE_MAJ`` fan-ins (its adder tree alone is then a piece: fan-in
+#: planes, adder planes and their index arrays); measured at 26-43 bytes per edge on
+#: gadget, module and Bristol circuits and 84-91 bytes per fan-in (edge included) for
+#: one MAJ gate of 10^7 and 3*10^7 fan-ins
+_BYTES_FIXED, _BYTES_PER_EDGE, _BYTES_PER_NODE, _BYTES_PER_WIDE_MAJ_FANIN = 1 << 24, 32, 64, 96
 _WIDE_MAJ = 1 << 10
 
 

@@ -348,3 +348,20 @@ def test_a_simulated_circuit_is_freed_with_its_schedule():
     del circuit
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize("f", [4_097, 100_001])
+def test_very_wide_majority(f):
+    """Gates past the width where the adder tree is its own piece: two MAJ
+    gates of f fan-ins over 24 inputs with repeats and constants, and
+    thresholds of one of them at k near f/2 and at the extremes."""
+    rng = np.random.default_rng(f)
+    b = Builder()
+    x = b.input("x", 24)
+    fan = rng.choice(np.concatenate([x, [0, 1]]), size=(2, f))
+    k = np.array([1, f // 2 - 50, f // 2, f // 2 + 50, f])
+    b.output("y", np.concatenate([b.gate(Kind.MAJ, fan), b.threshold(np.broadcast_to(fan[0], (5, f)), k)]))
+    circuit = b.build()
+    assert circuit.fanin_counts().max() >= 0.9 * f  # the builder folds the constant fan-ins
+    inputs = random_inputs(circuit, 70, f)
+    assert_same(simulate(circuit, inputs), reference(circuit, inputs))
