@@ -9,10 +9,9 @@ import pytest
 from int_simulation import random_inputs
 
 import tc0
-from tc0.simulator import layout
 from tc0 import Builder, Circuit, Kind, simulate, simulate_packed
 from tc0.errors import SimulationInputError
-from tc0.simulator import pack_bits, schedule_for, unpack_bits
+from tc0.simulator import layout, pack_bits, schedule_for, unpack_bits
 from tc0.simulator.program import XOR
 
 
