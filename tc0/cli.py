@@ -197,8 +197,26 @@ def _sigterm_exits():
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+#: code whose frames an exception must not unwind: numba's compiler and llvmlite run Python inside
+#: LLVM callbacks, and SystemExit raised there crashed the process (SIGSEGV) instead of exiting
+_NATIVE_CALLBACKS = (f"{os.sep}numba{os.sep}", f"{os.sep}llvmlite{os.sep}")
+#: how soon a deferred SIGTERM is tried again (seconds)
+_SIGTERM_RETRY = 0.02
+
+
 def _exit_on_sigterm(signum, frame):
     signal.signal(signum, signal.SIG_DFL)
+    _exit_when_safe(signum, frame)
+
+
+def _exit_when_safe(signum, frame):
+    """Raise ``SystemExit(128 + signum)``, or, inside numba's compiler, try again shortly (SIGALRM)."""
+    while frame is not None:
+        if any(part in frame.f_code.co_filename for part in _NATIVE_CALLBACKS):
+            signal.signal(signal.SIGALRM, lambda _, later: _exit_when_safe(signum, later))
+            signal.setitimer(signal.ITIMER_REAL, _SIGTERM_RETRY)
+            return
+        frame = frame.f_back
     raise SystemExit(128 + signum)
 
 
