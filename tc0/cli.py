@@ -33,11 +33,12 @@ from tc0.models.arrays import read_arrays, write_arrays
 from tc0.models.backends import BACKENDS, VALUE_BACKENDS, value_backend
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
+from tc0.models.config import shape_text
 from tc0.models.layers.aattc_plan import MAX_DEGREE
 from tc0.models.limits import MAX_FACTOR, MAX_SCALES, check_size
 from tc0.models.module import MAX_SEED, make_config, random_inputs, random_weights
 from tc0.models.prepare import fast_plan, plan_summary, prepare
-from tc0.models.registry import EXACT_MODULES, FAST_VARIANT, MODULES, get_module
+from tc0.models.registry import FAMILIES, FAST_VARIANT, MODULES, get_module
 from tc0.models.run import run
 from tc0.models.streamed import module_scopes, stream_measures, stream_module
 from tc0.report import gadget_depths, model_markdown, model_report
@@ -277,9 +278,16 @@ def _module_options(fn):
         click.option("--c", "c", type=int, default=4, show_default=True,
                      help="Channels c >= 1 (layer norm needs c >= 3 to depend on its input)."),
         click.option("--scales", "-K", "scales", type=click.IntRange(1, MAX_SCALES), default=None,
-                     help=f"Scales K, 1..{MAX_SCALES} (flowar only; n divisible by a^(K-1)) [default: 2 for flowar]."),
-        click.option("--factor", "-a", "factor", type=click.IntRange(1, MAX_FACTOR), default=2, show_default=True,
-                     help=f"Resampling factor a, 1..{MAX_FACTOR} (upsample, downsample, flowar)."),
+                     help=f"Scales K, 1..{MAX_SCALES}: flowar (n divisible by a^(K-1)) [default: 2], the VAR modules "
+                          "[default: 3, sizes 1, n/2^(K-2), ..., n/2, n]."),
+        click.option("--sizes", default=None, metavar="S[,S...]",
+                     help="VAR modules: the scale sizes s_1 < ... < s_K = n, e.g. 1,2,3,4,6,8 (K = their number)."),
+        click.option("--factor", "-a", "factor", type=click.IntRange(1, MAX_FACTOR), default=None,
+                     help=f"Resampling factor a, 1..{MAX_FACTOR} (upsample, downsample, flowar) [default: 2]."),
+        click.option("--size", "out_size", type=click.IntRange(2, None), default=None,
+                     help="upsample: the output side S > n (bicubic to S x S) in place of --factor."),
+        click.option("--c-out", "c_out", type=click.IntRange(1, None), default=None,
+                     help="conv: output channels [default: c]."),
         click.option("--hidden", type=int, default=None, help="FFN hidden width m >= 1 [default: c]."),
         click.option("--t", "times", default=None, metavar="T[,T...]",
                      help="Timestep(s) in [0, 1]: one for flow-matching, K for flowar [default: 0.5 each]."),
@@ -320,6 +328,7 @@ def _module_setup(name, options: dict):
     records about this shape (a layer norm that cannot depend on its input)."""
     spec = get_module(name)
     cfg = make_config(spec, n=options["n"], c=options["c"], scales=options["scales"], factor=options["factor"],
+                      sizes=_parse_sizes(options["sizes"]), out_size=options["out_size"], c_out=options["c_out"],
                       times=_parse_times(options["times"]), hidden=options["hidden"], strict=options["strict"],
                       delta=options["delta"], degree=options["degree"], r_bound=options["r_bound"])
     cost = check_size(spec, cfg)
@@ -337,6 +346,16 @@ def _warn(warnings) -> None:
     """Each warning as one line on stderr."""
     for line in warnings:
         click.echo(f"Warning: {line}", err=True)
+
+
+def _parse_sizes(text):
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of integers",
+                                 param_hint="'--sizes'") from None
 
 
 def _parse_times(text):
@@ -526,13 +545,18 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 
 
 @main.command()
-@click.option("--modules", default=",".join(EXACT_MODULES), show_default=True,
-              help="Comma-separated exact modules to report (" + ", ".join(FAST_VARIANT) + " bring their fast variants).")
-@click.option("--n", "n_values", default="1,2,4,8", show_default=True, help="Image sides n of the sweep.")
+@click.option("--family", type=click.Choice(list(FAMILIES)), default="flowar", show_default=True,
+              help="Model family: flowar (the paper's lemmas 4.1-4.8, Theorem 4.9) or var (tc0's derived bounds).")
+@click.option("--modules", default=None,
+              help="Comma-separated exact modules of the family to report (" + ", ".join(FAST_VARIANT)
+                   + " bring their fast variants) [default: all of the family's].")
+@click.option("--n", "n_values", default=None, help="Image sides n of the sweep [default: 1,2,4,8; var: 2,4,8].")
 @click.option("--p", "p_values", default="4,8,12", show_default=True,
               help="Significand widths p: the n sweep runs at p = 8 (or the first), the p sweep at a small n.")
 @click.option("--c", "c", type=int, default=4, show_default=True, help="Channels c.")
-@click.option("--scales", "-K", type=int, default=2, show_default=True, help="Scales K of flowar.")
+@click.option("--scales", "-K", type=int, default=None,
+              help="Scales K of flowar and the VAR modules [default: 2; the report runs VAR at K = 2 so that n = 2 "
+                   "is a shape, K = 3 needs n >= 4]).")
 @click.option("--factor", "-a", type=int, default=2, show_default=True, help="Factor a of flowar and resampling.")
 @click.option("--max-gates", type=int, default=12_000_000, show_default=True,
               help="Skip (and say so) points estimated above this many gates.")
@@ -542,14 +566,17 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
               help="File to write (required for html; markdown/json go to stdout without it).")
 @click.option("--integers", is_flag=True, help="Report the integer-gadget sweeps instead (depth and size against W, m).")
-@click.option("--max-stream-gates", type=int, default=1_000_000_000, show_default=True,
-              help="Points estimated above --max-gates are streamed up to this many gates; larger ones are skipped.")
+@click.option("--max-stream-gates", type=int, default=None,
+              help="Points estimated above --max-gates are streamed up to this many gates; larger ones are skipped "
+                   "[default: 1,000,000,000; var: 300,000,000].")
 @_stream_options
 @_reports_errors
-def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers, max_stream_gates,
-           piece_gates, workers, scheduler):
-    """Build every FlowAR module over a sweep of n and p and check the
-    paper's depth lemmas (4.1-4.8, Theorem 4.9) against the real circuits.
+def report(family, modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers,
+           max_stream_gates, piece_gates, workers, scheduler):
+    """Build every module of a family (FlowAR by default) over a sweep of n
+    and p and check the depth lemmas (FlowAR: the paper's 4.1-4.8 and
+    Theorem 4.9; VAR: tc0's derived bounds, its paper having none) against
+    the real circuits.
 
     Prints first how many lemma rows exceed the paper's bound and the
     corrected bound, and which; then the gadget depths (d_std, d_⊕, d_exp,
@@ -567,6 +594,7 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
     \b
     Example:
       tc0 report --modules attention,flowar --n 2,4,8 --format json -o report.json
+      tc0 report --family var --format html -o var.html
     """
     if out is not None:
         _writable(out)
@@ -579,11 +607,12 @@ def report(modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt,
         text = (json.dumps({"sweeps": [s.as_dict() for s in sweeps]}, indent=2) if fmt == "json"
                 else integer_report.markdown(sweeps))
     else:
-        names = tuple(m.strip() for m in modules.split(",") if m.strip())
-        if not names:
+        names = () if modules is None else tuple(m.strip() for m in modules.split(",") if m.strip())
+        if modules is not None and not names:
             raise click.BadParameter("no modules to report", param_hint="'--modules'")
         plan = model_report.ReportPlan(
-            modules=names, n_values=_int_list(n_values, "--n"), p_values=_int_list(p_values, "--p"),
+            family=family, modules=names, n_values=None if n_values is None else _int_list(n_values, "--n"),
+            p_values=_int_list(p_values, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, max_stream_gates=max_stream_gates,
             piece_gates=piece_gates, seed=seed,
         )
@@ -740,13 +769,13 @@ def measure_cmd(ctx, name, weights_as_inputs, piece_gates, workers, scheduler, s
     with open_runner(workers, scheduler) as runner, bar:
         streamed = stream_module(spec, cfg, fmt, weights, runner, weights_as_inputs=weights_as_inputs,
                                  piece_gates=piece_gates, progress=update)
-    result = {"module": name, "n": cfg.n, "c": cfg.c, "scales": cfg.scales, "factor": cfg.factor, "p": fmt.p,
+    result = {"module": name, **spec.shape(cfg), "p": fmt.p,
               "e": fmt.e, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True),
               "warnings": warnings}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    click.echo(f"{name} n={cfg.n} c={cfg.c} K={cfg.scales} p={fmt.p} e={fmt.e}: size {streamed.size:,}, "
+    click.echo(f"{name} {shape_text(result)} p={fmt.p} e={fmt.e}: size {streamed.size:,}, "
                f"depth {streamed.depth}, edges {streamed.edges:,}; {streamed.pieces:,} pieces on "
                f"{streamed.workers} worker(s), {streamed.seconds:.1f} s, peak memory "
                f"{streamed.peak_rss / 2**30:.2f} GiB")

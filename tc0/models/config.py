@@ -19,6 +19,18 @@ def positive_int(name: str, value) -> None:
         raise ModelError(f"{name} must be a positive integer, got {value!r}", parameters=(name,))
 
 
+def shape_text(shape: dict) -> str:
+    """``ModelConfig.shape()`` (or a result holding its keys) as ``n=4 c=4 K=3 sizes=1,2,4``."""
+    parts = []
+    for key in ("n", "c", "scales", "sizes", "factor", "out_size", "c_out"):
+        value = shape.get(key)
+        if value is None:
+            continue
+        name = "K" if key == "scales" else key
+        parts.append(f"{name}={','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}")
+    return " ".join(parts)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Shape options shared by every module, and the fast modules' AAttC options."""
@@ -34,6 +46,11 @@ class ModelConfig:
     #: family parameters a module may be given a value other than the default
     #: for only if it lists them in ``ModuleSpec.parameters``
     exclusive_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def shape(self) -> dict:
+        """n, c and the family's shape parameters (K as ``scales``), for results and JSON
+        (``ModuleSpec.shape`` keeps those its module takes)."""
+        return {"n": self.n, "c": self.c}
 
     def __post_init__(self):
         for name in ("n", "c"):

@@ -5,7 +5,9 @@ and ``d_div``. Where the paper's formula leaves out or under-prices an
 operation the module needs, the lemma carries a correction (``extra``) and a
 note naming it; the bound is then the corrected formula, shown beside the
 paper's. A theorem over a composite module lists its parts instead (``parts``:
-the lemmas of the modules it is made of, each with its own m).
+the lemmas of the modules it is made of, each with its own m). A family whose
+paper has no depth lemma (VAR) gives tc0's own derived bound with an empty
+``paper``: its rows have no paper bound.
 
 The measured gadget depths the formulas are evaluated on are
 ``tc0.report.gadget_depths``.
@@ -66,7 +68,12 @@ class Lemma:
     extra: dict[str, int] = field(default_factory=dict)  # added to the paper's terms
     note: str = ""  # the operation the paper's formula leaves out or under-prices
     compose: Callable[..., Composition] | None = None  # composite modules: cfg -> Composition
+    per_config: Callable[..., dict[str, int]] | None = None  # a bound that depends on the config: cfg -> terms
 
     @property
     def corrected(self) -> dict[str, int]:
         return combine(self.paper, self.extra)
+
+    def bound_terms(self, cfg) -> dict[str, int]:
+        """The corrected formula at configuration ``cfg``."""
+        return self.per_config(cfg) if self.per_config is not None else self.corrected

@@ -42,8 +42,9 @@ def check_size(spec: ModuleSpec, cfg: ModelConfig) -> CostBackend:
     factor and scales ``MAX_FACTOR`` and ``MAX_SCALES``), else a ModelError
     naming its shape parameters and what is too large."""
     for name, top in (("factor", MAX_FACTOR), ("scales", MAX_SCALES)):
-        if name in spec.parameters and getattr(cfg, name) > top:
-            raise ModelError(f"{name} must be in 1..{top}, got {getattr(cfg, name)}", parameters=(name,))
+        value = getattr(cfg, "K", None) if name == "scales" and hasattr(cfg, "K") else getattr(cfg, name, None)
+        if name in spec.parameters and value is not None and value > top:
+            raise ModelError(f"{name} must be in 1..{top}, got {value}", parameters=(name,))
     given = {k: getattr(cfg, k) for k in _shape_parameters(spec)}
     what = f"{spec.name} at " + " ".join(f"{k}={v}" for k, v in given.items() if v is not None)
     declared = sum(math.prod(shape) for shape in (*spec.inputs(cfg).values(), *spec.weights(cfg).values()))
@@ -57,7 +58,8 @@ def check_size(spec: ModuleSpec, cfg: ModelConfig) -> CostBackend:
 
 
 def _shape_parameters(spec: ModuleSpec) -> tuple[str, ...]:
-    return ("n", "c") + tuple(k for k in ("scales", "factor", "hidden") if k in spec.parameters)
+    return ("n", "c") + tuple(k for k in ("scales", "sizes", "factor", "out_size", "hidden", "c_out")
+                              if k in spec.parameters)
 
 
 def _refuse(spec: ModuleSpec, what: str) -> None:

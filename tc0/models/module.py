@@ -44,6 +44,11 @@ class ModuleSpec:
     fast_of: str | None = None
     score_bound: Callable[[ModelConfig, dict], float] | None = None
 
+    def shape(self, cfg: ModelConfig) -> dict:
+        """n, c and the shape parameters of ``cfg`` this module takes (``ModelConfig.shape``)."""
+        taken = set(self.parameters) | ({"sizes"} if "scales" in self.parameters else set())
+        return {k: v for k, v in cfg.shape().items() if k in ("n", "c") or k in taken}
+
     def configure(self, cfg: ModelConfig) -> ModelConfig:
         """``cfg`` if this module can run with it, else a ModelError."""
         if not isinstance(cfg, self.config_type):
@@ -75,14 +80,17 @@ def make_config(spec: ModuleSpec, **given) -> ModelConfig:
 
 @dataclass(frozen=True)
 class Family:
-    """A model family: its modules (registry order), the paper's depth lemmas
-    per module, and the size exponent in n its paper's runtime implies."""
+    """A model family: its modules (registry order), the depth lemmas per
+    module, the size exponent in n its paper's runtime implies, and the
+    ``tc0 report`` defaults that differ between families (``n_values``,
+    ``scales``, ``max_stream_gates``)."""
 
     name: str
     title: str
     modules: Mapping[str, ModuleSpec]
     lemmas: Mapping[str, Lemma]
     paper_exponents: Mapping[str, int]
+    report_defaults: Mapping[str, object] = field(default_factory=dict)
 
 
 #: what seeded random arrays are drawn for; under one seed each purpose has its own random stream
@@ -109,16 +117,22 @@ def seeded_stream(seed: int, purpose: str, sample: int | None = None) -> np.rand
 
 def random_weights(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, bound: float | None = None) -> dict:
     """Seeded weights (the "weights" stream), uniform in [-R, R]; R =
-    ``bound`` (positive, finite), default 1/sqrt(fan-in) for matrices (so
+    ``bound`` (positive, finite), default 1/sqrt(fan-in) for matrices and
+    convolution kernels (fan-in: the product of all axes but the last, so
     activations stay O(1)) and 1/2 for vectors."""
     if bound is not None and not (isinstance(bound, (int, float)) and np.isfinite(bound) and bound > 0):
         raise ModelError(f"bound must be a positive finite number, got {bound}", parameters=("bound",))
     rng = seeded_stream(seed, "weights")
     out = {}
     for name, shape in spec.weights(cfg).items():
-        r = bound if bound is not None else (1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5)
+        r = bound if bound is not None else (1.0 / np.sqrt(np.prod(shape[:-1])) if len(shape) >= 2 else 0.5)
         out[name] = rng.uniform(-r, r, size=shape)
     return out
+
+
+def weights_under(weights: dict, prefix: str) -> dict:
+    """The weights named ``prefix``+name, keyed by name (a part's weights within a composite's)."""
+    return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
 
 
 def random_inputs(spec: ModuleSpec, cfg: ModelConfig, seed: int = 0, purpose: str = "inputs",

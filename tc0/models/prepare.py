@@ -42,6 +42,13 @@ def score_bound(spec: ModuleSpec, cfg: ModelConfig, weights: dict) -> float:
         return spec.score_bound(cfg, weights)
     exact = get_module(spec.fast_of)
     check_size(exact, cfg)
+    return calibrated_bound(exact, cfg, weights)
+
+
+def calibrated_bound(exact: ModuleSpec, cfg: ModelConfig, weights: dict) -> float:
+    """1.25 times the largest attention score of the exact module over 8
+    seeded input sets in [-R, R] ("calibration" stream), on float64. The
+    size is the caller's to check (``score_bound`` does)."""
     recorder = _ScoreRecorder()
     for k in range(CALIBRATION_SAMPLES):
         exact.forward(recorder, random_inputs(exact, cfg, 0, "calibration", k), weights, cfg)

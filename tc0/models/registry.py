@@ -1,21 +1,23 @@
 """Every model family and its modules, by name. A new family is a package
 beside ``flowar`` that exports a ``FAMILY``, added to ``FAMILIES``; module
-names are one namespace across families (the CLI's)."""
+names are one namespace across families (the CLI's): two families may list
+the same module (VAR reports FlowAR's ``upsample``), never two modules of
+one name."""
 
 from __future__ import annotations
 
 from tc0.errors import ModelError
-from tc0.models import flowar
+from tc0.models import flowar, var
 from tc0.models.module import Family, ModuleSpec
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (flowar.FAMILY,)}
+FAMILIES: dict[str, Family] = {family.name: family for family in (flowar.FAMILY, var.FAMILY)}
 
 
 def _all_modules() -> dict[str, ModuleSpec]:
     modules: dict[str, ModuleSpec] = {}
     for family in FAMILIES.values():
         for name, spec in family.modules.items():
-            if name in modules:
+            if name in modules and modules[name] is not spec:
                 raise ModelError(f"module {name!r} is registered by two families")
             modules[name] = spec
     return modules
@@ -36,6 +38,6 @@ def get_module(name: str) -> ModuleSpec:
 
 
 def family_of(name: str) -> Family:
-    """The family that registers module ``name``."""
+    """The first family that registers module ``name``."""
     get_module(name)
     return next(family for family in FAMILIES.values() if name in family.modules)

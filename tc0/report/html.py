@@ -70,7 +70,7 @@ def plots(report: dict) -> dict[str, str]:
         names = list(top)
         xs = range(len(names))
         ax.bar([x - 0.27 for x in xs], [top[m]["depth"] for m in names], 0.27, label="measured depth")
-        ax.bar(xs, [top[m]["paper_bound"] for m in names], 0.27, label="paper's formula")
+        ax.bar(xs, [top[m]["paper_bound"] or 0 for m in names], 0.27, label="paper's formula (none: 0)")
         ax.bar([x + 0.27 for x in xs], [top[m]["bound"] for m in names], 0.27, label="corrected formula")
         ax.set_xticks(list(xs), [f"{m}\nn={top[m]['n']}" for m in names], fontsize=8)
         ax.set(ylabel="depth", title=f"Measured depth against the lemma bounds (p = {report['plan']['main_p']})")

@@ -22,12 +22,30 @@ def verdict(report: dict) -> str:
     """The report's first line: how many lemma rows exceed the paper's bound
     and the corrected bound, and which."""
     rows, over_paper, over_corrected = len(report["rows"]), report["over_paper"], report["over_corrected"]
-    paper = (f"{len(over_paper)} of {rows} lemma rows exceed the paper's bound ({', '.join(over_paper)})"
-             if over_paper else f"All {rows} lemma rows are within the paper's bound")
+    unstated = sum(r["paper_bound"] is None for r in report["rows"])
+    stated = rows - unstated
+    if over_paper:
+        paper = f"{len(over_paper)} of {stated} lemma rows exceed the paper's bound ({', '.join(over_paper)})"
+    elif not unstated:
+        paper = f"All {rows} lemma rows are within the paper's bound"
+    elif stated:
+        paper = f"All {stated} lemma rows with a paper bound are within it"
+    else:
+        paper = f"The paper states no depth bound for these {rows} rows (tc0's derived bounds only)"
+    if unstated and stated:
+        paper += f"; {unstated} rows have tc0's derived bound only"
     if over_corrected:
         return (f"**NOT OK: {len(over_corrected)} of {rows} rows exceed the corrected bound "
                 f"({', '.join(over_corrected)}).** {paper}.")
     return f"**{paper}; all {rows} are within the corrected bound.**"
+
+
+def _shown(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def _verdict_cell(ok: bool | None) -> str:
+    return "—" if ok is None else "OK" if ok else "OVER"
 
 
 def markdown(report: dict) -> str:
@@ -46,12 +64,15 @@ def markdown(report: dict) -> str:
     for r in report["rows"]:
         corrected = r["formula"] if r["omits"] else "(same)"
         out.append(f"| {r['module']} | {r['lemma']} | {r['n']} | {r['p']} | {r['m']} | {r['size']:,} | {r['depth']} | "
-                   f"{r['paper_formula']} | {r['paper_bound']} | {'OK' if r['ok_paper'] else 'OVER'} | "
+                   f"{r['paper_formula']} | {_shown(r['paper_bound'])} | {_verdict_cell(r['ok_paper'])} | "
                    f"{corrected} | {r['bound']} | {'OK' if r['ok_corrected'] else 'OVER'} |")
-    notes = {r["module"]: r["omits"] for r in report["rows"] if r["omits"]}
+    notes: dict[str, list[str]] = {}
+    for r in report["rows"]:
+        if r["omits"] and r["module"] not in notes.get(r["omits"], []):
+            notes.setdefault(r["omits"], []).append(r["module"])
     if notes:
-        out += ["", "Corrections to the paper's formulas:", ""]
-        out += [f"- {m}: {note}" for m, note in notes.items()]
+        out += ["", "Corrections to the paper's formulas, and bounds of tc0's own:", ""]
+        out += [f"- {', '.join(modules)}: {note}" for note, modules in notes.items()]
     out += ["", f"## Sweep over n (p = {plan['main_p']})", "",
             "| module | n | depth | size | depth constant from n | size exponent (fit) | paper exponent | skipped |",
             "|---|---|---|---|---|---|---|---|"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -58,20 +59,26 @@ class ReportPlan:
 
     family: str = "flowar"
     modules: tuple[str, ...] = ()
-    n_values: tuple[int, ...] = (1, 2, 4, 8)
+    n_values: tuple[int, ...] | None = None  # default: the family's, else DEFAULTS
     p_values: tuple[int, ...] = (4, 8, 12)
     c: int = 4
-    scales: int = 2
+    scales: int | None = None
     factor: int = 2
     max_gates: int = 12_000_000
-    max_stream_gates: int = 1_000_000_000
+    max_stream_gates: int | None = None
     piece_gates: int = DEFAULT_PIECE_GATES
     seed: int = 0
     fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
 
+    #: the values of the fields left None, unless the family's ``report_defaults`` give others
+    DEFAULTS: ClassVar[dict] = {"n_values": (1, 2, 4, 8), "scales": 2, "max_stream_gates": 1_000_000_000}
+
     def __post_init__(self):
         if self.family not in FAMILIES:
             raise ReportError(f"unknown family {self.family!r}; known: {', '.join(FAMILIES)}", parameters=("family",))
+        for name, value in {**self.DEFAULTS, **self.family_spec.report_defaults}.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         if not self.modules:
             exact = tuple(name for name, spec in self.family_spec.modules.items() if spec.fast_of is None)
             object.__setattr__(self, "modules", exact)
@@ -344,7 +351,7 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
         "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
                           for p, d in depths.items()},
         "rows": rows,
-        "over_paper": [_row_name(r) for r in rows if not r["ok_paper"]],
+        "over_paper": [_row_name(r) for r in rows if r["ok_paper"] is False],
         "over_corrected": [_row_name(r) for r in rows if not r["ok_corrected"]],
         "modules": modules,
         "p_sweep": {m: sorted((pt.as_dict() for pt in points if pt.module == m and pt.n == plan.p_sweep_n(m)),

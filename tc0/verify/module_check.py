@@ -15,7 +15,7 @@ from tc0.errors import ModelError
 from tc0.models.backends import value_backend
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES
 from tc0.models.compile import DEFAULT_MAX_GATES, build_circuit
-from tc0.models.config import ModelConfig
+from tc0.models.config import ModelConfig, shape_text
 from tc0.models.limits import check_size
 from tc0.models.module import ModuleSpec, check_seed, random_inputs
 from tc0.models.prepare import fast_plan, plan_summary, prepare
@@ -96,10 +96,7 @@ def check_module(
         compare(cases, streamed.output_words)
     result = {
         "module": spec.name,
-        "n": cfg.n,
-        "c": cfg.c,
-        "scales": cfg.scales,
-        "factor": cfg.factor,
+        **spec.shape(cfg),
         "p": fmt.p,
         "e": fmt.e,
         "weights_as_inputs": weights_as_inputs,
@@ -189,7 +186,7 @@ def check_summary(result: dict) -> str:
         first = result["mismatching_ops"][0]
         verdict += f", first in {first['op']} at {first['scope']} ({len(result['mismatching_ops'])} piece(s))"
     return (
-        f"{result['module']} n={result['n']} c={result['c']} K={result['scales']} p={result['p']} e={result['e']}: "
+        f"{result['module']} {shape_text(result)} p={result['p']} e={result['e']}: "
         f"{verdict} over {result['samples']} sample(s); size {result['size']:,}, depth {result['depth']}, "
         f"edges {result['edges']:,}; p-bit vs float64: max abs err {result['max_abs_err']:.3g}, "
         f"max rel err {result['max_rel_err']:.3g}; "

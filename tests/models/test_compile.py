@@ -8,7 +8,8 @@ The p-bit reference is itself checked gadget by gadget against MPFR
 PyTorch / numpy formulas (tests/models/test_definitions.py); here the circuit
 of every module must reproduce the reference word for word. Slow sizes (n = 4
 with attention inside, flowar with n = 4) are marked ``slow`` (``pytest -m
-slow``). The module commands are tested in tests/cli/test_cli_modules.py."""
+slow``). The module commands are tested in tests/cli/test_cli_modules.py, the
+VAR modules in tests/models/test_var_circuits.py."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ SLOW = [
     ("upsample", 4, 2, 1), ("attention", 4, 1, 1), ("attention", 2, 4, 1), ("flow-matching", 1, 4, 1),
     ("flow-matching", 2, 3, 1), ("transformer", 4, 2, 1), ("flowar", 2, 4, 2), ("flowar", 4, 3, 3),
 ]
-WITH_WEIGHTS = [m for m, spec in registry.MODULES.items() if spec.weights(FlowARConfig(n=2, c=2, scales=2 if "scales" in spec.parameters else 1))]
+WITH_WEIGHTS = [m for m, spec in registry.FAMILIES["flowar"].modules.items()
+                if spec.weights(FlowARConfig(n=2, c=2, scales=2 if "scales" in spec.parameters else 1))]
 
 
 def _check(module, n, c, K, weights_as_inputs=False, samples=3):

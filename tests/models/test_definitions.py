@@ -1,7 +1,7 @@
 """The float64 backend against an independent check of the FlowAR definitions
 (DESIGN section 4, inputs and weights named as section 5).
 
-Every module of ``registry.MODULES`` runs on ``Float64Backend`` and is compared,
+Every exact FlowAR module of the registry runs on ``Float64Backend`` and is compared,
 to 1e-12 relative, with an oracle written here from DESIGN's text. Nothing
 below calls ``tc0.models.layers`` or ``tc0.models.flowar.model``; only the registry's seeded inputs/weights
 and its entry points are used. Each oracle exists twice:
@@ -34,11 +34,11 @@ import pytest
 from tc0.models.backends import Float64Backend
 from tc0.models.flowar.config import FlowARConfig
 from tc0.models.module import random_inputs, random_weights
-from tc0.models.registry import EXACT_MODULES
-from tc0.models.registry import MODULES as ALL_MODULES
+from tc0.models.registry import FAMILIES
 
-#: the exact modules; the fast (AAttC) variants are checked against exact attention in test_fast_attention.py
-MODULES = {name: ALL_MODULES[name] for name in EXACT_MODULES}
+#: the exact FlowAR modules; the fast (AAttC) variants are checked against exact attention in
+#: test_fast_attention.py, the VAR family in test_var_definitions.py
+MODULES = {name: spec for name, spec in FAMILIES["flowar"].modules.items() if spec.fast_of is None}
 
 RTOL = 1e-12
 KEYS_A = -0.75

@@ -20,7 +20,8 @@ from tc0.verify.module_check import check_module
 
 FMT = FloatFormat(8, 9)
 #: small sizes every module builds whole in a few seconds
-SMALL = {"flowar": dict(n=2, c=2, scales=2), "fast-flowar": dict(n=2, c=2, scales=2)}
+SMALL = {name: dict(n=2, c=2, scales=2) for name in ("flowar", "fast-flowar", "var-transformer", "var-reconstruct",
+                                                     "var", "fast-var-transformer", "fast-var")}
 
 
 def _setup(name, **given):

@@ -292,16 +292,9 @@ def _sizes_of(opts) -> list[int]:
 
 
 def _config(spec, opts, **extra):
-    """``make_config`` with ``opts``. The brief's API names upsample's output side ``size``;
-    ``test_upsample_takes_the_size_option`` holds it to that, and here a config field spelled
-    ``out_size`` is accepted too so that the value checks still run if only the name differs."""
-    try:
-        return make_config(spec, **opts, **extra)
-    except ModelError as err:
-        if "size" not in opts or "size" not in err.parameters:
-            raise
-        opts = {("out_size" if k == "size" else k): v for k, v in opts.items()}
-        return make_config(spec, **opts, **extra)
+    """``make_config`` with ``opts`` (upsample's output side is ``out_size``, the CLI's ``--size``)."""
+    opts = {("out_size" if k == "size" else k): v for k, v in opts.items()}
+    return make_config(spec, **opts, **extra)
 
 
 def _run(module, opts, scale=1.0):
@@ -368,9 +361,9 @@ def test_options_a_module_does_not_take_are_refused():
 
 
 def test_upsample_takes_the_size_option():
-    """The API: ``make_config(get_module("upsample"), n=3, c=2, size=7)`` is phi_up to 7 x 7."""
+    """The API: ``make_config(get_module("upsample"), n=3, c=2, out_size=7)`` is phi_up to 7 x 7."""
     spec = get_module("upsample")
-    cfg = make_config(spec, n=3, c=2, size=7)
+    cfg = make_config(spec, n=3, c=2, out_size=7)
     assert {k: tuple(v) for k, v in spec.inputs(cfg).items()} == {"X": (3, 3, 2)}
     out = Float64Backend().values(run(spec, cfg, Float64Backend(), random_inputs(spec, cfg, seed=INPUT_SEED), {}))
     assert np.shape(out) == (7, 7, 2)

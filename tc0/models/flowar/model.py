@@ -18,6 +18,7 @@ from tc0.models.layers.attention import attention
 from tc0.models.layers.layernorm import layernorm
 from tc0.models.layers.linear import ffn, mlp
 from tc0.models.layers.resampling import upsample
+from tc0.models.module import weights_under
 
 
 @scoped("interpolate")
@@ -85,13 +86,8 @@ def _flowar_scale(B: Backend, i: int, pieces: list, refined, noise, t: float, we
     if i > 1:
         pieces.append(B.reshape(upsample(B, refined, scales.a), (-1, c)))
     # Y_hat_i is the transformer's last side^2 tokens: no other token is computed
-    y_hat = transformer(B, B.concat(pieces, axis=0), _weights_under(weights, f"scale{i}.tf."), attend,
+    y_hat = transformer(B, B.concat(pieces, axis=0), weights_under(weights, f"scale{i}.tf."), attend,
                         last_rows=side * side)
     f_t = interpolate(B, y_hat, B.reshape(noise, (side * side, c)), t)
-    refined = flow_matching(B, y_hat, f_t, t, _weights_under(weights, f"scale{i}.fm."), attend)
+    refined = flow_matching(B, y_hat, f_t, t, weights_under(weights, f"scale{i}.fm."), attend)
     return B.reshape(refined, (side, side, c))
-
-
-def _weights_under(weights: dict, prefix: str) -> dict:
-    """The weights named ``prefix``+name, keyed by name."""
-    return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}

@@ -15,7 +15,7 @@ from tc0.models.layers.attention import attention
 from tc0.models.layers.fast_attention import fast_attention
 from tc0.models.layers.layernorm import layernorm
 from tc0.models.layers.linear import ffn, mlp
-from tc0.models.layers.resampling import downsample, upsample
+from tc0.models.layers.resampling import downsample, upsample_to
 from tc0.models.module import ModuleSpec
 
 
@@ -115,8 +115,9 @@ MODULES: dict[str, ModuleSpec] = {
     for spec in (
         _spec("matmul", "Y = X W (Lemma 4.1)", _image, lambda cfg: {"W": (cfg.c, cfg.c)},
               lambda B, x, w, cfg: _as_image(B, B.matmul(_tokens(B, x["X"], cfg), w["W"]), cfg)),
-        _spec("upsample", "bicubic phi_up(X, a) (Lemma 4.2)", _image, lambda cfg: {},
-              lambda B, x, w, cfg: upsample(B, x["X"], cfg.factor), parameters=("factor",)),
+        _spec("upsample", "bicubic phi_up(X, a), or to --size S (Lemma 4.2; VAR Def. 3.2)", _image,
+              lambda cfg: {}, lambda B, x, w, cfg: upsample_to(B, x["X"], cfg.up_side),
+              parameters=("factor", "out_size")),
         _spec("downsample", "area phi_down(X, a) (Lemma 4.3)", _image, lambda cfg: {},
               lambda B, x, w, cfg: downsample(B, x["X"], cfg.factor), parameters=("factor",),
               check=_n_divisible_by_factor),
