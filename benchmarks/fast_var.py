@@ -58,7 +58,7 @@ def _float64(spec, cfg, x, w) -> np.ndarray:
 
 def point(n: int, args, fmt: FloatFormat) -> dict:
     """Plan, time, compare and estimate var and fast-var at side n."""
-    cfg = make_config(EXACT, n=n, c=args.c, delta=args.delta)
+    cfg = make_config(EXACT, n=n, c=args.c)
     w = random_weights(EXACT, cfg, seed=0)
     x = random_inputs(EXACT, cfg, seed=1)
     t = time.perf_counter()

@@ -1,5 +1,6 @@
-"""The ``tc0 report`` as one self-contained HTML page: the tables of
-``model_markdown.markdown`` and matplotlib plots embedded as PNG data URIs."""
+"""The ``tc0 report`` as one self-contained HTML page: per model family, the
+tables of ``model_markdown.markdown`` and matplotlib plots embedded as PNG
+data URIs."""
 
 from __future__ import annotations
 
@@ -118,11 +119,14 @@ def _markdown_to_html(text: str) -> str:
     return body.replace("<p><strong>", '<p class="verdict"><strong>', 1)
 
 
-def render(report: dict) -> str:
-    """The whole page."""
-    figures = "\n".join(f'<h2>{html.escape(title)}</h2>\n<img alt="{html.escape(title)}" src="{uri}">'
-                        for title, uri in plots(report).items())
-    body = _markdown_to_html(markdown(report))
-    head, sep, rest = body.partition("<h2>")
+def render(reports: list[dict]) -> str:
+    """The whole page: one section per report (a model family), each its
+    title and verdict, its plots, then its tables."""
+    sections = []
+    for report in reports:
+        figures = "\n".join(f'<h2>{html.escape(title)}</h2>\n<img alt="{html.escape(title)}" src="{uri}">'
+                            for title, uri in plots(report).items())
+        head, sep, rest = _markdown_to_html(markdown(report)).partition("<h2>")
+        sections.append(f"<section>\n{head}\n{figures}\n{sep}{rest}\n</section>")
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tc0 report</title>"
-            f"<style>{_STYLE}</style></head><body>\n{head}\n{figures}\n{sep}{rest}\n</body></html>\n")
+            f"<style>{_STYLE}</style></head><body>\n" + "\n".join(sections) + "\n</body></html>\n")
