@@ -22,7 +22,7 @@ def positive_int(name: str, value) -> None:
 def shape_text(shape: dict) -> str:
     """``ModelConfig.shape()`` (or a result holding its keys) as ``n=4 c=4 K=3 sizes=1,2,4``."""
     parts = []
-    for key in ("n", "c", "scales", "sizes", "factor", "out_size", "c_out"):
+    for key in ("n", "c", "scales", "sizes", "factor", "out_size", "hidden", "c_out"):
         value = shape.get(key)
         if value is None:
             continue

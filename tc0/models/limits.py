@@ -13,7 +13,7 @@ import numpy as np
 
 from tc0.errors import ModelError
 from tc0.models.backends import CostBackend
-from tc0.models.config import ModelConfig
+from tc0.models.config import ModelConfig, shape_text
 from tc0.models.module import ModuleSpec
 from tc0.models.registry import get_module
 
@@ -41,28 +41,22 @@ def check_size(spec: ModuleSpec, cfg: ModelConfig) -> CostBackend:
     """``count(spec, cfg)`` if the module fits ``MAX_SCALARS`` (and its
     factor and scales ``MAX_FACTOR`` and ``MAX_SCALES``), else a ModelError
     naming its shape parameters and what is too large."""
+    shape = spec.shape(cfg)
     for name, top in (("factor", MAX_FACTOR), ("scales", MAX_SCALES)):
-        value = getattr(cfg, "K", None) if name == "scales" and hasattr(cfg, "K") else getattr(cfg, name, None)
-        if name in spec.parameters and value is not None and value > top:
-            raise ModelError(f"{name} must be in 1..{top}, got {value}", parameters=(name,))
-    given = {k: getattr(cfg, k) for k in _shape_parameters(spec)}
-    what = f"{spec.name} at " + " ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+        if shape.get(name) is not None and shape[name] > top:
+            raise ModelError(f"{name} must be in 1..{top}, got {shape[name]}", parameters=(name,))
+    what = f"{spec.name} at {shape_text(shape)}"
     declared = sum(math.prod(shape) for shape in (*spec.inputs(cfg).values(), *spec.weights(cfg).values()))
     if declared > MAX_SCALARS:
-        _refuse(spec, f"{what}: its inputs and weights hold {declared:,} scalars")
+        _refuse(shape, f"{what}: its inputs and weights hold {declared:,} scalars")
     counted = spec if spec.fast_of is None or cfg.poly is not None else get_module(spec.fast_of)
     cost = count(counted, cfg)
     if cost.largest > MAX_SCALARS:
-        _refuse(spec, f"{what} creates a tensor of {cost.largest:,} scalars ({cost.largest_at})")
+        _refuse(shape, f"{what} creates a tensor of {cost.largest:,} scalars ({cost.largest_at})")
     return cost
 
 
-def _shape_parameters(spec: ModuleSpec) -> tuple[str, ...]:
-    return ("n", "c") + tuple(k for k in ("scales", "sizes", "factor", "out_size", "hidden", "c_out")
-                              if k in spec.parameters)
-
-
-def _refuse(spec: ModuleSpec, what: str) -> None:
-    names = _shape_parameters(spec)
+def _refuse(shape: dict, what: str) -> None:
+    names = tuple(shape)
     raise ModelError(f"{what} > the limit {MAX_SCALARS:,} (2^24); choose smaller sizes ({', '.join(names)})",
                      parameters=names)

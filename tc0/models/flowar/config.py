@@ -45,7 +45,8 @@ class FlowARConfig(ModelConfig):
             raise ModelError(f"hidden must be >= 1, got {self.hidden}", parameters=("hidden",))
 
     def shape(self) -> dict:
-        return {**super().shape(), "scales": self.scales, "factor": self.factor, "out_size": self.up_side}
+        return {**super().shape(), "scales": self.scales, "factor": self.factor, "out_size": self.up_side,
+                "hidden": self.m}
 
     @property
     def t(self) -> tuple[float, ...]:
