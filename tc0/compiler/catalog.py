@@ -143,13 +143,20 @@ def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) ->
 
 
 def float_format(p: int | None, e: int | None) -> FloatFormat:
-    """The format (p, e), as a GadgetError on bad values."""
+    """The format (p, e) of a gadget, check or module run, as a GadgetError on
+    bad values. Words must fit in 64 bits here: ``tc0.numerics`` (the p-bit
+    reference and codec) takes formats of any width, the circuits' word I/O,
+    case generation and module backends do not yet (DESIGN section 10)."""
     if p is None:
         raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
     try:
-        return FloatFormat(p, e)
+        fmt = FloatFormat(p, e)
     except ValueError as exc:
         raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
+    if fmt.wide:
+        raise GadgetError(f"p + e + 1 = {fmt.width} > 64: words wider than 64 bits are handled by the p-bit "
+                          "reference only so far, not by gadgets, checks or module runs", parameters=("p", "e"))
+    return fmt
 
 
 def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,

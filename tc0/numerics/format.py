@@ -3,8 +3,13 @@
 A format ``FloatFormat(p, e)`` has a sign s, a p-bit significand m with an
 explicit leading one (m in [2^(p-1), 2^p), or m = 0 for zero) and an e-bit
 two's-complement exponent E; the value is (-1)^s * m * 2^E. A word is an
-unsigned integer (``uint64`` in arrays): bits 0..p-1 = m, bits p..p+e-1 = E,
-bit p+e = s, least significant first -- also the order of a float's wires.
+unsigned integer: bits 0..p-1 = m, bits p..p+e-1 = E, bit p+e = s, least
+significant first -- also the order of a float's wires. Any p, e >= 2 (up to
+``MAX_FIELD_BITS``) is a format. In arrays a word is a ``uint64`` when it
+fits in 64 bits; a *wide* format's words (p + e + 1 > 64) and fields are
+object arrays of Python integers: exact at any width, slower, and only on
+the slow paths (the reference, the codec, the oracle), where the fixed-width
+arithmetic of a multi-limb layout would buy little.
 Zero is canonically the all-zero word; any word with m = 0 reads as zero; a
 word with m != 0 and its leading bit clear is invalid and rejected.
 
@@ -20,6 +25,7 @@ return numpy arrays (numpy scalars for scalar input).
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +38,8 @@ from tc0.errors import FloatFormatError
 _INT64_SAFE = 1 << 62
 #: exact values with |E| above this are refused (2^E alone would take megabytes)
 _MAX_EXACT_EXPONENT = 1 << 26
+#: largest p and e of a format (a word of 2 * 4096 + 1 bits; beyond, a bound on what one word may allocate)
+MAX_FIELD_BITS = 4096
 
 
 def _locate(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
@@ -97,7 +105,8 @@ def _exact_value(s: int, m: int, E: int) -> Fraction:
 class FloatFormat:
     """The format (p, e) of DESIGN section 3; e defaults to p + 1 (paper, Definition 3.8).
 
-    Requires integers p >= 2, e >= 2 and p + e + 1 <= 64 (a word fits in uint64).
+    Requires integers 2 <= p, e <= ``MAX_FIELD_BITS`` (DESIGN section 10: any
+    width; ``wide`` past 64 bits).
     """
 
     p: int
@@ -106,10 +115,11 @@ class FloatFormat:
     def __post_init__(self):
         object.__setattr__(self, "p", _check_int("p", self.p))
         object.__setattr__(self, "e", _check_int("e", self.p + 1 if self.e is None else self.e))
-        if self.width > 64:
-            raise FloatFormatError(
-                f"p + e + 1 = {self.width} > 64: a word of FloatFormat(p={self.p}, e={self.e}) does not fit in 64 bits"
-            )
+
+    @property
+    def wide(self) -> bool:
+        """Words wider than 64 bits: held as Python integers (object arrays), not uint64."""
+        return self.width > 64
 
     # ---- constants ---------------------------------------------------------------
 
@@ -151,7 +161,8 @@ class FloatFormat:
     # ---- words and fields ------------------------------------------------------
 
     def validate(self, words) -> np.ndarray:
-        """``words`` as a uint64 array, or FloatFormatError naming the first invalid word and why.
+        """``words`` as a uint64 array (object array of Python ints if ``wide``),
+        or FloatFormatError naming the first invalid word and why.
 
         Invalid: not an integer in [0, 2^width), or m != 0 with its leading bit clear.
         """
@@ -160,12 +171,17 @@ class FloatFormat:
             a.dtype == object and not all(isinstance(v, numbers.Integral) for v in a.flat)
         ):
             raise FloatFormatError(f"float words must be integers, got {a.dtype} values")
-        too_big = (a < 0) | (a >= (1 << self.width))
+        too_big = np.asarray((a < 0) | (a >= (1 << self.width)), dtype=bool)
         if too_big.any():
             self._reject(a, too_big, f"it is not an unsigned {self.width}-bit integer")
-        w = a.astype(np.uint64)
-        m = w & np.uint64((1 << self.p) - 1)
-        bad = (m != 0) & (m < np.uint64(1 << (self.p - 1)))
+        if self.wide:
+            w = self._python_ints(a)
+            m = w & ((1 << self.p) - 1)
+            bad = np.asarray((m != 0) & (m < (1 << (self.p - 1))), dtype=bool)
+        else:
+            w = a.astype(np.uint64)
+            m = w & np.uint64((1 << self.p) - 1)
+            bad = (m != 0) & (m < np.uint64(1 << (self.p - 1)))
         if bad.any():
             self._reject(w, bad, f"its significand is non-zero with the leading bit (bit {self.p - 1}) clear")
         return w
@@ -178,12 +194,17 @@ class FloatFormat:
         raise FloatFormatError(f"word {shown}{where} of {self}: {why}")
 
     def fields(self, words):
-        """(s, m, E) of words as int64 arrays, E signed; no validation (see ``validate``)."""
-        w = _array(words).astype(np.uint64)
+        """(s, m, E) of words, E signed: int64 arrays (object arrays of Python
+        ints if ``wide``); no validation (see ``validate``)."""
         p, e = self.p, self.e
-        s = ((w >> np.uint64(p + e)) & np.uint64(1)).astype(np.int64)
-        m = (w & np.uint64((1 << p) - 1)).astype(np.int64)
-        raw = ((w >> np.uint64(p)) & np.uint64((1 << e) - 1)).astype(np.int64)
+        if self.wide:
+            w = self._python_ints(words)
+            s, m, raw = (w >> (p + e)) & 1, w & ((1 << p) - 1), (w >> p) & ((1 << e) - 1)
+        else:
+            w = _array(words).astype(np.uint64)
+            s = ((w >> np.uint64(p + e)) & np.uint64(1)).astype(np.int64)
+            m = (w & np.uint64((1 << p) - 1)).astype(np.int64)
+            raw = ((w >> np.uint64(p)) & np.uint64((1 << e) - 1)).astype(np.int64)
         E = raw - ((raw >> (e - 1)) << e)
         return _out(s), _out(m), _out(E)
 
@@ -202,9 +223,18 @@ class FloatFormat:
             if bad.any():
                 idx, where = _locate(bad)
                 raise FloatFormatError(f"cannot pack (s={s[idx]}, m={m[idx]}, E={E[idx]}){where} in {self}: {why}")
+        if self.wide:
+            s, m, E = (x.astype(object) for x in (s, m, E))
+            return _out((s << (p + self.e)) | ((E & ((1 << self.e) - 1)) << p) | m)
         s, m, E = (x.astype(np.int64).astype(np.uint64) for x in (s, m, E))
         E &= np.uint64((1 << self.e) - 1)
         return _out((s << np.uint64(p + self.e)) | (E << np.uint64(p)) | m)
+
+    def _python_ints(self, words) -> np.ndarray:
+        """Words as an object array of Python ints (the wide formats' array type)."""
+        a = _array(words)
+        return a.astype(object) if a.dtype == object or not a.size else np.asarray(np.frompyfunc(int, 1, 1)(a),
+                                                                                     dtype=object)
 
     def is_zero(self, words):
         """True where the word reads as zero (m = 0)."""
@@ -213,6 +243,9 @@ class FloatFormat:
     def to_bits(self, words) -> np.ndarray:
         """(..., width) uint8 bits of valid words, least significant first (the wire order)."""
         w = self.validate(words)
+        if self.wide:
+            shifts = np.arange(self.width).astype(object)
+            return ((w[..., None] >> shifts) & 1).astype(np.uint8)
         return ((w[..., None] >> np.arange(self.width, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
 
     def port_bits(self, words_by_port: dict) -> dict[str, np.ndarray]:
@@ -228,6 +261,9 @@ class FloatFormat:
             raise FloatFormatError(f"expected bits of shape (..., {self.width}), got {b.shape}")
         if not np.isin(b, (0, 1)).all():
             raise FloatFormatError("bits must be 0 or 1")
+        if self.wide:
+            weights = np.array([1 << i for i in range(self.width)], dtype=object)
+            return _out((b.astype(object) * weights).sum(axis=-1))
         return _out((b.astype(np.uint64) << np.arange(self.width, dtype=np.uint64)).sum(axis=-1, dtype=np.uint64))
 
     # ---- values ------------------------------------------------------------------
@@ -255,6 +291,12 @@ class FloatFormat:
         """
         w = self.validate(words)
         s, m, E = (np.asarray(f) for f in self.fields(w))
+        if self.wide:
+            v = np.asarray(np.frompyfunc(_python_float, 2, 1)(m, E), dtype=np.float64)
+            over = np.isinf(v)
+            if over.any():
+                self._reject(w, over, "its magnitude is beyond float64's range")
+            return _out(np.where(s == 1, -v, v))
         # m < 2^61 converts with one rounding (only if p > 53, and then e <= 9 keeps
         # the result far inside the normal range, so ldexp is exact); clipping E
         # keeps ldexp's argument small without changing any result
@@ -279,12 +321,25 @@ class FloatFormat:
 
 
 def _check_int(name: str, v) -> int:
-    """v as an int if it is an integer >= 2 (bools are not), else FloatFormatError."""
+    """v as an int if it is an integer in 2..MAX_FIELD_BITS (bools are not), else FloatFormatError."""
     if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_)):
         raise FloatFormatError(f"{name} must be an integer, got {v!r}", parameters=(name,))
-    if v < 2:
-        raise FloatFormatError(f"{name} must be >= 2, got {v}", parameters=(name,))
+    if not 2 <= v <= MAX_FIELD_BITS:
+        raise FloatFormatError(f"{name} must be in 2..{MAX_FIELD_BITS}, got {v}", parameters=(name,))
     return int(v)
+
+
+def _python_float(m: int, E: int) -> float:
+    """m * 2^E (m >= 0) correctly rounded to float64; inf beyond its range, 0.0 far below it."""
+    m, E = int(m), int(E)
+    if m == 0 or E + m.bit_length() < -1100:  # below half the smallest subnormal (2^-1075)
+        return 0.0
+    if E + m.bit_length() > 1025:
+        return math.inf
+    try:
+        return float(Fraction(m << E) if E >= 0 else Fraction(m, 1 << -E))
+    except OverflowError:
+        return math.inf
 
 
 def round_scaled(fmt: FloatFormat, sign, n, shift):
@@ -297,6 +352,8 @@ def round_scaled(fmt: FloatFormat, sign, n, shift):
     +-max and one below the smallest normal flushes to the (canonical) zero.
     """
     sign, n, shift = _common(np.asarray(sign).astype(bool), n, shift)
+    if fmt.wide:  # its exponents and significands pass int64
+        n, shift = n.astype(object), shift.astype(object)
     shape = n.shape  # work on 1-d arrays: 0-d object arithmetic would decay to numpy scalars
     sign, n, shift = sign.ravel() != 0, n.ravel(), shift.ravel()
     if (n < 0).any():
@@ -333,7 +390,7 @@ def round_quotient(fmt: FloatFormat, sign, a, b, shift):
         raise FloatFormatError("round_quotient needs a positive divisor")
     len_a, len_b = _bit_length(a), _bit_length(b)
     k = fmt.p + 2 - len_a + len_b  # a * 2^k / b > 2^(p+1)
-    if a.dtype != object and fmt.p + 2 + max(len_a.max(initial=0), len_b.max(initial=0)) > 62:
+    if a.dtype != object and (fmt.wide or fmt.p + 2 + max(len_a.max(initial=0), len_b.max(initial=0)) > 62):
         a, b, shift, k = (x.astype(object) for x in (a, b, shift, k))
     num = a << np.maximum(k, 0)
     den = b << np.maximum(-k, 0)

@@ -13,7 +13,8 @@ Each result is the exact value of its rule handed to ``round_scaled`` (or
 * ``dot``: each product mul-rounded, then ``sum``.
 
 Intermediates are int64 numpy arrays where their bit bound provably fits,
-else object arrays of Python ints. A new operation (e.g. ``exp``) is another
+else object arrays of Python ints (always for a wide format, whose fields
+are Python ints: every operation works at any p and e). A new operation (e.g. ``exp``) is another
 function here that computes its exact value, or bracket of it, and rounds it
 with ``round_scaled``.
 """
@@ -104,7 +105,8 @@ def div(fmt: FloatFormat, x, y):
     by_zero = m2 == 0
     q = round_quotient(fmt, s1 ^ s2, m1, np.where(by_zero, 1, m2), E1 - E2)
     nonzero = m1 != 0
-    overflow = fmt.pack(s1 & nonzero, np.where(nonzero, (1 << fmt.p) - 1, 0), np.where(nonzero, fmt.emax, 0))
+    saturate = nonzero.astype(object)  # Python ints: (2^p - 1) and emax may pass int64
+    overflow = fmt.pack(s1 & nonzero, saturate * ((1 << fmt.p) - 1), saturate * fmt.emax)
     return np.where(by_zero, overflow, q)
 
 
@@ -127,8 +129,9 @@ def sqrt(fmt: FloatFormat, x):
 
 
 def _key(fmt: FloatFormat, s, m, E):
-    """int64 keys ordered like the values: 0 for zero, +-((E - emin) * 2^p + m) else."""
-    mag = np.where(m == 0, 0, ((E - fmt.emin) << fmt.p) + m)  # < 2^(e+p) <= 2^63
+    """Keys ordered like the values: 0 for zero, +-((E - emin) * 2^p + m) else
+    (< 2^(e+p): int64 for a 64-bit word, Python ints for a wide one)."""
+    mag = np.where(m == 0, 0, ((E - fmt.emin) << fmt.p) + m)
     return np.where(s == 1, -mag, mag)
 
 
@@ -172,8 +175,9 @@ def sum(fmt: FloatFormat, x):  # noqa: A001 - the op's name in the backend inter
     lg = (count - 1).bit_length() if count else 0  # ceil(log2 m)
     W = p + lg + 3
     nonzero = m != 0
-    T = np.where(nonzero, E + p, np.iinfo(np.int64).min).max(axis=-1, initial=np.iinfo(np.int64).min)
-    T = np.where(T == np.iinfo(np.int64).min, 0, T)  # rows of zeros: any T, every term is 0
+    below = fmt.emin - 1  # below every E + p: the T of a row of zeros
+    T = np.where(nonzero, E + p, below).max(axis=-1, initial=below)
+    T = np.where(T == below, 0, T)  # rows of zeros: any T, every term is 0
     base = T - W  # the unit 2^(T - W)
     d = np.where(nonzero, E - base[..., None], 0)  # <= W - p; a term is m * 2^d units
     units = _exact(m, W + lg)  # each < 2^W, m of them

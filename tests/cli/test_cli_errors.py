@@ -108,9 +108,6 @@ def test_report_bad_p_names_the_flag():
     assert flags_in(line) == {"--p"}
 
 
-@pytest.mark.xfail(strict=True, reason="FloatFormat's width error names p and e in its message but lists no "
-                   "parameters (its text 'p + e + 1 = 81 > 64' is pinned by test_cli_gadgets; the limit itself "
-                   "goes with formats wider than 64 bits)")
 def test_too_wide_format_names_the_flags(tmp_path):
     line = fails("compile", "float:add", "--p", "40", "--e", "40", "-o", tmp_path / "x.tc0")
     assert {"--p", "--e"} <= flags_in(line)

@@ -65,7 +65,8 @@ OUT_OF_RANGE = [
     (("compile", "fast-attention", "--r-bound", "1e400"), "--r-bound"),
     (("compile", "fast-attention", "--r-bound", "1e300"), "--r-bound"),
     (("compile", "flow-matching", "--t", "nan"), "--t"),
-    (("compile", "matmul", "--p", HUGE), "p + e + 1"),
+    (("compile", "matmul", "--p", HUGE), "--p must be in 2..4096"),
+    (("compile", "matmul", "--p", 40), "--p + --e + 1 = 82 > 64"),
     (("compile", "matmul", "--e", 1), "--e"),
     (("compile", "matmul", "--max-gates", 0), "--max-gates"),
     (("check", "matmul", "--samples", 10**9), "--samples"),
@@ -82,7 +83,7 @@ OUT_OF_RANGE = [
     (("check", "int:add", "--bits", HUGE), "--bits"),
     (("check", "int:sum", "--bits", 4, "--m", HUGE), "--m"),
     (("check", "float:sum", "--p", 4, "--m", 10**6), "--m"),
-    (("compile", "float:add", "--p", 10**6, "-o", "x.tc0"), "p + e + 1"),
+    (("compile", "float:add", "--p", 10**6, "-o", "x.tc0"), "--p must be in 2..4096"),
     (("gadgets", "--p", 4, "--max-m-sum", HUGE), "--max-m-sum"),
     (("gadgets", "--p", 4, "--max-m-prod", 0), "--max-m-prod"),
 ]
