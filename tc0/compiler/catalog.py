@@ -142,20 +142,21 @@ def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) ->
     b.output("y", np.asarray(spec.op(b, fmt, *ports)).reshape(-1))
 
 
-def float_format(p: int | None, e: int | None) -> FloatFormat:
-    """The format (p, e) of a gadget, check or module run, as a GadgetError on
-    bad values. Words must fit in 64 bits here: ``tc0.numerics`` (the p-bit
-    reference and codec) takes formats of any width, the circuits' word I/O,
-    case generation and module backends do not yet (DESIGN section 10)."""
+def float_format(p: int | None, e: int | None, *, wide: bool = False) -> FloatFormat:
+    """The format (p, e), as a GadgetError on bad values. Words wider than 64
+    bits (DESIGN section 10) only with ``wide``: the float gadgets and their
+    checks take any width; module runs, reports and ``tc0 gadgets`` still
+    need 64-bit words (their backends and tables do)."""
     if p is None:
         raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
     try:
         fmt = FloatFormat(p, e)
     except ValueError as exc:
         raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
-    if fmt.wide:
-        raise GadgetError(f"p + e + 1 = {fmt.width} > 64: words wider than 64 bits are handled by the p-bit "
-                          "reference only so far, not by gadgets, checks or module runs", parameters=("p", "e"))
+    if fmt.wide and not wide:
+        raise GadgetError(f"p + e + 1 = {fmt.width} > 64: words wider than 64 bits are taken by the float gadgets "
+                          "and their checks only so far, not by module runs, reports or tc0 gadgets",
+                          parameters=("p", "e"))
     return fmt
 
 
@@ -212,7 +213,7 @@ def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> 
 
 
 def _compile_float(spec: FloatGadgetSpec, m, p, e) -> Circuit:
-    fmt = float_format(p, e)
+    fmt = float_format(p, e, wide=True)
     _check_m(spec.name, m, spec.max_m)
     return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
 

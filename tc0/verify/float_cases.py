@@ -2,7 +2,9 @@
 +-max, +-smallest normal, +-1, exact ties, cancellation, results at the
 saturation and flush boundaries, ...) followed by random valid words whose
 exponents are drawn both over the full range and concentrated where the
-results are neither saturated nor flushed."""
+results are neither saturated nor flushed. Words are uint64, or Python ints
+(object arrays) for formats wider than 64 bits, whose random exponents and
+significands come from Python's ``random`` (they pass int64)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ class FloatCases:
         self.rng = np.random.default_rng(seed)  # random cases, in bulk
         W = words
         self.one_E = -(W.p - 1)  # 1.0 = 2^(p-1) * 2^(1-p)
+        self.wide = W.p + W.e + 1 > 64
+        self.dtype = object if self.wide else np.uint64
+        self.neg = W.neg if self.wide else np.uint64(W.neg)  # the sign bit, in the words' type
+        self.big = random.Random(seed + 1)  # wide formats: random integers past int64
 
     # -- single words
     def word(self, E: int | None = None, s: int | None = None) -> int:
@@ -94,7 +100,7 @@ class FloatCases:
 
     def edge(self) -> np.ndarray:
         """The edge cases, shaped as ``cases``."""
-        edge = np.array(getattr(self, f"_edge_{self.shape}")(), dtype=np.uint64)
+        edge = np.array(getattr(self, f"_edge_{self.shape}")(), dtype=self.dtype)
         per_case = {"unary": (1,), "binary": (2,), "reduce": (self.m,), "pair": (2, self.m)}[self.shape]
         return edge.reshape((-1,) + per_case)
 
@@ -102,9 +108,24 @@ class FloatCases:
         """``samples`` random cases, shaped as ``cases``."""
         return getattr(self, f"_random_{self.shape}")(samples)
 
-    # -- vectorized random words (numpy generator)
+    # -- vectorized random words (numpy generator; Python ints for wide formats)
+    def _integers(self, lo, hi, shape) -> np.ndarray:
+        """Uniform integers in [lo, hi] (bounds broadcast to ``shape``)."""
+        if not self.wide:
+            return self.rng.integers(lo, hi, size=shape, endpoint=True)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        lo, hi = (np.broadcast_to(np.asarray(b, dtype=object), shape) for b in (lo, hi))
+        out = np.empty(shape, dtype=object)
+        for i in np.ndindex(*shape):
+            out[i] = self.big.randint(int(lo[i]), int(hi[i]))
+        return out
+
     def _pack(self, s, m, E) -> np.ndarray:
         W = self.w
+        if self.wide:
+            E = np.minimum(np.maximum(np.asarray(E, dtype=object), W.emin), W.emax)
+            return ((np.asarray(s).astype(object) << (W.p + W.e)) | ((E % (1 << W.e)) << W.p)
+                    | np.asarray(m, dtype=object))
         E = np.clip(E, W.emin, W.emax).astype(np.int64)
         raw = (E % (1 << W.e)).astype(np.uint64)
         return (s.astype(np.uint64) << np.uint64(W.p + W.e)) | (raw << np.uint64(W.p)) | m.astype(np.uint64)
@@ -113,11 +134,20 @@ class FloatCases:
         """Random non-zero words with exponents E (clipped to the range), random signs."""
         W, g = self.w, self.rng
         E = np.asarray(E)
-        m = g.integers(W.low, W.top, size=E.shape, dtype=np.uint64, endpoint=True)
+        m = self._integers(W.low, W.top, E.shape) if self.wide else g.integers(
+            W.low, W.top, size=E.shape, dtype=np.uint64, endpoint=True)
         return self._pack(g.integers(0, 2, size=E.shape), m, E)
 
+    def _exponents(self, words: np.ndarray) -> np.ndarray:
+        """The signed exponents of words."""
+        W = self.w
+        if self.wide:
+            return (words >> W.p) % (1 << W.e) - (((words >> (W.p + W.e - 1)) & 1) << W.e)
+        E = ((words >> np.uint64(W.p)) & np.uint64((1 << W.e) - 1)).astype(np.int64)
+        return E - ((E >> (W.e - 1)) << W.e)
+
     def _full_E(self, shape) -> np.ndarray:
-        return self.rng.integers(self.w.emin, self.w.emax, size=shape, endpoint=True)
+        return self._integers(self.w.emin, self.w.emax, shape)
 
     def _near_E(self, shape) -> np.ndarray:
         W = self.w
@@ -184,9 +214,7 @@ class FloatCases:
         p + 4), else 35% full range / near 1; 2% of the y are zero."""
         W, g = self.w, self.rng
         x = self._words(self._mixed_E(n, 0.35))
-        x_E = ((x >> np.uint64(W.p)) & np.uint64((1 << W.e) - 1)).astype(np.int64)
-        x_E = x_E - ((x_E >> (W.e - 1)) << W.e)
-        close = x_E + g.integers(-W.p - 4, W.p + 4, size=n, endpoint=True)
+        close = self._exponents(x) + g.integers(-W.p - 4, W.p + 4, size=n, endpoint=True)
         y = self._words(np.where(g.random(n) < 0.45, close, self._mixed_E(n, 0.35)))
         y[g.random(n) < 0.02] = 0
         return np.stack([x, y], axis=1)
@@ -222,7 +250,7 @@ class FloatCases:
         if self.op == "prod":
             # exponents near 1.0 with a spread that keeps half the products in range
             spread = np.where(g.random((n, 1)) < 0.5, max(1, (1 << (W.e - 1)) // m), p)
-            E = self.one_E + g.integers(-spread, spread, size=(n, m), endpoint=True)
+            E = self.one_E + self._integers(-spread, spread, (n, m))
             r = g.random((n, m))
             words = self._words(np.where(r < 0.1, self._full_E((n, m)), E))
             words[r > 0.98] = 0
@@ -231,7 +259,7 @@ class FloatCases:
         lo, hi = W.emin + 3 * p + 8, W.emax - 3
         centre = self._near_E((n, 1))
         if lo <= hi:
-            centre = np.where(g.random((n, 1)) < 0.3, g.integers(lo, hi, size=(n, 1), endpoint=True), centre)
+            centre = np.where(g.random((n, 1)) < 0.3, self._integers(lo, hi, (n, 1)), centre)
         E = centre + g.integers(-p - 6, 2, size=(n, m), endpoint=True)
         kind = g.integers(0, 5, size=(n, 1))
         if m > 1:  # kind 1: stragglers far below the first term
@@ -243,12 +271,12 @@ class FloatCases:
             half = m // 2
             pairs = self._words(np.broadcast_to(centre[rows], (len(rows), half)))
             odd = self._words(centre[rows] - g.integers(0, 2 * p, size=(len(rows), m % 2), endpoint=True))
-            block = np.concatenate([pairs, pairs ^ np.uint64(W.neg), odd], axis=1)
+            block = np.concatenate([pairs, pairs ^ self.neg, odd], axis=1)
             words[rows] = g.permuted(block, axis=1)
         # kind 3: mostly negative, a few zeros
         r = g.random((n, m))
         neg3 = (kind == 3) & (r < 0.8)
-        words = np.where(neg3, words | np.uint64(W.neg), words)
+        words = np.where(neg3, words | self.neg, words)
         words[(kind[:, 0] == 3)[:, None] & (r >= 0.8) & (g.random((n, m)) < 0.3)] = 0
         return words
 
@@ -283,6 +311,6 @@ def float_cases(name: str, p: int, e: int | None = None, m: int | None = None, s
     cases is (N, 1) words for unary gadgets, (N, 2) for binary ones, (N, m)
     for sum/prod and (N, 2, m) for dot; the edge cases come first."""
     spec = float_spec(name)
-    fmt = float_format(p, e)
+    fmt = float_format(p, e, wide=True)
     op = spec.name.split(":", 1)[1]
     return FloatCases(Words(fmt.p, fmt.e), op, spec.shape, m or 1, seed).cases(samples)

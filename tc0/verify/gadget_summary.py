@@ -33,7 +33,9 @@ def gadget_summary(result: dict) -> str:
         text = f"{result['gadget']} ({fmt}): {cases}. Circuit vs reference: "
         text += "bit-identical" if result["bit_exact"] else f"{result['mismatches']} MISMATCHES"
         if result["mpfr"]["run"]:
-            text += f". Reference vs oracle ({result['oracle']}): "
+            mpfr = result["mpfr"]
+            on = "" if mpfr.get("cases", result["samples"]) == result["samples"] else f" on {mpfr['cases']} cases"
+            text += f". Reference vs oracle ({result['oracle']}){on}: "
             text += "agree" if not result["oracle_mismatches"] else f"{result['oracle_mismatches']} MISMATCHES"
             ulp = result["max_ulp_vs_mpfr"]
             text += f"; max distance from MPFR's correctly rounded result {ulp:.4g} ulp"
@@ -53,9 +55,15 @@ def gadget_summary(result: dict) -> str:
 
 
 def _unchecked(result: dict) -> str:
-    """What the verdict rests on when the MPFR oracle was skipped: " (circuit =
-    reference; MPFR not run: why)" after OK, " (MPFR not run: why)" after FAILED."""
-    mpfr = result.get("mpfr", {"run": True})
-    if mpfr["run"]:
+    """What the verdict rests on when the MPFR oracle did not see every case:
+    " (circuit = reference on all N cases; MPFR on k of them: why)" after OK,
+    " (MPFR on k of N cases: why)" after FAILED; "MPFR not run" for k = 0."""
+    mpfr, total = result.get("mpfr", {"run": True}), result.get("samples")
+    cases = mpfr.get("cases", total)
+    if mpfr["run"] and cases == total:
         return ""
-    return f" ({'circuit = reference; ' if result['ok'] else ''}MPFR not run: {mpfr['why']})"
+    if not mpfr["run"]:
+        return f" ({'circuit = reference; ' if result['ok'] else ''}MPFR not run: {mpfr['why']})"
+    if result["ok"]:
+        return f" (circuit = reference on all {total} cases; MPFR on {cases} of them: {mpfr['why']})"
+    return f" (MPFR on {cases} of {total} cases: {mpfr['why']})"

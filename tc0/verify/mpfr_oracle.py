@@ -11,8 +11,30 @@ import gmpy2
 
 from tc0.verify.words import Words
 
-#: largest e for which the MPFR oracle is run (MPFR's exponents here stay within about +-2^30)
+#: largest e for which the MPFR oracle is run on every case (MPFR's exponents here stay within about +-2^30)
 MPFR_MAX_E = 28
+#: with a larger e, the oracle runs on the cases whose operands' exponents are at most this in magnitude
+#: (the results of up to 256 terms then stay far inside MPFR's range)
+MPFR_CASE_MAX_EXPONENT = 1 << 20
+
+
+#: exp's argument must also be below 2^28 in magnitude: exp(2^28) is about 2^(2^28.5), inside MPFR's range
+_EXP_MAX_LOG2 = 28
+
+
+def mpfr_holds(words: Words, cases, op: str) -> list[bool]:
+    """Per case (a row of words, any nesting): True if every operand is zero or
+    has |E| <= MPFR_CASE_MAX_EXPONENT (for exp: magnitude below 2^28 too)."""
+    top = _EXP_MAX_LOG2 - words.p if op == "exp" else MPFR_CASE_MAX_EXPONENT
+
+    def fits(w: int) -> bool:
+        s, m, E = words.unpack(w)
+        return m == 0 or -MPFR_CASE_MAX_EXPONENT <= E <= top
+
+    def flat(case):
+        return [v for part in case for v in flat(part)] if isinstance(case, (list, tuple)) else [case]
+
+    return [all(fits(int(w)) for w in flat(case)) for case in cases]
 
 
 class MpfrOracle:

@@ -135,33 +135,44 @@ def test_streamed_samples_bounded_by_the_operations():
 # ------------------------------------------------------------------ MPFR not run
 
 
-def test_skipped_oracle_is_said_in_the_verdict(circuit):
+WHY = "the others have an exponent beyond +-2^20, outside this MPFR build's range (about +-2^30)"
+
+
+def test_partial_oracle_is_said_in_the_verdict(circuit):
+    """e = 30 > 28: MPFR runs on the cases whose exponents it holds, and the verdict says on how many."""
     result = check_float_gadget("float:mul", 4, 30, samples=200, circuit=circuit("mul", 4, 30))
-    why = "e = 30 > 28, beyond the exponent range of this MPFR build (about +-2^30)"
-    assert result["ok"] and result["mpfr"] == {"run": False, "why": why}
-    assert gadget_summary(result).endswith(f"OK (circuit = reference; MPFR not run: {why}).")
+    n, k = result["samples"], result["mpfr"]["cases"]
+    assert result["ok"] and result["mpfr"] == {"run": True, "cases": k, "why": WHY} and 0 < k < n
+    assert gadget_summary(result).endswith(f"OK (circuit = reference on all {n} cases; MPFR on {k} of them: {WHY}).")
 
 
-def test_skipped_oracle_with_a_wrong_circuit_fails_without_claiming_equality(circuit):
+def test_partial_oracle_with_a_wrong_circuit_fails_without_claiming_equality(circuit):
     result = check_float_gadget("float:add", 4, 30, samples=200, circuit=circuit("sub", 4, 30))
-    assert not result["ok"] and not result["mpfr"]["run"]
+    n, k = result["samples"], result["mpfr"]["cases"]
+    assert not result["ok"] and 0 < k < n
     line = gadget_summary(result).splitlines()[0]
-    assert line.endswith("FAILED (MPFR not run: e = 30 > 28, beyond the exponent range of this MPFR build "
-                         "(about +-2^30)).") and "circuit = reference" not in line
+    assert line.endswith(f"FAILED (MPFR on {k} of {n} cases: {WHY}).") and "circuit = reference" not in line
+
+
+def test_oracle_on_no_case_says_mpfr_not_run(circuit, monkeypatch):
+    monkeypatch.setattr(float_gadget_check, "mpfr_holds", lambda words, cases, op: [False] * len(cases))
+    result = check_float_gadget("float:mul", 4, 30, samples=50, circuit=circuit("mul", 4, 30))
+    why = "no case has every exponent within +-2^20"
+    assert result["ok"] and result["mpfr"] == {"run": False, "cases": 0, "why": why}
+    assert gadget_summary(result).endswith(f"OK (circuit = reference; MPFR not run: {why}).")
 
 
 def test_oracle_run_says_plain_ok(circuit):
     result = check_float_gadget("float:mul", 4, 5, samples=200, circuit=circuit("mul", 4, 5))
-    assert result["mpfr"] == {"run": True, "why": None}
+    assert result["mpfr"] == {"run": True, "cases": result["samples"], "why": None}
     assert gadget_summary(result).endswith("ulp. Circuit: size {}, depth {}, edges {}. OK.".format(
         result["size"], result["depth"], result["edges"]))
 
 
-def test_cli_float_exp_p30_says_mpfr_not_run():
+def test_cli_float_exp_p30_says_on_how_many_cases_mpfr_ran():
     """The reported case: tc0 check float:exp --p 30 (e = 31)."""
     text = ok("check", "float:exp", "--p", 30, "--samples", 20).output
-    assert "OK (circuit = reference; MPFR not run: e = 31 > 28" in text
+    assert "OK (circuit = reference on all " in text and "MPFR on " in text and WHY in text
     data = json.loads(ok("check", "float:lt", "--p", 3, "--e", 40, "--samples", 20, "--json").output)
-    assert data["ok"] and data["mpfr"] == {"run": False, "why": "e = 40 > 28, beyond the exponent range of this "
-                                                                 "MPFR build (about +-2^30)"}
+    assert data["ok"] and data["mpfr"]["run"] and data["mpfr"]["cases"] < data["samples"]
     assert compile_gadget("float:lt", p=3, e=40).size == data["size"]
