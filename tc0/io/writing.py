@@ -7,11 +7,9 @@ backslash or other syntax into an exported file."""
 
 from __future__ import annotations
 
-import reprlib
-
 from tc0.errors import ExportError
 from tc0.ir.circuit import Circuit
-from tc0.ir.names import NAME_RULE, is_valid_name
+from tc0.ir.names import NAME_RULE, is_valid_name, shown
 
 #: lines a ``LineWriter`` holds before it encodes and writes them
 FLUSH_LINES = 1 << 16
@@ -23,7 +21,7 @@ def check_export_names(circuit: Circuit, *names: str) -> None:
     ports = [("port name", name) for name in [*circuit.inputs, *circuit.outputs]]
     for what, name in [*ports, *(("name", name) for name in names)]:
         if not is_valid_name(name):
-            raise ExportError(f"{what} {reprlib.repr(name)} cannot be exported: names must use {NAME_RULE}")
+            raise ExportError(f"{what} {shown(name)} cannot be exported: names must use {NAME_RULE}")
 
 
 class LineWriter:

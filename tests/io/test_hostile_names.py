@@ -97,7 +97,7 @@ def test_model_and_module_names_are_checked_too(good, tmp_path, write, keyword, 
 def test_a_very_long_hostile_name_gives_a_short_message(good, tmp_path):
     with pytest.raises(ExportError) as info:
         write_blif(with_name(good, "inputs", "x " * 100_000), tmp_path / "out.blif")
-    assert len(str(info.value)) < 200
+    assert len(str(info.value)) < 300  # the name cut to about 100 characters (names.shown), then the rule
 
 
 @pytest.mark.parametrize("fmt", sorted(EXPORTERS))
