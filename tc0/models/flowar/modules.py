@@ -4,15 +4,13 @@ model, exact and fast (AAttC)."""
 
 from __future__ import annotations
 
-import functools
-
 from tc0.errors import ModelError
 from tc0.models.backend import Backend
 from tc0.models.flowar import model as M
 from tc0.models.flowar.config import FlowARConfig
 from tc0.models.layers import aattc_plan
 from tc0.models.layers.attention import attention
-from tc0.models.layers.fast_attention import fast_attention
+from tc0.models.layers.fast_attention import fast_attention, planned_attention
 from tc0.models.layers.layernorm import layernorm
 from tc0.models.layers.linear import ffn, mlp
 from tc0.models.layers.resampling import downsample, upsample_to
@@ -88,11 +86,6 @@ def _run_fm(B, x, w, cfg, attend=attention):
     return _as_image(B, M.flow_matching(B, y_hat, M.interpolate(B, y_hat, noise, t), t, w, attend), cfg)
 
 
-def _fast(cfg):
-    """AAttC with the config's plan, as the ``attend`` of a composite."""
-    return functools.partial(fast_attention, poly=cfg.poly)
-
-
 def _attention_score_bound(cfg, weights) -> float:
     """|scores| <= this when every entry of X is at most R in magnitude."""
     return aattc_plan.score_bound(cfg.r_bound, weights["W_Q"], weights["W_K"])
@@ -145,10 +138,11 @@ MODULES: dict[str, ModuleSpec] = {
                   B, _tokens(B, x["X"], cfg), w["W_Q"], w["W_K"], w["W_V"], cfg.poly), cfg),
               fast_of="attention", score_bound=_attention_score_bound),
         _spec("fast-flow-matching", "NN with AAttC in place of Attn", _fm_inputs, lambda cfg: _fm(cfg.c),
-              lambda B, x, w, cfg: _run_fm(B, x, w, cfg, _fast(cfg)), parameters=("times",),
+              lambda B, x, w, cfg: _run_fm(B, x, w, cfg, planned_attention(cfg.poly)), parameters=("times",),
               fast_of="flow-matching"),
         _spec("fast-flowar", "FlowAR with every Attn replaced by AAttC (Def. 5.4, Theorem 5.8)",
-              _flowar_inputs, _flowar_weights, lambda B, x, w, cfg: _run_flowar(B, x, w, cfg, _fast(cfg)),
+              _flowar_inputs, _flowar_weights,
+              lambda B, x, w, cfg: _run_flowar(B, x, w, cfg, planned_attention(cfg.poly)),
               fast_of="flowar", **_MODEL),
     )
 }

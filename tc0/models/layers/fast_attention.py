@@ -4,6 +4,8 @@ The polynomial it uses is planned in ``aattc_plan``."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tc0.models.backend import Backend, scoped
@@ -41,3 +43,8 @@ def fast_attention(B: Backend, x, w_q, w_k, w_v, poly: aattc_plan.PolyPlan, last
     normaliser = B.matmul(u, B.expand(B.sum(key_features, axis=-1), -1))  # U (V^T 1), (N, 1)
     B.require_positive(normaliser, "the AAttC normaliser U (V^T 1)")
     return B.div(B.matmul(u, B.matmul(key_features, v)), normaliser)
+
+
+def planned_attention(poly: aattc_plan.PolyPlan):
+    """``fast_attention`` with the plan ``poly``, as the ``attend`` a composite model takes."""
+    return functools.partial(fast_attention, poly=poly)

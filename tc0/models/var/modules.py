@@ -4,11 +4,9 @@ and fast (AAttC in place of every attention)."""
 
 from __future__ import annotations
 
-import functools
-
 from tc0.models.layers.attention import attention
 from tc0.models.layers.conv import conv3x3
-from tc0.models.layers.fast_attention import fast_attention
+from tc0.models.layers.fast_attention import planned_attention
 from tc0.models.module import ModuleSpec
 from tc0.models.var import model as M
 from tc0.models.var.config import DEFAULT_SCALES, VARConfig
@@ -64,11 +62,6 @@ def _has_sizes(cfg: VARConfig) -> None:
     cfg.s  # noqa: B018  (the property raises the ModelError)
 
 
-def _fast(cfg: VARConfig):
-    """AAttC with the config's plan, as the ``attend`` of a composite."""
-    return functools.partial(fast_attention, poly=cfg.poly)
-
-
 def _run_transformer(B, x, w, cfg, attend=attention):
     return M.var_transformer(B, x["X_init"], cfg.s, w, attend)
 
@@ -102,11 +95,13 @@ MODULES: dict[str, ModuleSpec] = {
         _spec("var", "VAR: transformer, reconstruction, VQ-VAE decoder (Theorem 5.7's model)", _x_init,
               _var_weights, _run_var, True),
         _spec("fast-var-transformer", "VAR transformer with AAttC in place of Attn", _x_init,
-              _transformer_weights, lambda B, x, w, cfg: _run_transformer(B, x, w, cfg, _fast(cfg)), True,
+              _transformer_weights,
+              lambda B, x, w, cfg: _run_transformer(B, x, w, cfg, planned_attention(cfg.poly)), True,
               fast_of="var-transformer"),
         _spec("fast-vqvae-decoder", "VQ-VAE decoder with AAttC in place of Attn", _image, _decoder_weights,
-              lambda B, x, w, cfg: _run_decoder(B, x, w, cfg, _fast(cfg)), False, fast_of="vqvae-decoder"),
+              lambda B, x, w, cfg: _run_decoder(B, x, w, cfg, planned_attention(cfg.poly)), False,
+              fast_of="vqvae-decoder"),
         _spec("fast-var", "VAR with every Attn replaced by AAttC (Theorem 5.7)", _x_init, _var_weights,
-              lambda B, x, w, cfg: _run_var(B, x, w, cfg, _fast(cfg)), True, fast_of="var"),
+              lambda B, x, w, cfg: _run_var(B, x, w, cfg, planned_attention(cfg.poly)), True, fast_of="var"),
     )
 }
