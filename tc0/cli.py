@@ -18,7 +18,9 @@ from click.core import ParameterSource
 from tqdm import tqdm
 
 from tc0.cluster import default_workers, open_runner
-from tc0.compiler.catalog import FLOAT_GADGETS, GADGETS, compile_gadget, float_format, gadget_family
+from tc0.compiler.catalog import (
+    FLOAT_GADGETS, GADGETS, METHOD_CHOICES, compile_gadget, float_format, format_method, gadget_family, gadget_method,
+)
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write, check_output
 from tc0.io.blif import write_blif
@@ -315,6 +317,10 @@ def _module_options(fn):
 
 
 def _format_options(fn):
+    fn = click.option("--method", type=click.Choice(METHOD_CHOICES), default=None,
+                      help="Algorithm of div, sqrt and exp: table (a ROM on ~p/3 bits, size ~2^(p/3)), series "
+                           "(a ROM on ~log2 p bits and a Chinese-remainder series, size polynomial in p) or auto "
+                           "(the smaller circuit at this format; the output says which) [default: table].")(fn)
     fn = click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1].")(fn)
     return click.option("--p", "p", type=int, default=None,
                         help="Float significand bits p >= 2, p + e + 1 <= 64 [default for modules: 8].")(fn)
@@ -439,7 +445,8 @@ def _module_build_setup(ctx, name, options: dict):
     (spec, config, weights, warnings (``_module_setup``), format, progress
     bar, its update callback)."""
     _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-    fmt = float_format(8 if options["p"] is None else options["p"], options["e"])
+    p = 8 if options["p"] is None else options["p"]
+    fmt = float_format(p, options["e"], method=format_method(options["method"], p, options["e"]))
     return (*_module_setup(name, options), fmt, *_gate_progress(f"compiling {name}"))
 
 
@@ -461,7 +468,9 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
     _writable(out, options["weights_file"])
     if name not in MODULES:
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
-        circuit = compile_gadget(name, bits, m, options["p"], options["e"])
+        method = gadget_method(name, options["method"], options["p"], options["e"], m) if name in FLOAT_GADGETS \
+            else options["method"]
+        circuit = compile_gadget(name, bits, m, options["p"], options["e"], method)
     else:
         spec, cfg, weights, warnings, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
@@ -471,6 +480,8 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
             )
     circuit.save(out)
     click.echo(measures.summary_line(circuit, name))
+    if name in MODULES or options["method"] is not None:
+        click.echo(f"div, sqrt, exp: {fmt.method if name in MODULES else method} method")
     if name in MODULES:
         if cfg.poly is not None:
             click.echo(plan_summary(fast_plan(cfg)))
@@ -748,9 +759,10 @@ def check_cmd(ctx, name, weights_as_inputs, max_gates, m, bits, samples, case_se
         samples = 10000 if samples is None else samples
         p, e, seed = options["p"], options["e"], options["seed"]
         if gadget_family(name, bits, p, e) == "int":
+            _refuse_options(ctx, ["method"], f"float gadgets and modules, not to the integer gadget {name}")
             result = check_int_gadget(name, bits, m, samples, seed)
         else:
-            result = check_float_gadget(name, p, e, m, samples, seed)
+            result = check_float_gadget(name, p, e, m, samples, seed, method=options["method"])
         ok = result["ok"]
         line = gadget_summary(result)
     click.echo(json.dumps(_json_ready(result), indent=2) if as_json else line)
@@ -788,12 +800,12 @@ def measure_cmd(ctx, name, weights_as_inputs, piece_gates, workers, scheduler, s
         streamed = stream_module(spec, cfg, fmt, weights, runner, weights_as_inputs=weights_as_inputs,
                                  piece_gates=piece_gates, progress=update)
     result = {"module": name, **spec.shape(cfg), "p": fmt.p,
-              "e": fmt.e, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True),
+              "e": fmt.e, "method": fmt.method, "weights_as_inputs": weights_as_inputs, **stream_measures(streamed, scopes=True),
               "warnings": warnings}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    click.echo(f"{name} {shape_text(result)} p={fmt.p} e={fmt.e}: size {streamed.size:,}, "
+    click.echo(f"{name} {shape_text(result)} p={fmt.p} e={fmt.e} ({fmt.method}): size {streamed.size:,}, "
                f"depth {streamed.depth}, edges {streamed.edges:,}; {streamed.pieces:,} pieces on "
                f"{streamed.workers} worker(s), {streamed.seconds:.1f} s, peak memory "
                f"{streamed.peak_rss / 2**30:.2f} GiB")
@@ -866,7 +878,10 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     given_format = BACKENDS[backend].uses_format or p is not None or e is not None
-    B = value_backend(backend, float_format(8 if p is None else p, e) if given_format else None)
+    given_format = given_format or options["method"] is not None
+    p = 8 if p is None else p
+    B = value_backend(backend, float_format(p, e, method=format_method(options["method"], p, e)) if given_format
+                      else None)
     y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})
     warnings = B.warnings

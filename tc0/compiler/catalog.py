@@ -24,6 +24,7 @@ from tc0.compiler.front_door import compile_circuit
 from tc0.ir.circuit import Circuit
 from tc0.errors import GadgetError
 from tc0.numerics import FloatFormat
+from tc0.numerics.format import METHODS
 from tc0.compiler.gadgets import floats as fgadgets
 from tc0.compiler.gadgets import crt, integer
 
@@ -142,15 +143,22 @@ def _build_float(b: Builder, spec: FloatGadgetSpec, fmt: FloatFormat, m: int) ->
     b.output("y", np.asarray(spec.op(b, fmt, *ports)).reshape(-1))
 
 
-def float_format(p: int | None, e: int | None, *, wide: bool = False) -> FloatFormat:
-    """The format (p, e), as a GadgetError on bad values. Words wider than 64
-    bits (DESIGN section 10) only with ``wide``: the float gadgets and their
-    checks take any width; module runs, reports and ``tc0 gadgets`` still
-    need 64-bit words (their backends and tables do)."""
+#: the float gadgets with more than one algorithm (``--method``, DESIGN section 10)
+METHOD_GADGETS = ("float:div", "float:sqrt", "float:exp")
+#: ``--method`` values: a method of ``METHODS``, or "auto" (the smaller circuit at the given format)
+METHOD_CHOICES = (*METHODS, "auto")
+
+
+def float_format(p: int | None, e: int | None, *, wide: bool = False, method: str = "table") -> FloatFormat:
+    """The format (p, e) with div/sqrt/exp by ``method``, as a GadgetError on
+    bad values. Words wider than 64 bits (DESIGN section 10) only with
+    ``wide``: the float gadgets and their checks take any width; module runs,
+    reports and ``tc0 gadgets`` still need 64-bit words (their backends and
+    tables do)."""
     if p is None:
         raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
     try:
-        fmt = FloatFormat(p, e)
+        fmt = FloatFormat(p, e, method)
     except ValueError as exc:
         raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
     if fmt.wide and not wide:
@@ -160,12 +168,60 @@ def float_format(p: int | None, e: int | None, *, wide: bool = False) -> FloatFo
     return fmt
 
 
+def gadget_method(name: str, method: str | None, p: int | None = None, e: int | None = None,
+                  m: int | None = None) -> str:
+    """The method gadget ``name`` is built with: "table" when ``method`` is
+    None; for "auto", the method whose circuit is smaller at (p, e) (the
+    table method where both are equal, the series where the table's ROM is
+    refused). A method named for a gadget that has only one is a GadgetError."""
+    if method is None:
+        return "table"
+    _check_method(method)
+    if name not in METHOD_GADGETS:
+        if method == "auto":
+            return "table"
+        raise GadgetError(f"{name} has a single algorithm; --method {method} applies to {', '.join(METHOD_GADGETS)} "
+                          "(and to modules, through them)", parameters=("method",))
+    return _smaller_method((name,), p, e, m) if method == "auto" else method
+
+
+def format_method(method: str | None, p: int, e: int | None) -> str:
+    """The method of div, sqrt and exp in the modules of format (p, e):
+    "table" when ``method`` is None; for "auto", the method whose three
+    gadgets together are smaller there."""
+    if method is None:
+        return "table"
+    _check_method(method)
+    return _smaller_method(METHOD_GADGETS, p, e) if method == "auto" else method
+
+
+def _check_method(method: str) -> None:
+    if method not in METHOD_CHOICES:
+        raise GadgetError(f"method must be one of {', '.join(METHOD_CHOICES)}, got {method!r}",
+                          parameters=("method",))
+
+
+def _smaller_method(names, p, e, m=None) -> str:
+    """The method whose gadgets ``names`` have the fewest gates in all at
+    (p, e) (the table method on a tie; a method that refuses the format does not count)."""
+    float_format(p, e, wide=True)  # a bad format is refused as such
+    sizes = {}
+    for method in METHODS:
+        try:
+            sizes[method] = sum(gadget_stats(name, None, m, p, e, method).size for name in names)
+        except GadgetError:
+            continue
+    return min(sizes, key=sizes.get)
+
+
 def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
-                   e: int | None = None) -> Circuit:
+                   e: int | None = None, method: str | None = None) -> Circuit:
     """Build gadget ``name``: integer gadgets take ``bits`` (and ``m``), float
-    gadgets ``p`` (and ``e``, ``m``)."""
+    gadgets ``p`` (and ``e``, ``m``, and ``method`` for div/sqrt/exp: see ``gadget_method``)."""
     if gadget_family(name, bits, p, e) == "float":
-        return _compile_float(FLOAT_GADGETS[name], m, p, e)
+        return _compile_float(FLOAT_GADGETS[name], m, p, e, gadget_method(name, method, p, e, m))
+    if method is not None:
+        raise GadgetError(f"{name} is an integer gadget: it has no --method", parameters=("method",))
     spec = GADGETS[name]
     if bits is None:
         bits = DEFAULT_BITS
@@ -191,10 +247,10 @@ class GadgetStats:
 
 @functools.lru_cache(maxsize=None)
 def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
-                 e: int | None = None) -> GadgetStats:
-    """The measures of ``compile_gadget(name, bits, m, p, e)``, built once per process."""
+                 e: int | None = None, method: str | None = None) -> GadgetStats:
+    """The measures of ``compile_gadget(name, bits, m, p, e, method)``, built once per process."""
     start = time.perf_counter()
-    circuit = compile_gadget(name, bits, m, p, e)
+    circuit = compile_gadget(name, bits, m, p, e, method)
     return GadgetStats(circuit.size, circuit.edges, circuit.depth, time.perf_counter() - start)
 
 
@@ -212,8 +268,8 @@ def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> 
     return "int"
 
 
-def _compile_float(spec: FloatGadgetSpec, m, p, e) -> Circuit:
-    fmt = float_format(p, e, wide=True)
+def _compile_float(spec: FloatGadgetSpec, m, p, e, method: str) -> Circuit:
+    fmt = float_format(p, e, wide=True, method=method)
     _check_m(spec.name, m, spec.max_m)
     return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
 

@@ -59,4 +59,4 @@ def estimate(spec: ModuleSpec, cfg: ModelConfig, fmt: FloatFormat, weights: dict
     if weights is None:
         weights = random_weights(spec, cfg) if spec.fast_of is not None and cfg.poly is None else {}
     B = limits.count(spec, prepare(spec, cfg, weights))
-    return Estimate(dict(B.counts), {key: gadget_cost(fmt.p, fmt.e, *key) for key in B.counts})
+    return Estimate(dict(B.counts), {key: gadget_cost(fmt, *key) for key in B.counts})

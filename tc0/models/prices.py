@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tc0.compiler.catalog import gadget_stats
+from tc0.compiler.catalog import METHOD_GADGETS, gadget_stats
+from tc0.numerics import FloatFormat
 
 #: sums with more terms than this are priced by extrapolating a power law (see ``gadget_cost``)
 _LARGEST_PRICED_SUM = 256
@@ -14,13 +15,16 @@ _LARGEST_PRICED_SUM = 256
 _GADGET_OF = {op: f"float:{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "relu", "sum")}
 
 
-def gadget_cost(p: int, e: int, op: str, m: int = 0) -> tuple[int, int]:
-    """(gates, edges) of one float gadget ``op`` on variable inputs (sums: of m terms).
+def gadget_cost(fmt: FloatFormat, op: str, m: int = 0) -> tuple[int, int]:
+    """(gates, edges) of one float gadget ``op`` of ``fmt`` (its method for
+    div, sqrt, exp) on variable inputs (sums: of m terms).
 
     Sums of more than 256 terms are extrapolated from m = 128 and 256 with a
     power law (their size grows about linearly in m there)."""
     if op == "sum" and m > _LARGEST_PRICED_SUM:
-        big, half = gadget_cost(p, e, op, _LARGEST_PRICED_SUM), gadget_cost(p, e, op, _LARGEST_PRICED_SUM // 2)
+        big, half = gadget_cost(fmt, op, _LARGEST_PRICED_SUM), gadget_cost(fmt, op, _LARGEST_PRICED_SUM // 2)
         return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
-    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, p, e)
+    name = _GADGET_OF[op]
+    method = fmt.method if name in METHOD_GADGETS else None
+    stats = gadget_stats(name, None, m if op == "sum" else None, fmt.p, fmt.e, method)
     return stats.size, stats.edges

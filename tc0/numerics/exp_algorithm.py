@@ -13,25 +13,36 @@ minus infinity):
 5. j = the top T bits of frac, rest = the other FB - T bits.
 6. Z = floor(floor(rest / 2^(FB - F - 4)) LN2 / 2^(LNB + 4)), LN2 = floor(ln 2 2^LNB):
    z = rest ln 2 in units 2^-F, below 2^-T.
-7. S = 2^F + Z + floor(Z^2 / 2^(F+1)) ~ 2^F e^z (two Taylor terms; z^3/6 < 2^-(F+3)).
+7. S ~ 2^F e^z. Table method: S = 2^F + Z + floor(Z^2 / 2^(F+1)) (two
+   Taylor terms; z^3/6 < 2^-(F+3)). Series method: S = R of the Chinese-
+   remainder evaluation (``tc0.numerics.crt_series``) of
+   V = sum_{k<=K} floor(2^F / k!) Z^k 2^(F(K-k)) with drop L = F K, i.e.
+   2^F sum z^k/k! within two units; K is the least with
+   2^(-T(K+1)) / (K+1)! <= 2^-(F+3).
 8. M = floor(R[j] S / 2^F) with the ROM R[j] = floor(2^(j / 2^T) 2^F): M / 2^F ~ 2^(frac/2^FB).
 9. result = round(M 2^(k - F)) (ties to even, then saturation and flush).
 
-With F = G = p + 8 and T = ceil((F + 3) / 3), the truncations cost a few units
-of 2^-F relative, below 1/16 ulp, so rounding to nearest lands on one of the
-two neighbours of exp(x): faithful. The ROM has 2^T entries (T ~ p/3), every
-step is a fixed number of multiplications: constant depth for every p.
+With F = G = p + 8 the truncations cost a few units of 2^-F relative,
+below 1/16 ulp, so rounding to nearest lands on one of the two neighbours
+of exp(x): faithful. The table method's ROM has 2^T entries with
+T = ceil((F + 3) / 3) (size exponential in p); the series method's has
+T = bit_length(p) + 1 (2p entries at most) and pays with K ~ p / log p terms,
+evaluated in constant depth. Every step is a fixed number of
+multiplications, table reads and sums: constant depth for every p.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import gmpy2
 import numpy as np
 
 from tc0.errors import GadgetError
+from tc0.numerics.crt_series import CrtSeries, crt_series, evaluate
 from tc0.numerics.format import FloatFormat, round_scaled
 
 #: the largest ROM index width (2^16 entries) the table-based exp, div and sqrt accept
@@ -60,10 +71,17 @@ class ExpPlan:
     L2E: int
     LN2: int
     ROM: tuple[int, ...]  # floor(2^(j / 2^T) 2^F), j = 0 .. 2^T - 1
+    series: CrtSeries | None = None  # the series method's S (None: the table method's two terms)
 
     @property
     def FB(self) -> int:
         return self.G + self.H
+
+    def series_value(self, z: int) -> int:
+        """S of step 7 for one Z, as the circuit computes it."""
+        if self.series is None:
+            return (1 << self.F) + z + ((z * z) >> (self.F + 1))
+        return evaluate(self.series, z)
 
 
 def _floor_scaled(value, bits: int) -> int:
@@ -93,9 +111,18 @@ def exp_plan(fmt: FloatFormat) -> ExpPlan:
     i = (2 ** (e - 1) + p + 2).bit_length() + 1
     h = g + i + 4
     lnb = f + 4
-    t = -(-(f + 3) // 3)
-    check_rom_bits("exp", p, t)
-    return ExpPlan(g, i, h, f, lnb, t, _floor_log2e(h), _floor_ln2(lnb), _rom(t, f))
+    series = None
+    if fmt.method == "series":
+        t = p.bit_length() + 1
+        terms = 1
+        while Fraction(1, 2 ** (t * (terms + 1)) * math.factorial(terms + 1)) > Fraction(1, 2 ** (f + 3)):
+            terms += 1
+        coefficients = tuple(((1 << f) // math.factorial(k)) << (f * (terms - k)) for k in range(terms + 1))
+        series = crt_series(coefficients, f - t + 1, f * terms)
+    else:
+        t = -(-(f + 3) // 3)
+        check_rom_bits("exp", p, t)
+    return ExpPlan(g, i, h, f, lnb, t, _floor_log2e(h), _floor_ln2(lnb), _rom(t, f), series)
 
 
 def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
@@ -124,7 +151,7 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         j = frac >> (plan.FB - plan.T)
         rest = frac - (j << (plan.FB - plan.T))
         z = ((rest >> (plan.FB - plan.F - 4)) * plan.LN2) >> (plan.LNB + 4)
-        series = (1 << plan.F) + z + ((z * z) >> (plan.F + 1))
+        series = plan.series_value(z)
         totals.append((plan.ROM[j] * series) >> plan.F)
         shifts.append(k - plan.F)
     rounded = np.asarray(round_scaled(fmt, 0, np.array(totals, dtype=object), np.array(shifts, dtype=object)),

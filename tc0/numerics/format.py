@@ -40,6 +40,10 @@ _INT64_SAFE = 1 << 62
 _MAX_EXACT_EXPONENT = 1 << 26
 #: largest p and e of a format (a word of 2 * 4096 + 1 bits; beyond, a bound on what one word may allocate)
 MAX_FIELD_BITS = 4096
+#: the algorithms of div, sqrt and exp (DESIGN section 10): a ROM on about p/3 bits plus a two-term series
+#: (size ~2^(p/3)), or a ROM on about log2(p) bits plus a longer series evaluated by Chinese remaindering
+#: (size polynomial in p)
+METHODS = ("table", "series")
 
 
 def _locate(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
@@ -106,15 +110,22 @@ class FloatFormat:
     """The format (p, e) of DESIGN section 3; e defaults to p + 1 (paper, Definition 3.8).
 
     Requires integers 2 <= p, e <= ``MAX_FIELD_BITS`` (DESIGN section 10: any
-    width; ``wide`` past 64 bits).
+    width; ``wide`` past 64 bits). ``method`` (one of ``METHODS``) is the
+    algorithm of div, sqrt and exp: it does not change a word's encoding nor
+    a correctly rounded result (div, sqrt), but exp's faithful result follows
+    it, so the arithmetic a format names includes it.
     """
 
     p: int
     e: int | None = None
+    method: str = "table"
 
     def __post_init__(self):
         object.__setattr__(self, "p", _check_int("p", self.p))
         object.__setattr__(self, "e", _check_int("e", self.p + 1 if self.e is None else self.e))
+        if self.method not in METHODS:
+            raise FloatFormatError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}",
+                                   parameters=("method",))
 
     @property
     def wide(self) -> bool:

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from tc0.compiler.catalog import SHAPE_PORTS, compile_gadget, float_format, float_spec, shape_operands
+from tc0.compiler.catalog import SHAPE_PORTS, compile_gadget, float_format, float_spec, gadget_method, shape_operands
 from tc0.errors import GadgetError
 from tc0.models.module import check_seed
 from tc0.numerics import reference
@@ -123,7 +123,7 @@ def _oracle_compare(oracle: MpfrOracle, op: str, shape: str, cases: np.ndarray, 
 
 
 def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = None, samples: int = 10000,
-                       seed: int = 0, circuit=None) -> dict:
+                       seed: int = 0, circuit=None, method: str | None = None) -> dict:
     """Compile the catalog float gadget ``name`` ("float:add" or "add") for
     format (p, e) (and m operands), run it on the edge cases and ``samples``
     random cases (0..``MAX_SAMPLES``, in batches of ``SAMPLE_BATCH``), and
@@ -134,15 +134,17 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     parameters raise GadgetError.
 
     ``circuit``: an already compiled circuit to check instead of compiling
-    (it must have the gadget's ports for this format and m).
+    (it must have the gadget's ports for this format and m). ``method``: of
+    div, sqrt and exp (``catalog.gadget_method``; the result names the one used).
     """
     spec = float_spec(name)
     check_samples(samples)
-    fmt = float_format(p, e, wide=True)
+    method = gadget_method(spec.name, method, p, e, m)
+    fmt = float_format(p, e, wide=True, method=method)
     seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:
-        circuit = compile_gadget(spec.name, None, m, p, e)
+        circuit = compile_gadget(spec.name, None, m, p, e, method)
     elif spec.max_m and m is None:
         raise GadgetError(f"{spec.name} needs m (the number of operands)", parameters=("m",))
     t_build = time.perf_counter() - t0
@@ -191,6 +193,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
         "p": fmt.p,
         "e": fmt.e,
         "m": m,
+        "method": method,
         "ok": mismatches == 0 and oracle_mismatches == 0,
         "bit_exact": mismatches == 0,
         "mismatches": mismatches,

@@ -3,6 +3,7 @@ terminal, and the sample limits the gadget checks share."""
 
 from __future__ import annotations
 
+from tc0.compiler.catalog import METHOD_GADGETS
 from tc0.errors import GadgetError
 
 #: mismatching cases a check result keeps, for the summary
@@ -29,6 +30,7 @@ def gadget_summary(result: dict) -> str:
     """One paragraph describing a check result (float or integer)."""
     if "p" in result:
         fmt = f"p={result['p']}, e={result['e']}" + (f", m={result['m']}" if result["m"] else "")
+        fmt += f", {result['method']} method" if result["gadget"] in METHOD_GADGETS else ""
         cases = _cases_text(result)
         text = f"{result['gadget']} ({fmt}): {cases}. Circuit vs reference: "
         text += "bit-identical" if result["bit_exact"] else f"{result['mismatches']} MISMATCHES"

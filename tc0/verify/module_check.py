@@ -99,6 +99,7 @@ def check_module(
         **spec.shape(cfg),
         "p": fmt.p,
         "e": fmt.e,
+        "method": fmt.method,
         "weights_as_inputs": weights_as_inputs,
         "bit_exact": not tally.mismatches and not measured.get("mismatching_ops"),
         "mismatches": tally.mismatches,
@@ -186,7 +187,7 @@ def check_summary(result: dict) -> str:
         first = result["mismatching_ops"][0]
         verdict += f", first in {first['op']} at {first['scope']} ({len(result['mismatching_ops'])} piece(s))"
     return (
-        f"{result['module']} {shape_text(result)} p={result['p']} e={result['e']}: "
+        f"{result['module']} {shape_text(result)} p={result['p']} e={result['e']} ({result['method']}): "
         f"{verdict} over {result['samples']} sample(s); size {result['size']:,}, depth {result['depth']}, "
         f"edges {result['edges']:,}; p-bit vs float64: max abs err {result['max_abs_err']:.3g}, "
         f"max rel err {result['max_rel_err']:.3g}; "

@@ -16,4 +16,4 @@ def test_estimate_counts_operations():
     spec = registry.get_module("matmul")
     est = estimate(spec, FlowARConfig(n=3, c=4), FMT)
     assert est.counts == {("mul", 0): 9 * 16, ("sum", 4): 9 * 4}
-    assert est.gates == 144 * gadget_cost(8, 9, "mul")[0] + 36 * gadget_cost(8, 9, "sum", 4)[0]
+    assert est.gates == 144 * gadget_cost(FMT, "mul")[0] + 36 * gadget_cost(FMT, "sum", 4)[0]

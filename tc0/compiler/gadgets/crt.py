@@ -25,7 +25,6 @@ polynomial: r = O(mW / log(mW)) primes of O(log(mW)) bits.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -33,33 +32,10 @@ import numpy as np
 from tc0.compiler.builder import Builder, as_wires
 from tc0.ir.schema import Kind
 from tc0.compiler.gadgets import integer
-from tc0.compiler.gadgets.integer import cat_bits
+from tc0.compiler.gadgets.integer import cat_bits, filled
+from tc0.numerics.crt_series import CrtSeries, prime_plan, primitive_root
 
 CHUNK_BITS = 4
-
-
-def _primes_from(start: int):
-    n = start
-    while True:
-        if n > 1 and all(n % d for d in range(2, math.isqrt(n) + 1)):
-            yield n
-        n += 1
-
-
-def _primitive_root(q: int) -> int:
-    factors = {d for d in range(2, q) if (q - 1) % d == 0 and all(d % k for k in range(2, math.isqrt(d) + 1))}
-    return next(g for g in range(2, q + 1) if all(pow(g, (q - 1) // f, q) != 1 for f in factors))
-
-
-@functools.lru_cache(maxsize=None)
-def prime_plan(product_bits: int) -> tuple[int, ...]:
-    """Odd primes 3, 5, 7, ... until their product exceeds 2^(product_bits + 1)."""
-    primes, log_q = [], 0.0
-    for q in _primes_from(3):
-        primes.append(q)
-        log_q += math.log2(q)
-        if log_q > product_bits + 1 + 1e-9 and math.prod(primes) > 2 ** (product_bits + 1):
-            return tuple(primes)
 
 
 def _residue_onehot(b: Builder, chunks_onehot: list[np.ndarray], q: int) -> np.ndarray:
@@ -93,7 +69,7 @@ def _chunk_onehots(b: Builder, xs: np.ndarray) -> list[np.ndarray]:
 
 def _log_onehot(b: Builder, chunks: list[np.ndarray], q: int) -> tuple[np.ndarray, np.ndarray]:
     """(one-hot of the discrete log of x mod q over 0..q-2, [x = 0 mod q])."""
-    g = _primitive_root(q)
+    g = primitive_root(q)
     log_of = {pow(g, k, q): k for k in range(q - 1)}
     residue = _residue_onehot(b, chunks, q)
     order = [v for _, v in sorted((log_of[v], v) for v in range(1, q))]  # residue with log k, k = 0..q-2
@@ -108,7 +84,7 @@ def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, 
     frac_bits = math.ceil(math.log2(modulus) + math.log2(len(primes))) + 1
     terms = []
     for q in primes:
-        g, u = _primitive_root(q), pow(modulus // q, -1, q)
+        g, u = primitive_root(q), pow(modulus // q, -1, q)
         table = [-((-(pow(g, k, q) * u % q) << frac_bits) // q) for k in range(q - 1)]  # ceil(frac * 2^F)
         with b.scope(f"mod{q}"):
             term = integer.lookup(b, exponents[q], table, frac_bits)
@@ -136,3 +112,30 @@ def iterated_product(b: Builder, xs) -> np.ndarray:
                 exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
                 zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
         return _reconstruct(b, exponents, zeros, total_bits)
+
+
+def series(b: Builder, x, plan: CrtSeries) -> np.ndarray:
+    """R ~ V / 2^L for V = sum_k C_k X^k (``plan``, built by
+    ``tc0.numerics.crt_series.crt_series``, which ``evaluate`` follows to
+    the bit): per prime, the residue of X and one table read; the r entries
+    summed mod 2^F; the product by Q cut below column c. (..., out_bits) bits."""
+    x = as_wires(x)[..., : plan.x_bits]
+    lead = x.shape[:-1]
+    f_bits = plan.frac_bits
+    with b.scope("crt_series"):
+        chunks = _chunk_onehots(b, x)
+        rows = []
+        for q, table in zip(plan.primes, plan.tables):
+            with b.scope(f"mod{q}"):
+                rows.append(integer.lookup(b, _residue_onehot(b, chunks, q), table, f_bits))
+        with b.scope("reconstruct"):
+            frac = integer.sum_rows(b, np.stack(rows, axis=-2), f_bits, blocked_add=True, uniform=True)
+            shifts = [i for i in range(plan.modulus.bit_length()) if (plan.modulus >> i) & 1 and i + f_bits > plan.cut]
+            width = f_bits + plan.modulus.bit_length() - plan.cut
+            product = filled(lead + (max(2, len(shifts)), width))
+            for row, i in enumerate(shifts):  # (f << i) >> c: bit j of f lands in column j + i - c
+                src = np.arange(f_bits)
+                keep = src + i - plan.cut >= 0
+                product[..., row, src[keep] + i - plan.cut] = frac[..., src[keep]]
+            low = f_bits + plan.drop - plan.cut
+            return integer.sum_rows(b, product, low + plan.out_bits, blocked_add=True, uniform=True, low=low)

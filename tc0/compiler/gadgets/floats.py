@@ -20,6 +20,7 @@ import numpy as np
 
 from tc0.compiler.builder import Builder, as_wires
 from tc0.ir.schema import ZERO, Kind
+from tc0.numerics.crt_series import crt_series
 from tc0.numerics.exp_algorithm import check_rom_bits, exp_plan
 from tc0.compiler.gadgets import crt, integer
 from tc0.compiler.gadgets.integer import cat_bits, const_bits, fit
@@ -295,14 +296,23 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
     return integer.sub(b, pos, neg, width=width)
 
 
-def division_plan(p: int) -> dict:
-    """Constants of ``div``: ROM index bits t (u < 2^(1-t), so the series
-    1 + u + u^2 misses < 2^(3-3t) <= 2^-(p+4)), series fraction bits F, ROM
-    fraction bits G."""
+def division_plan(p: int, method: str = "table") -> dict:
+    """Constants of ``div``: ROM index bits t (u < 2^(1-t)), series fraction
+    bits F, ROM fraction bits G, the candidate window, and ``series``: None for
+    the table method (1 + u + u^2 misses < 2^(3-3t) <= 2^-(p+4)), else the
+    Chinese-remainder plan of 2^F (1 + u + ... + u^(K-1)) with
+    K (t - 1) >= F + 1, so the tail stays below a unit of 2^-F; its value is
+    within 2.5 units, so five candidates instead of three."""
     f = p + 6
+    if method == "series":
+        t = min(p, p.bit_length() + 1)
+        terms = -(-(f + 1) // (t - 1))
+        coefficients = tuple(1 << (f * (terms - 1 - k)) for k in range(terms))
+        return {"t": t, "F": f, "G": f + 2, "window": 5,
+                "series": crt_series(coefficients, f - t + 2, f * (terms - 2))}
     t = min(p, -(-(p + 7) // 3))
     check_rom_bits("div", p, t - 1)
-    return {"t": t, "F": f, "G": f + 2}
+    return {"t": t, "F": f, "G": f + 2, "window": 3, "series": None}
 
 
 def _small_powers(b: Builder, x, count: int) -> np.ndarray:
@@ -323,13 +333,14 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
 
     Integer quotient N = floor(m_x 2^(p+2) / m_y). With z = m_y / 2^p, a ROM
     on the top t bits of m_y gives R0 ~ 1/(z0 + 2^-t); u = 1 - z R0 < 2^(1-t)
-    and 1/z ~ R0 (1 + u + u^2) give N0 within one of N; the remainders of the
-    three candidates N0 - 1 .. N0 + 1 (exact multiply and compare) pick N and
-    the sticky bit (remainder != 0).
+    and 1/z ~ R0 (1 + u + u^2) (table method; the series method: K terms by
+    ``crt.series``) give N0 within one (two) of N; the remainders of the
+    three (five) candidates around N0 (exact multiply and compare) pick N
+    and the sticky bit (remainder != 0). ``division_plan`` has the constants.
     """
     p, e = fmt.p, fmt.e
-    plan = division_plan(p)
-    t, f, g = plan["t"], plan["F"], plan["G"]
+    plan = division_plan(p, fmt.method)
+    t, f, g, window = plan["t"], plan["F"], plan["G"], plan["window"]
     with b.scope(SCOPES["div"]):
         fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
         lead = np.broadcast_shapes(fx.m.shape[:-1], fy.m.shape[:-1])
@@ -339,16 +350,19 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         r0 = integer.lookup(b, hot, table, g + 1)
         scaled = integer.multiply(b, my, r0, width=p + g + 1, low=p + g - f)  # floor(z R0 / 2^G) in units 2^-F
         u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1], width=f - t + 2)
-        series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+        if plan["series"] is None:
+            series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+        else:
+            series = crt.series(b, u, plan["series"])  # 2^F (1 + u + ... + u^(K-1))
         recip = integer.multiply(b, r0, series, width=g + f + 2, low=g)  # ~ 2^F / z
         approx = integer.multiply(b, mx, recip, width=f + p + 2, low=f - 2)  # N0
-        base = integer.sub(b, approx, const_bits(1, p + 4, lead), width=p + 4)  # N0 - 1 >= N - 2
+        base = integer.sub(b, approx, const_bits(window // 2, p + 4, lead), width=p + 4)  # >= N - window + 1
         numerator = cat_bits(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
-        # A - base m_y is in [0, 3 m_y), below 2^(p+2): computed mod 2^(p+2)
-        low = p + 2
+        # A - base m_y is in [0, window m_y): computed mod 2^low
+        low = p + (window - 1).bit_length()
         rem = integer.sub(b, numerator[..., :low], integer.multiply(b, base, my, width=low), width=low)
-        multiples = [cat_bits(my, const_bits(0, 2, lead)), cat_bits(const_bits(0, 1, lead), my, const_bits(0, 1, lead))]  # D, 2D
-        divides = [integer.equal(b, rem, r) for r in (const_bits(0, p + 2, lead), *multiples)]
+        multiples = [fit(integer.times_constant(b, my, k), low) for k in range(1, window)]  # D, 2D, ...
+        divides = [integer.equal(b, rem, r) for r in (const_bits(0, low, lead), *multiples)]
         steps = [integer.greater_equal(b, rem, r) for r in multiples]
         step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
         quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
@@ -361,13 +375,23 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         return integer.mux(b, fy.nonzero, normal, by_zero)
 
 
-def sqrt_plan(p: int) -> dict:
+def sqrt_plan(p: int, method: str = "table") -> dict:
     """Constants of ``sqrt``: ROM index bits t, fraction bits F, series terms J
-    (y < 2^(3-t), so two terms miss < 2^(5-3t) <= 2^-(p+4)), half-width h
-    (v = V / 2^(2h) in [1/8, 1)) and scale pairs k (M = V 2^(2k))."""
+    (y < 2^(3-t)), half-width h (v = V / 2^(2h) in [1/8, 1)), scale pairs k
+    (M = V 2^(2k)) and ``series``. Table method: t ~ p/3 and two terms miss
+    < 2^(5-3t) <= 2^-(p+4); series method: t = bit_length(p) + 3 and the
+    Chinese-remainder plan of 2^F sum_{j<=J} binom(1/2, j) y^j with
+    (t - 3)(J + 1) >= p + 5."""
+    f, h, k = p + 10, -(-(p + 1) // 2), -(-(p + 3) // 2)
+    if method == "series":
+        t = min(p + 1, p.bit_length() + 3)
+        terms = 0 if t == p + 1 else -(-(p + 5) // (t - 3)) - 1
+        coefficients = tuple(round(_binomial_half(j) * 2**f) << (f * (terms - j)) for j in range(terms + 1))
+        series = crt_series(coefficients, f + 3 - t, f * terms) if terms else None
+        return {"t": t, "F": f, "J": terms, "h": h, "k": k, "series": series}
     t = min(p + 1, -(-(p + 9) // 3))
     check_rom_bits("sqrt", p, t)
-    return {"t": t, "F": p + 10, "J": 0 if t == p + 1 else 2, "h": -(-(p + 1) // 2), "k": -(-(p + 3) // 2)}
+    return {"t": t, "F": f, "J": 0 if t == p + 1 else 2, "h": h, "k": k, "series": None}
 
 
 def _binomial_half(j: int) -> Fraction:
@@ -384,12 +408,13 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
     With par = E mod 2, V = m 2^par (p+1 bits) and M = V 2^(2k), the result is
     isqrt(M) (plus a sticky bit) times 2^((E - par)/2 - k). isqrt: the top t
     bits V0 of V index two ROMs, sqrt(v0) and 1/v0; y = (v - v0)/v0 < 2^(3-t)
-    feeds two terms of the binomial series of sqrt(1 + y); the approximation
+    feeds two terms of the binomial series of sqrt(1 + y) (series method: J
+    terms by ``crt.series``, ``sqrt_plan``); the approximation
     r0 is within 2 of isqrt(M), and squaring the five candidates r0-2..r0+2
     picks it exactly.
     """
     p, e = fmt.p, fmt.e
-    plan = sqrt_plan(p)
+    plan = sqrt_plan(p, fmt.method)
     t, f, terms, h, k = plan["t"], plan["F"], plan["J"], plan["h"], plan["k"]
     with b.scope(SCOPES["sqrt"]):
         fx = Fields(b, fmt, x)
@@ -401,15 +426,18 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         v0 = v[..., low_bits:]
         hot = integer.decode(b, v0)
         scale = Fraction(2) ** (low_bits - 2 * h)  # v0 = V0 * scale
-        sq_table = [round(_sqrt_fraction(i * scale) * 2**f) if i else 0 for i in range(1 << t)]
+        sq_table = [round(_sqrt_fraction(i * scale, f + 64) * 2**f) if i else 0 for i in range(1 << t)]
         sq = integer.lookup(b, hot, sq_table, f + 1)
         if terms:
             g = p + 4
             inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
             inv = integer.lookup(b, hot, inv_table, f + g - low_bits + 3)
-            y = integer.multiply(b, v[..., :low_bits], inv, width=g + f, low=g)  # y 2^F
-            coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
-            series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
+            y = integer.multiply(b, v[..., :low_bits], inv, width=g + f, low=g)  # y 2^F < 2^(F+3-t)
+            if plan["series"] is None:
+                coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
+                series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
+            else:
+                series = crt.series(b, y[..., : f + 3 - t], plan["series"])
         else:
             series = const_bits(1 << f, f + 1, lead)
         approx = integer.multiply(b, series, sq, low=2 * f - h - k)
@@ -431,10 +459,10 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         return b.and_(result, positive[..., None])  # negative and zero inputs give 0
 
 
-def _sqrt_fraction(x: Fraction) -> Fraction:
-    """sqrt(x) to 64 fractional bits (for ROM contents)."""
-    scaled = x * 2**128
-    return Fraction(math.isqrt(scaled.numerator // scaled.denominator), 2**64)
+def _sqrt_fraction(x: Fraction, bits: int) -> Fraction:
+    """sqrt(x) to ``bits`` fractional bits, truncated (for ROM contents)."""
+    scaled = x * 2 ** (2 * bits)
+    return Fraction(math.isqrt(scaled.numerator // scaled.denominator), 2**bits)
 
 
 def _signed_offset(b: Builder, x, offset: int, width: int) -> np.ndarray:
@@ -488,11 +516,14 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         # step 6: Z = floor(floor(rest / 2^(FB-F-4)) LN2 / 2^(LNB+4)), below 2^(F-T)
         shift = plan.LNB + 4
         z = integer.times_constant(b, rest, plan.LN2, width=shift + plan.F - plan.T + 1, low=shift, uniform=True)
-        # step 7: S = 2^F + Z + floor(Z^2 / 2^(F+1))
-        square = integer.multiply(b, z, z, low=plan.F + 1)
-        rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
-        rows = [fit(r, plan.F + 2) for r in rows]
-        series = integer.iterated_sum(b, np.stack(rows, axis=-2), width=plan.F + 2)
+        # step 7: S ~ 2^F e^z, two Taylor terms (table) or the Chinese-remainder series
+        if plan.series is None:
+            square = integer.multiply(b, z, z, low=plan.F + 1)
+            rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
+            rows = [fit(r, plan.F + 2) for r in rows]
+            series = integer.iterated_sum(b, np.stack(rows, axis=-2), width=plan.F + 2)
+        else:
+            series = crt.series(b, z, plan.series)
         # step 8: M = floor(ROM[j] S / 2^F)
         rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
         series = integer.multiply(b, rom, series, low=plan.F)
