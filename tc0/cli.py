@@ -43,7 +43,7 @@ from tc0.models.prepare import fast_plan, plan_summary, prepare
 from tc0.models.registry import FAMILIES, FAST_VARIANT, MODULES, family_of, get_module
 from tc0.models.run import run
 from tc0.models.streamed import module_scopes, stream_measures, stream_module
-from tc0.report import gadget_depths, model_markdown, model_report
+from tc0.report import gadget_depths, model_markdown, model_report, precision_sweep
 from tc0.report import integers as integer_report
 from tc0.report.html import render
 from tc0.simulator import bits_to_ints, ints_to_bits, simulate
@@ -468,9 +468,7 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
     _writable(out, options["weights_file"])
     if name not in MODULES:
         _refuse_options(ctx, MODULE_PARAMS, f"modules, not to the gadget {name}")
-        method = gadget_method(name, options["method"], options["p"], options["e"], m) if name in FLOAT_GADGETS \
-            else options["method"]
-        circuit = compile_gadget(name, bits, m, options["p"], options["e"], method)
+        circuit = compile_gadget(name, bits, m, options["p"], options["e"], options["method"])
     else:
         spec, cfg, weights, warnings, fmt, bar, update = _module_build_setup(ctx, name, options)
         with bar:
@@ -481,7 +479,9 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
     circuit.save(out)
     click.echo(measures.summary_line(circuit, name))
     if name in MODULES or options["method"] is not None:
-        click.echo(f"div, sqrt, exp: {fmt.method if name in MODULES else method} method")
+        method = fmt.method if name in MODULES else gadget_method(name, options["method"], options["p"],
+                                                                  options["e"], m)
+        click.echo(f"div, sqrt, exp: {method} method")
     if name in MODULES:
         if cfg.poly is not None:
             click.echo(plan_summary(fast_plan(cfg)))
@@ -897,24 +897,48 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
 
 
 @main.command("gadgets")
-@click.option("--p", "p", type=int, required=True, help="Float significand bits p >= 2, p + e + 1 <= 64.")
-@click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1].")
+@click.option("--p", "p_text", required=True, metavar="P[,P...]",
+              help="Float significand bits p >= 2 (any word width). Several values: the p sweep.")
+@click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1]; one p only.")
+@click.option("--method", type=click.Choice(METHOD_CHOICES), default=None,
+              help="Algorithm of d_exp, d_sqrt, d_div at one p (auto: per gadget, the smaller) [default: table]; "
+                   "the p sweep measures both.")
 @click.option("--max-m-sum", type=int, default=256, show_default=True,
               help="Largest m of d_⊕(m), 2..256 (m = 2, 4, 8, ...).")
 @click.option("--max-m-prod", type=int, default=32, show_default=True,
               help="Largest m of d_⊗(m), 2..32 (m = 2, 4, 8, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (no progress bar).")
+@click.pass_context
 @_reports_errors
-def gadgets_cmd(p, e, max_m_sum, max_m_prod, as_json):
+def gadgets_cmd(ctx, p_text, e, method, max_m_sum, max_m_prod, as_json):
     """Measure the paper's gadget depths for p-bit floats: d_std (the largest
     depth of float add, mul, lt), d_⊕(m) = float:sum for m = 2, 4, ..., 256,
     d_⊗(m) = float:prod for m = 2, 4, ..., 32, d_exp, d_sqrt and d_div, each
     with its size and edges, and the m from which d_⊕ and d_⊗ stop changing.
+
+    With several p (e = p + 1), the p sweep instead (DESIGN section 10): every
+    float gadget, both methods of div, sqrt and exp, depth and size per p, the
+    size's fitted exponent in p (log-log) and its bits of p per doubling
+    (log-linear), and which method is polynomial in p.
+
+    \b
+    Examples:
+      tc0 gadgets --p 8
+      tc0 gadgets --p 8,16,32,48,64 --json
     """
+    p_values = _int_list(p_text, "--p")
+    if len(p_values) > 1:
+        _refuse_options(ctx, ["e", "method", "max_m_sum", "max_m_prod"], "one p, not to the p sweep")
+        with tqdm(total=precision_sweep.sweep_points(p_values), desc="p sweep", unit="circuit", disable=as_json,
+                  leave=False) as bar:
+            result = precision_sweep.precision_sweep(p_values, progress=bar)
+        click.echo(json.dumps(_json_ready(result), indent=2) if as_json else precision_sweep.sweep_table(result))
+        return
+    (p,) = p_values
     plan = gadget_depths.gadget_plan(max_m_sum, max_m_prod)
     float_format(p, e)  # bad --p/--e before any work
     with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:
-        result = gadget_depths.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar)
+        result = gadget_depths.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar, method=method)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

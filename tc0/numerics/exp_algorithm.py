@@ -134,7 +134,7 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
     arr = fmt.validate(words)
     s, m, exponent = fmt.fields(arr)
     flat_s, flat_m, flat_e = s.reshape(-1), m.reshape(-1), exponent.reshape(-1)
-    overflow = (flat_m != 0) & (flat_e.astype(np.int64) >= plan.I - fmt.p + 1)
+    overflow = np.asarray((flat_m != 0) & (flat_e >= plan.I - fmt.p + 1), dtype=bool)
     totals, shifts = [], []
     for si, mi, ei, over in zip(flat_s, flat_m, flat_e, overflow):
         si, mi, ei = int(si), int(mi), int(ei)
@@ -154,7 +154,9 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         series = plan.series_value(z)
         totals.append((plan.ROM[j] * series) >> plan.F)
         shifts.append(k - plan.F)
+    word = object if fmt.wide else np.uint64  # a wide format's words are Python ints
     rounded = np.asarray(round_scaled(fmt, 0, np.array(totals, dtype=object), np.array(shifts, dtype=object)),
-                         dtype=np.uint64).reshape(-1)
-    saturated = np.where(flat_s != 0, np.uint64(0), np.uint64(fmt.max_word))
-    return np.where(overflow, saturated, rounded).reshape(arr.shape)
+                         dtype=word).reshape(-1)
+    saturated = np.full(flat_s.shape, fmt.max_word, dtype=word)
+    saturated[flat_s != 0] = 0
+    return np.where(overflow, saturated, rounded).astype(word).reshape(arr.shape)

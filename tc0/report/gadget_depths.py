@@ -10,21 +10,25 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from tc0.compiler.catalog import D_STD_GADGETS, FLOAT_GADGETS, GadgetStats, float_format, gadget_stats
+from tc0.compiler.catalog import (
+    D_STD_GADGETS, FLOAT_GADGETS, METHOD_GADGETS, GadgetStats, float_format, gadget_method, gadget_stats,
+)
 from tc0.errors import GadgetError
 from tc0.report.sweeps import Sweep
 
 
 @dataclass(frozen=True)
 class GadgetDepths:
-    """Measured gadget depths of the format (p, e); d_⊕ on demand per m."""
+    """Measured gadget depths of the format (p, e) (div, sqrt, exp by
+    ``method``); d_⊕ on demand per m."""
 
     p: int
     e: int
+    method: str = "table"
 
     def stats(self, name: str, m: int | None = None) -> GadgetStats:
         """Measures of the catalog float gadget ``name`` (of ``m`` operands)."""
-        return gadget_stats(name, None, m, self.p, self.e)
+        return gadget_stats(name, None, m, self.p, self.e, self.method if name in METHOD_GADGETS else None)
 
     @functools.cached_property
     def fixed(self) -> dict[str, int]:
@@ -71,20 +75,24 @@ def _constant_from(rows: list[dict]) -> int:
 
 
 def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod: int = 32,
-                  progress=None) -> dict:
+                  progress=None, method: str | None = None) -> dict:
     """Measure the gadgets behind the paper's d_std, d_⊕(m), d_⊗(m), d_exp,
     d_sqrt (and div) for format (p, e): d_std is the largest depth among float
     add, mul and lt; d_sum and d_prod are lists over m = 2, 4, ..., up to the
-    given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit."""
-    fmt = float_format(p, e)
-    depths = GadgetDepths(fmt.p, fmt.e)
+    given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit.
+    ``method``: of div, sqrt and exp ("auto": per gadget, the smaller)."""
+    fmt = float_format(p, e)  # 64-bit words: d_⊕(m > 64) takes O(m 2^e) gates
+    depths = {name: GadgetDepths(fmt.p, fmt.e, gadget_method(name, method, fmt.p, fmt.e))
+              for name in METHOD_GADGETS}
+    plain = GadgetDepths(fmt.p, fmt.e)
     rows = []
     for quantity, name, m in gadget_plan(max_m_sum, max_m_prod):
         if progress is not None:
             progress.set_postfix_str(f"{name}" + (f" m={m}" if m else ""), refresh=False)
-        stats = depths.stats(name, m)
+        stats = depths.get(name, plain).stats(name, m)
         rows.append({"quantity": quantity, "gadget": name, "m": m, "depth": stats.depth, "size": stats.size,
-                     "edges": stats.edges, "seconds": round(stats.seconds, 2)})
+                     "edges": stats.edges, "seconds": round(stats.seconds, 2),
+                     **({"method": depths[name].method} if name in depths else {})})
         if progress is not None:
             progress.update(1)
     std = [r for r in rows if r["quantity"] == "d_std"]
@@ -92,7 +100,7 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
     sums = [r for r in rows if r["quantity"] == "d_sum"]
     prods = [r for r in rows if r["quantity"] == "d_prod"]
     single = {q: next(r for r in rows if r["quantity"] == q) for q in ("d_exp", "d_sqrt", "d_div")}
-    strip = lambda r: {k: r[k] for k in ("gadget", "m", "depth", "size", "edges", "seconds")}  # noqa: E731
+    strip = lambda r: {k: r[k] for k in ("gadget", "m", "method", "depth", "size", "edges", "seconds") if k in r}  # noqa: E731
     return {
         "p": fmt.p,
         "e": fmt.e,
@@ -103,7 +111,7 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
         "d_prod": [strip(r) for r in prods],
         "d_prod_constant_from_m": _constant_from(prods),
         **{q: strip(r) for q, r in single.items()},
-        "note": "depth against p: run benchmarks/float_sweep.py (table in the README)",
+        "note": "depth and size against p: tc0 gadgets --p 8,16,32,64 (both methods; table in the README)",
     }
 
 
@@ -125,9 +133,8 @@ def depth_table(result: dict) -> str:
         row(f"d_⊕({r['m']})", r)
     for r in result["d_prod"]:
         row(f"d_⊗({r['m']})", r)
-    row("d_exp", result["d_exp"])
-    row("d_sqrt", result["d_sqrt"])
-    row("d_div", result["d_div"])
+    for key in ("d_exp", "d_sqrt", "d_div"):
+        row(f"{key} ({result[key]['method']})", result[key])
     parts = ", ".join(f"{r['gadget'].split(':')[1]} {r['depth']}" for r in std["components"])
     lines += ["", f"d_std = {std['depth']}: the largest depth of float add, mul and lt ({parts}); "
               f"attained by {std['attained_by']}."]

@@ -37,7 +37,9 @@ import time
 
 import numpy as np
 
-from tc0.compiler.catalog import SHAPE_PORTS, compile_gadget, float_format, float_spec, gadget_method, shape_operands
+from tc0.compiler.catalog import (
+    METHOD_GADGETS, SHAPE_PORTS, compile_gadget, float_format, float_spec, gadget_method, shape_operands,
+)
 from tc0.errors import GadgetError
 from tc0.models.module import check_seed
 from tc0.numerics import reference
@@ -144,7 +146,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:
-        circuit = compile_gadget(spec.name, None, m, p, e, method)
+        circuit = compile_gadget(spec.name, None, m, p, e, method if spec.name in METHOD_GADGETS else None)
     elif spec.max_m and m is None:
         raise GadgetError(f"{spec.name} needs m (the number of operands)", parameters=("m",))
     t_build = time.perf_counter() - t0
