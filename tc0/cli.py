@@ -582,10 +582,13 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("--max-stream-gates", type=int, default=None,
               help="Points estimated above --max-gates are streamed up to this many gates; larger ones are skipped "
                    "[default: 1,000,000,000; var: 700,000,000].")
+@click.option("--method", type=click.Choice(METHOD_CHOICES), default="table", show_default=True,
+              help="Algorithm of div, sqrt and exp in every module and gadget depth (auto: per p, the smaller; "
+                   "series: polynomial in p, for p up to 64).")
 @_stream_options
 @_reports_errors
 def report(family, modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers,
-           max_stream_gates, piece_gates, workers, scheduler):
+           max_stream_gates, method, piece_gates, workers, scheduler):
     """Build every module of a family (FlowAR by default) over a sweep of n
     and p and check the depth lemmas (FlowAR: the paper's 4.1-4.8 and
     Theorem 4.9; VAR: tc0's derived bounds, its paper having none) against
@@ -609,6 +612,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
       tc0 report --modules attention,flowar --n 2,4,8 --format json -o report.json
       tc0 report --family var --format json -o var.json
       tc0 report --format html -o report.html     # flowar and var sections, plots
+      tc0 report --p 8,16,32,64 --method series --modules matmul,attention,layernorm
     """
     if out is not None:
         _writable(out)
@@ -631,7 +635,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
             family=name, modules=names, n_values=None if n_values is None else _int_list(n_values, "--n"),
             p_values=_int_list(p_values, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, max_stream_gates=max_stream_gates,
-            piece_gates=piece_gates, seed=seed,
+            piece_gates=piece_gates, seed=seed, method=method,
         ) for name in families]
         with (open_runner(workers, scheduler) as runner,
               tqdm(total=sum(plan.steps() for plan in plans), desc="building", unit="point", disable=None,
@@ -897,7 +901,7 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
 
 
 @main.command("gadgets")
-@click.option("--p", "p_text", required=True, metavar="P[,P...]",
+@click.option("--p", "p", required=True, metavar="P[,P...]",
               help="Float significand bits p >= 2 (any word width). Several values: the p sweep.")
 @click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1]; one p only.")
 @click.option("--method", type=click.Choice(METHOD_CHOICES), default=None,
@@ -910,7 +914,7 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (no progress bar).")
 @click.pass_context
 @_reports_errors
-def gadgets_cmd(ctx, p_text, e, method, max_m_sum, max_m_prod, as_json):
+def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
     """Measure the paper's gadget depths for p-bit floats: d_std (the largest
     depth of float add, mul, lt), d_⊕(m) = float:sum for m = 2, 4, ..., 256,
     d_⊗(m) = float:prod for m = 2, 4, ..., 32, d_exp, d_sqrt and d_div, each
@@ -926,7 +930,7 @@ def gadgets_cmd(ctx, p_text, e, method, max_m_sum, max_m_prod, as_json):
       tc0 gadgets --p 8
       tc0 gadgets --p 8,16,32,48,64 --json
     """
-    p_values = _int_list(p_text, "--p")
+    p_values = _int_list(p, "--p")
     if len(p_values) > 1:
         _refuse_options(ctx, ["e", "method", "max_m_sum", "max_m_prod"], "one p, not to the p sweep")
         with tqdm(total=precision_sweep.sweep_points(p_values), desc="p sweep", unit="circuit", disable=as_json,

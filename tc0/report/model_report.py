@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from tc0.cluster import Runner
-from tc0.compiler.catalog import float_format
+from tc0.compiler.catalog import METHOD_CHOICES, float_format, format_method
 from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
 from tc0.models.backends import value_backend
@@ -53,6 +53,10 @@ from tc0.report.lemma_rows import lemma_row
 from tc0.report.sweeps import Sweep, fitted_exponent
 
 
+#: the largest p of a report (words of 2p + 2 bits; DESIGN section 10)
+MAX_REPORT_P = 64
+
+
 @dataclass(frozen=True)
 class ReportPlan:
     """What ``tc0 report`` builds: the exact modules of a family (default: all of them)."""
@@ -69,6 +73,7 @@ class ReportPlan:
     piece_gates: int = DEFAULT_PIECE_GATES
     seed: int = 0
     fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
+    method: str = "table"  # of div, sqrt and exp: "table", "series" or "auto" (per p, the smaller)
 
     #: the values of the fields left None, unless the family's ``report_defaults`` give others
     DEFAULTS: ClassVar[dict] = {"n_values": (1, 2, 4, 8), "scales": 2, "max_stream_gates": 1_000_000_000}
@@ -95,9 +100,14 @@ class ReportPlan:
                 raise ReportError(f"{name} values must be positive integers, got {list(values)}", parameters=(name,))
         for name in ("c", "scales", "factor"):
             positive_int(name, getattr(self, name))
+        if self.method not in METHOD_CHOICES:
+            raise ReportError(f"method must be one of {', '.join(METHOD_CHOICES)}, got {self.method!r}",
+                              parameters=("method",))
         for p in self.p_values:
+            if p > MAX_REPORT_P:
+                raise ReportError(f"p_values: p must be at most {MAX_REPORT_P}, got {p}", parameters=("p_values",))
             try:
-                float_format(p, None)
+                float_format(p, None, wide=True)
             except ValueError as exc:
                 raise ReportError(f"p_values: {exc}", parameters=("p_values",)) from None
         for name in ("max_gates", "max_stream_gates", "piece_gates"):
@@ -107,6 +117,10 @@ class ReportPlan:
     @property
     def family_spec(self) -> Family:
         return FAMILIES[self.family]
+
+    def fmt(self, p: int) -> FloatFormat:
+        """The format of the points at p: e = p + 1, div/sqrt/exp by ``method`` (auto: resolved at p)."""
+        return float_format(p, None, wide=True, method=format_method(self.method, p, None))
 
     @property
     def main_p(self) -> int:
@@ -190,7 +204,7 @@ def _prepare(plan: ReportPlan, point: Point) -> _Prepared | None:
     except ModelError as exc:
         point.skipped = str(exc)
         return None
-    fmt = FloatFormat(point.p)
+    fmt = plan.fmt(point.p)
     weights = random_weights(spec, cfg, seed=plan.seed)
     cfg = prepare(spec, cfg, weights)  # once: a fast module's calibration runs the float64 model
     est = estimate(spec, cfg, fmt, weights)
@@ -237,7 +251,7 @@ def measure_points(plan: ReportPlan, wanted: list[tuple[str, int, int]], depths:
                 progress.set_postfix_str(f"{point.module} n={point.n} p={point.p}", refresh=False)
             progress.update(1)
 
-    points = [Point(m, n, p, FloatFormat(p).e) for m, n, p in wanted]
+    points = [Point(m, n, p, plan.fmt(p).e) for m, n, p in wanted]
     ready = [_prepare(plan, pt) for pt in points]
     handles: list = list(points)
     for i, (pt, r) in enumerate(zip(points, ready)):
@@ -286,7 +300,7 @@ def fast_comparison(plan: ReportPlan, exact: str, depths: dict[int, GadgetDepths
     built; upper bounds) with fitted exponents, and the float64 l-inf error of
     fast against exact on seeded inputs."""
     fast_name = FAST_VARIANT[exact]
-    fmt = FloatFormat(plan.main_p)
+    fmt = plan.fmt(plan.main_p)
     built = measure_points(plan, [(fast_name, plan.p_sweep_n(exact), plan.main_p)], depths, runner,
                            progress)[0].as_dict()
     rows = []
@@ -328,7 +342,7 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
     ``progress`` (a tqdm bar) is advanced per point; ``runner``: where points
     and pieces run (default: this process)."""
     runner = runner or Runner()
-    depths = {p: GadgetDepths(p, FloatFormat(p).e) for p in plan.p_values}
+    depths = {p: GadgetDepths(p, plan.fmt(p).e, plan.fmt(p).method) for p in plan.p_values}
     points = measure_points(plan, plan.points(), depths, runner, progress)
     main = [pt for pt in points if pt.p == plan.main_p]
     modules = {m: module_sweep(plan.family_spec, m, [pt for pt in main if pt.module == m]) for m in plan.modules}
@@ -347,7 +361,8 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
         "plan": {"family": plan.family, "title": plan.family_spec.title, "modules": list(plan.modules), "n": list(plan.n_values), "p": list(plan.p_values),
                  "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
                  "max_gates": plan.max_gates, "max_stream_gates": plan.max_stream_gates,
-                 "piece_gates": plan.piece_gates, "workers": runner.workers, "seed": plan.seed},
+                 "piece_gates": plan.piece_gates, "workers": runner.workers, "seed": plan.seed,
+                 "method": {p: plan.fmt(p).method for p in plan.p_values}},
         "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
                           for p, d in depths.items()},
         "rows": rows,

@@ -48,7 +48,7 @@ def precision_sweep(p_values, progress=None) -> dict:
     for p in p_values:
         float_format(p, None, wide=True)  # bad p before any work
         if p > MAX_SWEEP_P:
-            raise GadgetError(f"the p sweep takes p up to {MAX_SWEEP_P}, got {p}", parameters=("p",))
+            raise GadgetError(f"p must be at most {MAX_SWEEP_P} in a sweep, got {p}", parameters=("p",))
     rows = []
     for name, m in SWEPT:
         for method in ("table", "series") if name in METHOD_GADGETS else (None,):

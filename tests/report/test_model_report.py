@@ -162,3 +162,31 @@ def test_default_report_has_flowar_depth_constant():
         assert sweep["depth_constant"] is True, (name, sweep["points"])
         assert isinstance(sweep["size_exponent"], float), name
     assert {pt["n"] for pt in report["modules"]["flowar"]["points"]} == {2, 4, 8}
+
+
+@pytest.fixture(scope="module")
+def series_report():
+    plan = ReportPlan(modules=("matmul", "layernorm"), n_values=(1, 2), p_values=(8, 16, 32), c=3, method="series")
+    return run_report(plan)
+
+
+def test_series_report_rows_flat_in_p_with_wide_words(series_report):
+    """p = 32 is a 66-bit word: built like any other; every lemma row's depth
+    is the same at every p, and its bound uses the series gadgets' depths."""
+    assert series_report["plan"]["method"] == {8: "series", 16: "series", 32: "series"}
+    for name in ("matmul", "layernorm"):
+        depths = {pt["p"]: pt["depth"] for pt in series_report["p_sweep"][name]}
+        assert sorted(depths) == [8, 16, 32] and len(set(depths.values())) == 1, (name, depths)
+    row = next(r for r in series_report["rows"] if r["module"] == "layernorm" and r["p"] == 32)
+    depth = lambda name, m=None, method=None: compile_gadget(name, m=m, p=32, e=33, method=method).depth  # noqa: E731
+    d_std = max(depth("float:add"), depth("float:mul"), depth("float:lt"))
+    assert row["bound"] == (2 * d_std + 2 * depth("float:sum", 3) + depth("float:sqrt", method="series")
+                            + 3 * depth("float:div", method="series"))
+    assert row["depth"] <= row["bound"]
+
+
+def test_report_refuses_p_past_64_and_unknown_methods():
+    with pytest.raises(ReportError, match="at most 64"):
+        ReportPlan(modules=("matmul",), p_values=(8, 65))
+    with pytest.raises(ReportError, match="method must be one of"):
+        ReportPlan(modules=("matmul",), method="fast")

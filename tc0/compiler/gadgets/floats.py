@@ -110,7 +110,8 @@ def mul(b: Builder, fmt, x, y) -> np.ndarray:
 
 
 #: sums of more terms than this find their largest exponent with O(m 2^e) gates
-#: (``integer.maximum_by_thresholds``) instead of all pairs, O(m^2 e); both have depth 6
+#: (``integer.maximum_by_thresholds``) instead of all pairs, O(m^2 e), where that is
+#: fewer (2^e <= m e: never for wide exponents); both have depth 6
 THRESHOLD_MAX_FROM_M = 64
 
 
@@ -134,7 +135,7 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
         masked = b.and_(f.biased, f.nonzero[..., None])
         if m == 1:
             top = masked[..., 0, :]
-        elif m > THRESHOLD_MAX_FROM_M:
+        elif m > THRESHOLD_MAX_FROM_M and 2**e <= m * e:
             top = integer.maximum_by_thresholds(b, masked)
         else:
             top = integer.maximum(b, masked)
