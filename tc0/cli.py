@@ -585,10 +585,13 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("--method", type=click.Choice(METHOD_CHOICES), default="table", show_default=True,
               help="Algorithm of div, sqrt and exp in every module and gadget depth (auto: per p, the smaller; "
                    "series: polynomial in p, for p up to 64).")
+@click.option("--diagonal", is_flag=True,
+              help="Build the i-th --n with the i-th --p only (the regime p = poly(n), e.g. --n 2,4,8 --p 8,16,32) "
+                   "instead of the n sweep at one p and the p sweep at one n.")
 @_stream_options
 @_reports_errors
 def report(family, modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers,
-           max_stream_gates, method, piece_gates, workers, scheduler):
+           max_stream_gates, method, diagonal, piece_gates, workers, scheduler):
     """Build every module of a family (FlowAR by default) over a sweep of n
     and p and check the depth lemmas (FlowAR: the paper's 4.1-4.8 and
     Theorem 4.9; VAR: tc0's derived bounds, its paper having none) against
@@ -613,6 +616,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
       tc0 report --family var --format json -o var.json
       tc0 report --format html -o report.html     # flowar and var sections, plots
       tc0 report --p 8,16,32,64 --method series --modules matmul,attention,layernorm
+      tc0 report --n 2,4,8 --p 8,16,32 --diagonal --method series --modules matmul,layernorm
     """
     if out is not None:
         _writable(out)
@@ -635,7 +639,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
             family=name, modules=names, n_values=None if n_values is None else _int_list(n_values, "--n"),
             p_values=_int_list(p_values, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, max_stream_gates=max_stream_gates,
-            piece_gates=piece_gates, seed=seed, method=method,
+            piece_gates=piece_gates, seed=seed, method=method, diagonal=diagonal,
         ) for name in families]
         with (open_runner(workers, scheduler) as runner,
               tqdm(total=sum(plan.steps() for plan in plans), desc="building", unit="point", disable=None,

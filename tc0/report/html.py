@@ -61,7 +61,7 @@ def plots(report: dict) -> dict[str, str]:
     out["Size and depth against n"] = _figure_uri(fig)
     plt.close(fig)
 
-    main = [r for r in report["rows"] if r["p"] == report["plan"]["main_p"]]
+    main = [r for r in report["rows"] if report["plan"].get("diagonal") or r["p"] == report["plan"]["main_p"]]
     top = {}
     for r in main:
         if r["module"] not in top or r["n"] > top[r["module"]]["n"]:

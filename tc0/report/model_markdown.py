@@ -54,9 +54,12 @@ def markdown(report: dict) -> str:
     out = [f"# tc0 report: {plan['title']} (c = {plan['c']}, K = {plan['scales']}, "
            f"a = {plan['factor']}, main p = {plan['main_p']})", ""]
     out.append(verdict(report))
-    out += ["", "## Gadget depths", "", "| p | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |", "|---|---|---|---|---|---|"]
+    methods = plan.get("method", {})
+    out += ["", "## Gadget depths", "", "| p | method of exp, sqrt, div | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |",
+            "|---|---|---|---|---|---|---|"]
     for p, d in report["gadget_depths"].items():
-        out.append(f"| {p} | {d['d_std']} | {d['d_sum(4)']} | {d['d_exp']} | {d['d_sqrt']} | {d['d_div']} |")
+        out.append(f"| {p} | {methods.get(p, 'table')} | {d['d_std']} | {d['d_sum(4)']} | {d['d_exp']} | "
+                   f"{d['d_sqrt']} | {d['d_div']} |")
     out += ["", "## Lemma table", "",
             "| module | lemma | n | p | m | size | depth | paper formula | paper bound | paper | corrected formula "
             "| bound | corrected |",
@@ -73,7 +76,9 @@ def markdown(report: dict) -> str:
     if notes:
         out += ["", "Corrections to the paper's formulas, and bounds of tc0's own:", ""]
         out += [f"- {', '.join(modules)}: {note}" for note, modules in notes.items()]
-    out += ["", f"## Sweep over n (p = {plan['main_p']})", "",
+    diagonal = plan.get("diagonal", False)
+    title = "over (n, p) pairs, p growing with n" if diagonal else f"over n (p = {plan['main_p']})"
+    out += ["", f"## Sweep {title}", "",
             "| module | n | depth | size | depth constant from n | size exponent (fit) | paper exponent | skipped |",
             "|---|---|---|---|---|---|---|---|"]
     for m, s in report["modules"].items():
@@ -87,7 +92,7 @@ def markdown(report: dict) -> str:
             const = s["depth_constant_from"] if s["depth_constant"] else "NOT constant"
         depths = ", ".join(str(pt["depth"]) for pt in s["points"])
         streamed = {pt["n"] for pt in report["points"]
-                    if pt["module"] == m and pt["streamed"] and pt["p"] == plan["main_p"]}
+                    if pt["module"] == m and pt["streamed"] and (diagonal or pt["p"] == plan["main_p"])}
         sizes = ", ".join(f"{pt['size']:,}" + ("*" if pt["n"] in streamed else "") for pt in s["points"])
         out.append(f"| {m} | {', '.join(map(str, ns))} | {depths} | {sizes} | {const} | {exp_text} | "
                    f"{s['paper_exponent']} | {skipped} |")

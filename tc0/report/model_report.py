@@ -74,6 +74,7 @@ class ReportPlan:
     seed: int = 0
     fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
     method: str = "table"  # of div, sqrt and exp: "table", "series" or "auto" (per p, the smaller)
+    diagonal: bool = False  # the i-th n with the i-th p (the regime p = poly(n)) instead of the two sweeps
 
     #: the values of the fields left None, unless the family's ``report_defaults`` give others
     DEFAULTS: ClassVar[dict] = {"n_values": (1, 2, 4, 8), "scales": 2, "max_stream_gates": 1_000_000_000}
@@ -98,6 +99,9 @@ class ReportPlan:
                 raise ReportError(f"{name} is empty", parameters=(name,))
             if any(not isinstance(v, int) or v < 1 for v in values):
                 raise ReportError(f"{name} values must be positive integers, got {list(values)}", parameters=(name,))
+        if self.diagonal and len(self.n_values) != len(self.p_values):
+            raise ReportError(f"a diagonal pairs each n with one p: {len(self.n_values)} n values, "
+                              f"{len(self.p_values)} p values", parameters=("n_values", "p_values"))
         for name in ("c", "scales", "factor"):
             positive_int(name, getattr(self, name))
         if self.method not in METHOD_CHOICES:
@@ -150,7 +154,10 @@ class ReportPlan:
         return len(self.points()) + (len(self.fast_n) + 1) * sum(m in self.modules for m in FAST_VARIANT)
 
     def points(self) -> list[tuple[str, int, int]]:
-        """(module, n, p) of every point: the n sweep at main p, then the p sweep."""
+        """(module, n, p) of every point: the n sweep at main p, then the p sweep
+        (diagonal: the pairs of the i-th smallest n and p)."""
+        if self.diagonal:
+            return [(m, n, p) for m in self.modules for n, p in zip(sorted(self.n_values), sorted(self.p_values))]
         out = [(m, n, self.main_p) for m in self.modules for n in sorted(self.n_values)]
         for m in self.modules:
             out += [(m, self.p_sweep_n(m), p) for p in sorted(self.p_values) if p != self.main_p]
@@ -344,7 +351,7 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
     runner = runner or Runner()
     depths = {p: GadgetDepths(p, plan.fmt(p).e, plan.fmt(p).method) for p in plan.p_values}
     points = measure_points(plan, plan.points(), depths, runner, progress)
-    main = [pt for pt in points if pt.p == plan.main_p]
+    main = points if plan.diagonal else [pt for pt in points if pt.p == plan.main_p]
     modules = {m: module_sweep(plan.family_spec, m, [pt for pt in main if pt.module == m]) for m in plan.modules}
     rows = [pt.row for pt in points if pt.row is not None]
     if not rows:
@@ -362,14 +369,15 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
                  "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
                  "max_gates": plan.max_gates, "max_stream_gates": plan.max_stream_gates,
                  "piece_gates": plan.piece_gates, "workers": runner.workers, "seed": plan.seed,
-                 "method": {p: plan.fmt(p).method for p in plan.p_values}},
+                 "method": {p: plan.fmt(p).method for p in plan.p_values}, "diagonal": plan.diagonal},
         "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
                           for p, d in depths.items()},
         "rows": rows,
         "over_paper": [_row_name(r) for r in rows if r["ok_paper"] is False],
         "over_corrected": [_row_name(r) for r in rows if not r["ok_corrected"]],
         "modules": modules,
-        "p_sweep": {m: sorted((pt.as_dict() for pt in points if pt.module == m and pt.n == plan.p_sweep_n(m)),
+        "p_sweep": {m: sorted((pt.as_dict() for pt in points
+                               if pt.module == m and (plan.diagonal or pt.n == plan.p_sweep_n(m))),
                               key=lambda pt: pt["p"])
                     for m in plan.modules},
         "points": [pt.as_dict() for pt in points],

@@ -190,3 +190,21 @@ def test_report_refuses_p_past_64_and_unknown_methods():
         ReportPlan(modules=("matmul",), p_values=(8, 65))
     with pytest.raises(ReportError, match="method must be one of"):
         ReportPlan(modules=("matmul",), method="fast")
+
+
+def test_diagonal_pairs_each_n_with_one_p():
+    plan = ReportPlan(modules=("matmul",), n_values=(1, 2), p_values=(8, 16), c=2, method="series", diagonal=True)
+    assert plan.points() == [("matmul", 1, 8), ("matmul", 2, 16)]
+    report = run_report(plan)
+    assert [(r["n"], r["p"]) for r in report["rows"]] == [(1, 8), (2, 16)]
+    sweep = report["modules"]["matmul"]
+    assert [pt["n"] for pt in sweep["points"]] == [1, 2] and sweep["depth_constant"]
+    assert "(n, p) pairs" in model_report_markdown(report)
+    with pytest.raises(ReportError, match="pairs each n with one p"):
+        ReportPlan(modules=("matmul",), n_values=(1, 2, 4), p_values=(8, 16), diagonal=True)
+
+
+def model_report_markdown(report):
+    from tc0.report.model_markdown import markdown
+
+    return markdown(report)
