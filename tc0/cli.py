@@ -323,7 +323,8 @@ def _format_options(fn):
                            "(the smaller circuit at this format; the output says which) [default: table].")(fn)
     fn = click.option("--e", "e", type=int, default=None, help="Float exponent bits e >= 2 [default: p + 1].")(fn)
     return click.option("--p", "p", type=int, default=None,
-                        help="Float significand bits p >= 2, p + e + 1 <= 64 [default for modules: 8].")(fn)
+                        help="Float significand bits p >= 2 (gadgets: up to 4096; modules: up to 128; words past 64 "
+                             "bits are Python integers on the reference paths) [default for modules: 8].")(fn)
 
 
 def _module_setup(name, options: dict):
@@ -446,7 +447,7 @@ def _module_build_setup(ctx, name, options: dict):
     bar, its update callback)."""
     _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
     p = 8 if options["p"] is None else options["p"]
-    fmt = float_format(p, options["e"], method=format_method(options["method"], p, options["e"]))
+    fmt = float_format(p, options["e"], modules=True, method=format_method(options["method"], p, options["e"]))
     return (*_module_setup(name, options), fmt, *_gate_progress(f"compiling {name}"))
 
 
@@ -888,7 +889,7 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
     given_format = BACKENDS[backend].uses_format or p is not None or e is not None
     given_format = given_format or options["method"] is not None
     p = 8 if p is None else p
-    B = value_backend(backend, float_format(p, e, method=format_method(options["method"], p, e)) if given_format
+    B = value_backend(backend, float_format(p, e, modules=True, method=format_method(options["method"], p, e)) if given_format
                       else None)
     y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})
@@ -944,7 +945,7 @@ def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
         return
     (p,) = p_values
     plan = gadget_depths.gadget_plan(max_m_sum, max_m_prod)
-    float_format(p, e)  # bad --p/--e before any work
+    float_format(p, e, modules=True)  # bad --p/--e before any work
     with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:
         result = gadget_depths.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar, method=method)
     if as_json:

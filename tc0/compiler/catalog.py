@@ -149,22 +149,25 @@ METHOD_GADGETS = ("float:div", "float:sqrt", "float:exp")
 METHOD_CHOICES = (*METHODS, "auto")
 
 
-def float_format(p: int | None, e: int | None, *, wide: bool = False, method: str = "table") -> FloatFormat:
+#: the largest p of module runs, reports and gadget tables (e up to p + 1 there): each prices or
+#: builds many gadgets at the format, which a bound keeps to seconds and megabytes
+MAX_MODULE_P = 128
+
+
+def float_format(p: int | None, e: int | None, *, method: str = "table", modules: bool = False) -> FloatFormat:
     """The format (p, e) with div/sqrt/exp by ``method``, as a GadgetError on
-    bad values. Words wider than 64 bits (DESIGN section 10) only with
-    ``wide``: the float gadgets and their checks take any width; module runs,
-    reports and ``tc0 gadgets`` still need 64-bit words (their backends and
-    tables do)."""
+    bad values. Any width (DESIGN section 10): words past 64 bits are Python
+    integers on the reference paths. ``modules``: for module runs, reports
+    and gadget tables, p and e are also bounded by ``MAX_MODULE_P``."""
     if p is None:
         raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
     try:
         fmt = FloatFormat(p, e, method)
     except ValueError as exc:
         raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
-    if fmt.wide and not wide:
-        raise GadgetError(f"p + e + 1 = {fmt.width} > 64: words wider than 64 bits are taken by the float gadgets "
-                          "and their checks only so far, not by module runs, reports or tc0 gadgets",
-                          parameters=("p", "e"))
+    if modules and (fmt.p > MAX_MODULE_P or fmt.e > MAX_MODULE_P + 1):
+        raise GadgetError(f"modules, reports and gadget tables take p up to {MAX_MODULE_P} and e up to "
+                          f"{MAX_MODULE_P + 1}, got p = {fmt.p}, e = {fmt.e}", parameters=("p", "e"))
     return fmt
 
 
@@ -204,7 +207,7 @@ def _check_method(method: str) -> None:
 def _smaller_method(names, p, e, m=None) -> str:
     """The method whose gadgets ``names`` have the fewest gates in all at
     (p, e) (the table method on a tie; a method that refuses the format does not count)."""
-    float_format(p, e, wide=True)  # a bad format is refused as such
+    float_format(p, e)  # a bad format is refused as such
     sizes = {}
     for method in METHODS:
         try:
@@ -269,7 +272,7 @@ def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> 
 
 
 def _compile_float(spec: FloatGadgetSpec, m, p, e, method: str) -> Circuit:
-    fmt = float_format(p, e, wide=True, method=method)
+    fmt = float_format(p, e, method=method)
     _check_m(spec.name, m, spec.max_m)
     return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
 

@@ -100,7 +100,7 @@ def stream_module(
     # of the pieces only their measures come back; of the outputs' origins, their wires
     results = runner.gather([runner.submit(measures_of, B.origins[info.origin]) for info in B.pieces])
     used, output_origin = np.unique(y["origin"], return_inverse=True)
-    out = gather_wires(output_origin, y["pos"], runner.gather([B.origins[k] for k in used]), fmt.width)
+    out = gather_wires(output_origin, y["pos"], runner.gather([B.origins[k] for k in used]), fmt)
     scope_sizes: Counter[str] = Counter()
     worker_peak: dict[int, int] = {}
     for r in results:

@@ -154,7 +154,7 @@ def exp_reference(fmt: FloatFormat, words) -> np.ndarray:
         series = plan.series_value(z)
         totals.append((plan.ROM[j] * series) >> plan.F)
         shifts.append(k - plan.F)
-    word = object if fmt.wide else np.uint64  # a wide format's words are Python ints
+    word = fmt.word_dtype
     rounded = np.asarray(round_scaled(fmt, 0, np.array(totals, dtype=object), np.array(shifts, dtype=object)),
                          dtype=word).reshape(-1)
     saturated = np.full(flat_s.shape, fmt.max_word, dtype=word)

@@ -132,6 +132,11 @@ class FloatFormat:
         """Words wider than 64 bits: held as Python integers (object arrays), not uint64."""
         return self.width > 64
 
+    @property
+    def word_dtype(self):
+        """The dtype of arrays of this format's words: uint64, or object (Python ints) if ``wide``."""
+        return object if self.wide else np.uint64
+
     # ---- constants ---------------------------------------------------------------
 
     @property

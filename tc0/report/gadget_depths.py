@@ -81,7 +81,7 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
     add, mul and lt; d_sum and d_prod are lists over m = 2, 4, ..., up to the
     given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit.
     ``method``: of div, sqrt and exp ("auto": per gadget, the smaller)."""
-    fmt = float_format(p, e)  # 64-bit words: d_⊕(m > 64) takes O(m 2^e) gates
+    fmt = float_format(p, e, modules=True)
     depths = {name: GadgetDepths(fmt.p, fmt.e, gadget_method(name, method, fmt.p, fmt.e))
               for name in METHOD_GADGETS}
     plain = GadgetDepths(fmt.p, fmt.e)

@@ -53,10 +53,6 @@ from tc0.report.lemma_rows import lemma_row
 from tc0.report.sweeps import Sweep, fitted_exponent
 
 
-#: the largest p of a report (words of 2p + 2 bits; DESIGN section 10)
-MAX_REPORT_P = 64
-
-
 @dataclass(frozen=True)
 class ReportPlan:
     """What ``tc0 report`` builds: the exact modules of a family (default: all of them)."""
@@ -108,10 +104,8 @@ class ReportPlan:
             raise ReportError(f"method must be one of {', '.join(METHOD_CHOICES)}, got {self.method!r}",
                               parameters=("method",))
         for p in self.p_values:
-            if p > MAX_REPORT_P:
-                raise ReportError(f"p_values: p must be at most {MAX_REPORT_P}, got {p}", parameters=("p_values",))
             try:
-                float_format(p, None, wide=True)
+                float_format(p, None, modules=True)
             except ValueError as exc:
                 raise ReportError(f"p_values: {exc}", parameters=("p_values",)) from None
         for name in ("max_gates", "max_stream_gates", "piece_gates"):
@@ -124,7 +118,7 @@ class ReportPlan:
 
     def fmt(self, p: int) -> FloatFormat:
         """The format of the points at p: e = p + 1, div/sqrt/exp by ``method`` (auto: resolved at p)."""
-        return float_format(p, None, wide=True, method=format_method(self.method, p, None))
+        return float_format(p, None, modules=True, method=format_method(self.method, p, None))
 
     @property
     def main_p(self) -> int:

@@ -22,8 +22,6 @@ from tc0.report.sweeps import fitted_exponent
 #: (gadget, m) the sweep measures; sums and products at a fixed small m
 SWEPT = [("float:add", None), ("float:mul", None), ("float:lt", None), ("float:sum", 8), ("float:prod", 4),
          ("float:dot", 4), ("float:div", None), ("float:sqrt", None), ("float:exp", None)]
-#: the largest p of the sweep (series circuits of a few million gates there)
-MAX_SWEEP_P = 128
 #: why each kind of gadget is, or is not, polynomial in p
 POLYNOMIAL = {
     "table": (False, "a ROM of ~2^(p/3) entries"),
@@ -46,9 +44,7 @@ def precision_sweep(p_values, progress=None) -> dict:
     left out there and said so."""
     p_values = sorted(set(p_values))
     for p in p_values:
-        float_format(p, None, wide=True)  # bad p before any work
-        if p > MAX_SWEEP_P:
-            raise GadgetError(f"p must be at most {MAX_SWEEP_P} in a sweep, got {p}", parameters=("p",))
+        float_format(p, None, modules=True)  # bad p before any work
     rows = []
     for name, m in SWEPT:
         for method in ("table", "series") if name in METHOD_GADGETS else (None,):

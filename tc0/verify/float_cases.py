@@ -28,7 +28,7 @@ class FloatCases:
         W = words
         self.one_E = -(W.p - 1)  # 1.0 = 2^(p-1) * 2^(1-p)
         self.wide = W.p + W.e + 1 > 64
-        self.dtype = object if self.wide else np.uint64
+        self.dtype = object if self.wide else np.uint64  # FloatFormat.word_dtype; Words holds no FloatFormat
         self.neg = W.neg if self.wide else np.uint64(W.neg)  # the sign bit, in the words' type
         self.big = random.Random(seed + 1)  # wide formats: random integers past int64
 
@@ -311,6 +311,6 @@ def float_cases(name: str, p: int, e: int | None = None, m: int | None = None, s
     cases is (N, 1) words for unary gadgets, (N, 2) for binary ones, (N, m)
     for sum/prod and (N, 2, m) for dot; the edge cases come first."""
     spec = float_spec(name)
-    fmt = float_format(p, e, wide=True)
+    fmt = float_format(p, e)
     op = spec.name.split(":", 1)[1]
     return FloatCases(Words(fmt.p, fmt.e), op, spec.shape, m or 1, seed).cases(samples)

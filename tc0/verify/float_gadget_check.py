@@ -58,7 +58,7 @@ def _port_inputs(fmt, shape: str, cases: np.ndarray) -> dict[str, np.ndarray]:
 def _reference(fmt, op: str, shape: str, cases: np.ndarray) -> np.ndarray:
     """The reference's results as words (uint64, or Python ints for a wide format; booleans as 0/1)."""
     out = getattr(reference, op)(fmt, *shape_operands(shape, cases))
-    return np.asarray(out).astype(object if fmt.wide and op not in ("lt", "eq") else np.uint64).reshape(-1)
+    return np.asarray(out).astype(np.uint64 if op in ("lt", "eq") else fmt.word_dtype).reshape(-1)
 
 
 def _describe_case(W: Words, shape: str, case) -> str | list:
@@ -142,7 +142,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     spec = float_spec(name)
     check_samples(samples)
     method = gadget_method(spec.name, method, p, e, m)
-    fmt = float_format(p, e, wide=True, method=method)
+    fmt = float_format(p, e, method=method)
     seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:

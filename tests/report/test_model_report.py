@@ -185,9 +185,9 @@ def test_series_report_rows_flat_in_p_with_wide_words(series_report):
     assert row["depth"] <= row["bound"]
 
 
-def test_report_refuses_p_past_64_and_unknown_methods():
-    with pytest.raises(ReportError, match="at most 64"):
-        ReportPlan(modules=("matmul",), p_values=(8, 65))
+def test_report_refuses_p_past_128_and_unknown_methods():
+    with pytest.raises(ReportError, match="p up to 128"):
+        ReportPlan(modules=("matmul",), p_values=(8, 129))
     with pytest.raises(ReportError, match="method must be one of"):
         ReportPlan(modules=("matmul",), method="fast")
 

@@ -35,7 +35,7 @@ VARIABLE = -1
 class Wires:
     """Scalars as a piece sees them: ``const`` (count, width) int8, a bit's
     constant value or ``VARIABLE``; ``level`` (count, width) int32, the depth
-    at which each bit is ready; ``words`` (samples, count) uint64, their
+    at which each bit is ready; ``words`` (samples, count) of the format's word dtype, their
     values on the samples (None when measuring only)."""
 
     const: np.ndarray
@@ -97,15 +97,16 @@ def wires_of(origin: Wires | PieceResult) -> Wires:
     return origin.wires if isinstance(origin, PieceResult) else origin
 
 
-def gather_wires(source_origin: np.ndarray, source_pos: np.ndarray, origins, width: int) -> Wires:
-    """Scalars gathered from ``origins`` (``Wires`` or ``PieceResult``): scalar k
-    is entry ``source_pos[k]`` of ``origins[source_origin[k]]``."""
+def gather_wires(source_origin: np.ndarray, source_pos: np.ndarray, origins, fmt: FloatFormat) -> Wires:
+    """Scalars of format ``fmt`` gathered from ``origins`` (``Wires`` or ``PieceResult``):
+    scalar k is entry ``source_pos[k]`` of ``origins[source_origin[k]]``."""
+    width = fmt.width
     origins = [wires_of(o) for o in origins]
     count = len(source_pos)
     const = np.empty((count, width), dtype=np.int8)
     level = np.empty((count, width), dtype=np.int32)
     samples = None if origins[0].words is None else origins[0].words.shape[0]
-    words = None if samples is None else np.empty((samples, count), dtype=np.uint64)
+    words = None if samples is None else np.empty((samples, count), dtype=fmt.word_dtype)
     for k, origin in enumerate(origins):
         mine = source_origin == k
         pos = source_pos[mine]
@@ -128,7 +129,7 @@ def _apply(backend: Backend, op: str, operands) -> np.ndarray:
 def run_piece(piece: Piece, *origins) -> PieceResult:
     """Build, measure and (when the origins carry words) simulate and check one piece."""
     fmt = FloatFormat(piece.p, piece.e, piece.method)
-    src = gather_wires(piece.source_origin, piece.source_pos, origins, fmt.width)
+    src = gather_wires(piece.source_origin, piece.source_pos, origins, fmt)
     count, width = src.const.shape
     b = Builder(expected_gates=piece.expected_gates)
     with b.scope(piece.scope):

@@ -107,7 +107,7 @@ class StreamBackend(Backend):
         shape = tuple(shape)
         count = int(np.prod(shape, dtype=np.int64))
         const = np.full((count, self.fmt.width), VARIABLE, dtype=np.int8)
-        samples = None if not self.samples else np.asarray(words, dtype=np.uint64).reshape(self.samples, count)
+        samples = None if not self.samples else np.asarray(words, dtype=self.fmt.word_dtype).reshape(self.samples, count)
         origin = self._origin(self.runner.scatter(Wires(const, np.zeros(const.shape, np.int32), samples)))
         return self._scalars(self._fresh_ids(count).reshape(shape), origin, np.arange(count).reshape(shape))
 
