@@ -59,3 +59,12 @@ def test_check_catches_a_wrong_reference(circuit, monkeypatch):
 def test_check_runs_the_oracle_where_mpfr_holds_the_exponents(circuit):
     result = check_float_gadget("float:mul", 4, 30, samples=300, circuit=circuit("mul", 4, 30))
     assert result["ok"] and 0 < result["mpfr"]["cases"] < result["samples"] and result["max_ulp_vs_mpfr"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op, m", [("add", None), ("mul", None), ("sum", 8), ("prod", 4), ("dot", 4)])
+def test_130_bit_words_on_2000_random_cases(op, m):
+    """(p, e) = (64, 65), DESIGN section 10: circuit = reference on every case, MPFR on those in its range."""
+    result = check_float_gadget(op, 64, 65, m=m, samples=2000, seed=64)
+    assert result["ok"] and result["bit_exact"] and result["samples"] >= 2000
+    assert result["mpfr"]["cases"] >= 500, result["mpfr"]
