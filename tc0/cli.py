@@ -945,7 +945,7 @@ def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
         return
     (p,) = p_values
     plan = gadget_depths.gadget_plan(max_m_sum, max_m_prod)
-    float_format(p, e, modules=True)  # bad --p/--e before any work
+    gadget_depths.table_format(p, e)  # bad --p/--e before any work
     with tqdm(total=len(plan), desc="building", unit="circuit", disable=as_json, leave=False) as bar:
         result = gadget_depths.gadget_depths(p, e, max_m_sum, max_m_prod, progress=bar, method=method)
     if as_json:

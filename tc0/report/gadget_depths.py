@@ -74,6 +74,18 @@ def _constant_from(rows: list[dict]) -> int:
     return rows[-1]["m"] if sweep.constant_from is None else sweep.constant_from
 
 
+def table_format(p: int, e: int | None):
+    """The format of the one-p table: 64-bit words, as its products of up to 32
+    terms grow with m p (at p = 64 the product of 16 terms is 15.6 M gates);
+    the p sweep (``tc0.report.precision_sweep``) measures wider words at small m."""
+    fmt = float_format(p, e, modules=True)
+    if fmt.wide:
+        raise GadgetError(f"p + e + 1 = {fmt.width} > 64: the table for one format takes 64-bit words (its "
+                          "products of up to 32 terms grow with the total width); for wider words give several "
+                          "values, a sweep: tc0 gadgets --p 8,16,32,64", parameters=("p", "e"))
+    return fmt
+
+
 def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod: int = 32,
                   progress=None, method: str | None = None) -> dict:
     """Measure the gadgets behind the paper's d_std, d_⊕(m), d_⊗(m), d_exp,
@@ -81,7 +93,7 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
     add, mul and lt; d_sum and d_prod are lists over m = 2, 4, ..., up to the
     given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit.
     ``method``: of div, sqrt and exp ("auto": per gadget, the smaller)."""
-    fmt = float_format(p, e, modules=True)
+    fmt = table_format(p, e)
     depths = {name: GadgetDepths(fmt.p, fmt.e, gadget_method(name, method, fmt.p, fmt.e))
               for name in METHOD_GADGETS}
     plain = GadgetDepths(fmt.p, fmt.e)

@@ -302,6 +302,7 @@ def test_bad_parameters(tmp_path, command, args, needle):
         (("--p", 1), "p must be in 2..4096"),
         (("--p", 8, "--e", 1), "e must be in 2..4096"),
         (("--p", 129), "--p up to 128"),
+        (("--p", 40), "for wider words give several values"),
         (("--p", 8, "--e", 200), "--e up to 129"),
         (("--p", 8, "--max-m-sum", 1), "--max-m-sum must be in 2..256"),
         (("--p", 8, "--max-m-sum", 512), "--max-m-sum must be in 2..256"),
