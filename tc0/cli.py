@@ -887,10 +887,9 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     given_format = BACKENDS[backend].uses_format or p is not None or e is not None
-    given_format = given_format or options["method"] is not None
     p = 8 if p is None else p
-    B = value_backend(backend, float_format(p, e, modules=True, method=format_method(options["method"], p, e)) if given_format
-                      else None)
+    fmt = float_format(p, e, modules=True, method=format_method(options["method"], p, e)) if given_format else None
+    B = value_backend(backend, fmt)
     y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})
     warnings = B.warnings
@@ -899,9 +898,11 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
         warnings.append(f"Y holds {non_finite:,} NaN or infinite entries of {y.size:,}")
     if as_json:
         click.echo(json.dumps({"module": name, "backend": backend, "output": str(out), "shape": list(y.shape),
+                               **({"p": fmt.p, "e": fmt.e, "method": fmt.method} if fmt else {}),
                                "warnings": warnings}, indent=2))
         return
-    click.echo(f"wrote {out}: Y {y.shape} ({backend})")
+    shown = f", p={fmt.p} e={fmt.e}, {fmt.method} method" if fmt else ""
+    click.echo(f"wrote {out}: Y {y.shape} ({backend}{shown})")
     _warn(warnings)
 
 

@@ -198,3 +198,14 @@ def test_simulate_ints_past_64_bits(tmp_path):
     out = ok("simulate", str(path), "--ints", f"{a},{b}").output.split()
     assert int(out[-1], 16) == int(fmt.encode(-3.375)) and int(fmt.encode(-3.375)) >= 1 << 64
     fails("simulate", str(path), "--ints", f"{a},{1 << 130}", needles=("does not fit port 'b' of 130 bits",))
+
+
+def test_run_says_which_method_it_used(tmp_path):
+    import json
+
+    ok("inputs", "attention", "--n", "2", "--c", "2", "-o", str(tmp_path / "in.npz"))
+    args = ["run", "attention", "--n", "2", "--c", "2", "--inputs", str(tmp_path / "in.npz"), "--backend", "pbit",
+            "--p", "32", "--method", "auto", "-o", str(tmp_path / "y.npz")]
+    assert "(pbit, p=32 e=33, table method)" in ok(*args).output  # the table is the smaller at p = 32
+    data = json.loads(ok(*args[:-4], "--method", "series", "-o", str(tmp_path / "y.npz"), "--json").output)
+    assert (data["p"], data["e"], data["method"]) == (32, 33, "series")
