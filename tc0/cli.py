@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from tc0.cluster import default_workers, open_runner
 from tc0.compiler.catalog import (
-    FLOAT_GADGETS, GADGETS, METHOD_CHOICES, compile_gadget, float_format, format_method, gadget_family, gadget_method,
+    FLOAT_GADGETS, GADGETS, METHOD_CHOICES, compile_gadget, gadget_family, gadget_method, module_format,
 )
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write, check_output
@@ -446,8 +446,7 @@ def _module_build_setup(ctx, name, options: dict):
     (spec, config, weights, warnings (``_module_setup``), format, progress
     bar, its update callback)."""
     _refuse_options(ctx, GADGET_PARAMS, f"gadgets, not to the module {name}")
-    p = 8 if options["p"] is None else options["p"]
-    fmt = float_format(p, options["e"], modules=True, method=format_method(options["method"], p, options["e"]))
+    fmt = module_format(8 if options["p"] is None else options["p"], options["e"], options["method"])
     return (*_module_setup(name, options), fmt, *_gate_progress(f"compiling {name}"))
 
 
@@ -887,8 +886,7 @@ def run_cmd(name, inputs_file, backend, out, as_json, **options):
     p, e = options["p"], options["e"]
     inputs = read_arrays(inputs_file, "input", spec.inputs(cfg))
     given_format = BACKENDS[backend].uses_format or p is not None or e is not None
-    p = 8 if p is None else p
-    fmt = float_format(p, e, modules=True, method=format_method(options["method"], p, e)) if given_format else None
+    fmt = module_format(8 if p is None else p, e, options["method"]) if given_format else None
     B = value_backend(backend, fmt)
     y = B.values(run(spec, cfg, B, inputs, weights))
     write_arrays(out, {"Y": y})

@@ -188,14 +188,18 @@ def gadget_method(name: str, method: str | None, p: int | None = None, e: int | 
     return _smaller_method((name,), p, e, m) if method == "auto" else method
 
 
-def format_method(method: str | None, p: int, e: int | None) -> str:
-    """The method of div, sqrt and exp in the modules of format (p, e):
-    "table" when ``method`` is None; for "auto", the method whose three
-    gadgets together are smaller there."""
+def module_format(p: int, e: int | None, method: str | None = None) -> FloatFormat:
+    """The format (p, e) of module runs, reports and gadget tables (p and e
+    bounded by ``MAX_MODULE_P``), its div, sqrt and exp by ``method``:
+    "table" when None; for "auto", the method whose three gadgets together
+    are smaller there."""
+    float_format(p, e, modules=True)  # a bad format is refused before any gadget is priced
     if method is None:
-        return "table"
+        method = "table"
     _check_method(method)
-    return _smaller_method(METHOD_GADGETS, p, e) if method == "auto" else method
+    if method == "auto":
+        method = _smaller_method(METHOD_GADGETS, p, e)
+    return float_format(p, e, modules=True, method=method)
 
 
 def _check_method(method: str) -> None:
@@ -248,10 +252,17 @@ class GadgetStats:
     seconds: float
 
 
-@functools.lru_cache(maxsize=None)
 def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
                  e: int | None = None, method: str | None = None) -> GadgetStats:
-    """The measures of ``compile_gadget(name, bits, m, p, e, method)``, built once per process."""
+    """The measures of ``compile_gadget(name, bits, m, p, e, method)``, built
+    once per process. ``method`` may be a format's method whatever the
+    gadget: those with a single algorithm ignore it."""
+    return _stats(name, bits, m, p, e, method if name in METHOD_GADGETS else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _stats(name: str, bits: int | None, m: int | None, p: int | None, e: int | None,
+           method: str | None) -> GadgetStats:
     start = time.perf_counter()
     circuit = compile_gadget(name, bits, m, p, e, method)
     return GadgetStats(circuit.size, circuit.edges, circuit.depth, time.perf_counter() - start)

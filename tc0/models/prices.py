@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tc0.compiler.catalog import METHOD_GADGETS, gadget_stats
+from tc0.compiler.catalog import gadget_stats
 from tc0.numerics import FloatFormat
 
 #: sums with more terms than this are priced by extrapolating a power law (see ``gadget_cost``)
@@ -24,7 +24,5 @@ def gadget_cost(fmt: FloatFormat, op: str, m: int = 0) -> tuple[int, int]:
     if op == "sum" and m > _LARGEST_PRICED_SUM:
         big, half = gadget_cost(fmt, op, _LARGEST_PRICED_SUM), gadget_cost(fmt, op, _LARGEST_PRICED_SUM // 2)
         return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
-    name = _GADGET_OF[op]
-    method = fmt.method if name in METHOD_GADGETS else None
-    stats = gadget_stats(name, None, m if op == "sum" else None, fmt.p, fmt.e, method)
+    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, fmt.p, fmt.e, fmt.method)
     return stats.size, stats.edges

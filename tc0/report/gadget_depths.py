@@ -14,21 +14,28 @@ from tc0.compiler.catalog import (
     D_STD_GADGETS, FLOAT_GADGETS, METHOD_GADGETS, GadgetStats, float_format, gadget_method, gadget_stats,
 )
 from tc0.errors import GadgetError
+from tc0.numerics import FloatFormat
 from tc0.report.sweeps import Sweep
 
 
 @dataclass(frozen=True)
 class GadgetDepths:
-    """Measured gadget depths of the format (p, e) (div, sqrt, exp by
-    ``method``); d_⊕ on demand per m."""
+    """Measured gadget depths of the format ``fmt`` (div, sqrt, exp by its
+    method); d_⊕ on demand per m."""
 
-    p: int
-    e: int
-    method: str = "table"
+    fmt: FloatFormat
+
+    @property
+    def p(self) -> int:
+        return self.fmt.p
+
+    @property
+    def e(self) -> int:
+        return self.fmt.e
 
     def stats(self, name: str, m: int | None = None) -> GadgetStats:
         """Measures of the catalog float gadget ``name`` (of ``m`` operands)."""
-        return gadget_stats(name, None, m, self.p, self.e, self.method if name in METHOD_GADGETS else None)
+        return gadget_stats(name, None, m, self.p, self.e, self.fmt.method)
 
     @functools.cached_property
     def fixed(self) -> dict[str, int]:
@@ -94,17 +101,15 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
     given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit.
     ``method``: of div, sqrt and exp ("auto": per gadget, the smaller)."""
     fmt = table_format(p, e)
-    depths = {name: GadgetDepths(fmt.p, fmt.e, gadget_method(name, method, fmt.p, fmt.e))
-              for name in METHOD_GADGETS}
-    plain = GadgetDepths(fmt.p, fmt.e)
+    methods = {name: gadget_method(name, method, fmt.p, fmt.e) for name in METHOD_GADGETS}
     rows = []
     for quantity, name, m in gadget_plan(max_m_sum, max_m_prod):
         if progress is not None:
             progress.set_postfix_str(f"{name}" + (f" m={m}" if m else ""), refresh=False)
-        stats = depths.get(name, plain).stats(name, m)
+        stats = gadget_stats(name, None, m, fmt.p, fmt.e, methods.get(name))
         rows.append({"quantity": quantity, "gadget": name, "m": m, "depth": stats.depth, "size": stats.size,
                      "edges": stats.edges, "seconds": round(stats.seconds, 2),
-                     **({"method": depths[name].method} if name in depths else {})})
+                     **({"method": methods[name]} if name in methods else {})})
         if progress is not None:
             progress.update(1)
     std = [r for r in rows if r["quantity"] == "d_std"]

@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from tc0.cluster import Runner
-from tc0.compiler.catalog import METHOD_CHOICES, float_format, format_method
+from tc0.compiler.catalog import METHOD_CHOICES, float_format, module_format
 from tc0.errors import ModelError, ReportError
 from tc0.ir.measures import scope_breakdown
 from tc0.models.backends import value_backend
@@ -118,7 +118,7 @@ class ReportPlan:
 
     def fmt(self, p: int) -> FloatFormat:
         """The format of the points at p: e = p + 1, div/sqrt/exp by ``method`` (auto: resolved at p)."""
-        return float_format(p, None, modules=True, method=format_method(self.method, p, None))
+        return module_format(p, None, self.method)
 
     @property
     def main_p(self) -> int:
@@ -343,7 +343,7 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
     ``progress`` (a tqdm bar) is advanced per point; ``runner``: where points
     and pieces run (default: this process)."""
     runner = runner or Runner()
-    depths = {p: GadgetDepths(p, plan.fmt(p).e, plan.fmt(p).method) for p in plan.p_values}
+    depths = {p: GadgetDepths(plan.fmt(p)) for p in plan.p_values}
     points = measure_points(plan, plan.points(), depths, runner, progress)
     main = points if plan.diagonal else [pt for pt in points if pt.p == plan.main_p]
     modules = {m: module_sweep(plan.family_spec, m, [pt for pt in main if pt.module == m]) for m in plan.modules}

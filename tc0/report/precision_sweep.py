@@ -15,8 +15,9 @@ import math
 
 import numpy as np
 
-from tc0.compiler.catalog import METHOD_GADGETS, float_format, gadget_stats
+from tc0.compiler.catalog import METHOD_GADGETS, gadget_stats, module_format
 from tc0.errors import GadgetError
+from tc0.numerics.format import METHODS
 from tc0.report.sweeps import fitted_exponent
 
 #: (gadget, m) the sweep measures; sums and products at a fixed small m
@@ -44,10 +45,10 @@ def precision_sweep(p_values, progress=None) -> dict:
     left out there and said so."""
     p_values = sorted(set(p_values))
     for p in p_values:
-        float_format(p, None, modules=True)  # bad p before any work
+        module_format(p, None)  # bad p before any work
     rows = []
     for name, m in SWEPT:
-        for method in ("table", "series") if name in METHOD_GADGETS else (None,):
+        for method in METHODS if name in METHOD_GADGETS else (None,):
             points, refused = [], []
             for p in p_values:
                 try:
@@ -71,7 +72,7 @@ def precision_sweep(p_values, progress=None) -> dict:
 
 def sweep_points(p_values) -> int:
     """How many circuits ``precision_sweep`` builds (for a progress bar)."""
-    return len(set(p_values)) * sum(2 if name in METHOD_GADGETS else 1 for name, _ in SWEPT)
+    return len(set(p_values)) * sum(len(METHODS) if name in METHOD_GADGETS else 1 for name, _ in SWEPT)
 
 
 def sweep_table(result: dict) -> str:

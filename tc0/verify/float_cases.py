@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tc0.compiler.catalog import float_format, float_spec
+from tc0.numerics import FloatFormat
 from tc0.verify.words import Words
 
 
@@ -27,8 +28,8 @@ class FloatCases:
         self.rng = np.random.default_rng(seed)  # random cases, in bulk
         W = words
         self.one_E = -(W.p - 1)  # 1.0 = 2^(p-1) * 2^(1-p)
-        self.wide = W.p + W.e + 1 > 64
-        self.dtype = object if self.wide else np.uint64  # FloatFormat.word_dtype; Words holds no FloatFormat
+        fmt = FloatFormat(W.p, W.e)
+        self.wide, self.dtype = fmt.wide, fmt.word_dtype
         self.neg = W.neg if self.wide else np.uint64(W.neg)  # the sign bit, in the words' type
         self.big = random.Random(seed + 1)  # wide formats: random integers past int64
 

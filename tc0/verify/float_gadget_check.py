@@ -37,9 +37,7 @@ import time
 
 import numpy as np
 
-from tc0.compiler.catalog import (
-    METHOD_GADGETS, SHAPE_PORTS, compile_gadget, float_format, float_spec, gadget_method, shape_operands,
-)
+from tc0.compiler.catalog import SHAPE_PORTS, compile_gadget, float_format, float_spec, gadget_method, shape_operands
 from tc0.errors import GadgetError
 from tc0.models.module import check_seed
 from tc0.numerics import reference
@@ -141,12 +139,12 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     """
     spec = float_spec(name)
     check_samples(samples)
-    method = gadget_method(spec.name, method, p, e, m)
+    requested, method = method, gadget_method(spec.name, method, p, e, m)
     fmt = float_format(p, e, method=method)
     seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:
-        circuit = compile_gadget(spec.name, None, m, p, e, method if spec.name in METHOD_GADGETS else None)
+        circuit = compile_gadget(spec.name, None, m, p, e, requested)
     elif spec.max_m and m is None:
         raise GadgetError(f"{spec.name} needs m (the number of operands)", parameters=("m",))
     t_build = time.perf_counter() - t0

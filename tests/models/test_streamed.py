@@ -77,7 +77,7 @@ def test_a_wrong_gadget_is_named(monkeypatch):
 def test_carried_levels_offset_the_piece():
     """Inputs ready at level L push every output bit of a piece down by exactly L."""
     width = FMT.width
-    piece = pieces.Piece(op="mul", p=8, e=9, method="table", scope="t", source_origin=np.zeros(3, np.int32),
+    piece = pieces.Piece(op="mul", fmt=FloatFormat(8, 9), scope="t", source_origin=np.zeros(3, np.int32),
                          source_pos=np.arange(3), gathers=(np.array([0, 1]), np.array([2, 2])), expected_gates=0)
     words = FMT.encode(np.array([[0.5, -1.25, 3.0], [1.0, 2.0, -0.75]]))
 
@@ -96,7 +96,7 @@ def test_carried_levels_offset_the_piece():
 def test_constant_bits_fold():
     """A constant operand enters as constants: x * 1.0 needs fewer gates than x * y."""
     width = FMT.width
-    piece = pieces.Piece(op="mul", p=8, e=9, method="table", scope="t", source_origin=np.zeros(2, np.int32),
+    piece = pieces.Piece(op="mul", fmt=FloatFormat(8, 9), scope="t", source_origin=np.zeros(2, np.int32),
                          source_pos=np.arange(2), gathers=(np.array([0]), np.array([1])), expected_gates=0)
     one = FMT.to_bits(FMT.encode(np.array(1.0))).astype(np.int8)
     const = np.full((2, width), pieces.VARIABLE, np.int8)

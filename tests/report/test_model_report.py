@@ -16,6 +16,7 @@ from tc0.compiler.catalog import compile_gadget
 from tc0.errors import ReportError
 from tc0.models import lemma
 from tc0.report import model_report
+from tc0.numerics import FloatFormat
 from tc0.report.gadget_depths import GadgetDepths
 from tc0.report.model_report import ReportPlan, run_report
 
@@ -114,7 +115,7 @@ def test_formula_text():
     assert lemma.formula_text({"std": 6, "sum": 6, "exp": 1, "div": 1}) == "6d_std + 6d_⊕ + d_exp + d_div"
     assert model_report.gadget_of("attention/attention/fexp/round_pack") == "fexp"
     assert model_report.gadget_of("flowar/scale1/upsample") == "other"
-    assert np.isclose(GadgetDepths(8, 9).evaluate({"std": 1}, 4), compile_gadget("float:add", p=8).depth)
+    assert np.isclose(GadgetDepths(FloatFormat(8, 9)).evaluate({"std": 1}, 4), compile_gadget("float:add", p=8).depth)
 
 
 def test_points_past_max_gates_are_streamed():

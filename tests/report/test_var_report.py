@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tc0.numerics import FloatFormat
 from tc0.report.gadget_depths import GadgetDepths
 from tc0.report.html import render
 from tc0.report.model_markdown import markdown, verdict
@@ -30,7 +31,7 @@ def test_var_rows_have_no_paper_bound(var_report):
 
 
 def test_derived_bounds_are_the_documented_formulas(var_report):
-    depths = GadgetDepths(8, 9)
+    depths = GadgetDepths(FloatFormat(8, 9))
     d_std = depths.fixed["std"]
     for r in var_report["rows"]:
         # conv = 2 d_std + d_sum(9c); var-reconstruct at K = 2: up + conv + (K - 1) adds = 4 d_std + 2 d_sum

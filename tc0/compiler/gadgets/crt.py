@@ -32,7 +32,7 @@ import numpy as np
 from tc0.compiler.builder import Builder, as_wires
 from tc0.ir.schema import Kind
 from tc0.compiler.gadgets import integer
-from tc0.compiler.gadgets.integer import cat_bits, filled
+from tc0.compiler.gadgets.integer import cat_bits
 from tc0.numerics.crt_series import CrtSeries, prime_plan, primitive_root
 
 CHUNK_BITS = 4
@@ -120,7 +120,6 @@ def series(b: Builder, x, plan: CrtSeries) -> np.ndarray:
     the bit): per prime, the residue of X and one table read; the r entries
     summed mod 2^F; the product by Q cut below column c. (..., out_bits) bits."""
     x = as_wires(x)[..., : plan.x_bits]
-    lead = x.shape[:-1]
     f_bits = plan.frac_bits
     with b.scope("crt_series"):
         chunks = _chunk_onehots(b, x)
@@ -130,12 +129,6 @@ def series(b: Builder, x, plan: CrtSeries) -> np.ndarray:
                 rows.append(integer.lookup(b, _residue_onehot(b, chunks, q), table, f_bits))
         with b.scope("reconstruct"):
             frac = integer.sum_rows(b, np.stack(rows, axis=-2), f_bits, blocked_add=True, uniform=True)
-            shifts = [i for i in range(plan.modulus.bit_length()) if (plan.modulus >> i) & 1 and i + f_bits > plan.cut]
-            width = f_bits + plan.modulus.bit_length() - plan.cut
-            product = filled(lead + (max(2, len(shifts)), width))
-            for row, i in enumerate(shifts):  # (f << i) >> c: bit j of f lands in column j + i - c
-                src = np.arange(f_bits)
-                keep = src + i - plan.cut >= 0
-                product[..., row, src[keep] + i - plan.cut] = frac[..., src[keep]]
             low = f_bits + plan.drop - plan.cut
-            return integer.sum_rows(b, product, low + plan.out_bits, blocked_add=True, uniform=True, low=low)
+            return integer.times_constant(b, frac, plan.modulus, width=low + plan.out_bits, low=low, cut=plan.cut,
+                                          blocked_add=True, uniform=True)

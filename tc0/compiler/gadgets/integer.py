@@ -374,20 +374,28 @@ def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.nda
         return sum_rows(b, rows, width, low=low)
 
 
-def times_constant(b: Builder, x, constant: int, width: int | None = None, low: int = 0, **sum_options) -> np.ndarray:
+def times_constant(b: Builder, x, constant: int, width: int | None = None, low: int = 0, cut: int = 0,
+                   **sum_options) -> np.ndarray:
     """Bits low .. width-1 of x * ``constant`` (a constant >= 1; ``width``
     defaults to the product's W + bit_length(constant) bits and may exceed it,
     zero-padded): ``sum_rows`` (with ``sum_options``) of one shifted copy of x
-    per set bit of the constant."""
+    per set bit of the constant.
+
+    ``cut`` > 0 cuts every copy below bit ``cut`` and counts in units of
+    2^cut: the sum over set bits k of floor(x 2^k / 2^cut), below
+    x * constant / 2^cut by less than the number of copies (no gate for
+    what is cut; a copy entirely below ``cut`` is no row)."""
     x = as_wires(x)
     if constant < 1:
         raise GadgetError(f"times_constant needs a constant >= 1, got {constant}")
-    full = x.shape[-1] + constant.bit_length()
+    w = x.shape[-1]
+    full = w + constant.bit_length() - cut
     width = _kept_width(width, full, low, most=math.inf)  # wider than the product: zero-padded
-    shifts = [k for k in range(constant.bit_length()) if (constant >> k) & 1]
+    shifts = [k for k in range(constant.bit_length()) if (constant >> k) & 1 and k + w > cut]
     rows = filled(x.shape[:-1] + (len(shifts), full))
     for row, k in enumerate(shifts):
-        rows[..., row, k : k + x.shape[-1]] = x
+        first = max(0, cut - k)  # the lowest bit of x that survives the cut
+        rows[..., row, k + first - cut : k + w - cut] = x[..., first:]
     return sum_rows(b, rows, width, low=low, **sum_options)
 
 

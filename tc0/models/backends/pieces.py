@@ -56,9 +56,7 @@ class Piece:
     """
 
     op: str
-    p: int
-    e: int
-    method: str  # of div, sqrt, exp (``FloatFormat.method``)
+    fmt: FloatFormat
     scope: str
     source_origin: np.ndarray
     source_pos: np.ndarray
@@ -128,7 +126,7 @@ def _apply(backend: Backend, op: str, operands) -> np.ndarray:
 
 def run_piece(piece: Piece, *origins) -> PieceResult:
     """Build, measure and (when the origins carry words) simulate and check one piece."""
-    fmt = FloatFormat(piece.p, piece.e, piece.method)
+    fmt = piece.fmt
     src = gather_wires(piece.source_origin, piece.source_pos, origins, fmt)
     count, width = src.const.shape
     b = Builder(expected_gates=piece.expected_gates)

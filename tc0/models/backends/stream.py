@@ -153,8 +153,7 @@ class StreamBackend(Backend):
         used, source_origin = np.unique(sources["origin"], return_inverse=True)
         edges = np.cumsum([0] + [x.size for x in operands])
         gathers = tuple(source_of[a:b].reshape(x.shape) for a, b, x in zip(edges, edges[1:], operands))
-        piece = Piece(op=op, p=self.fmt.p, e=self.fmt.e, method=self.fmt.method, scope=scope,
-                      source_origin=source_origin.astype(np.int32),
+        piece = Piece(op=op, fmt=self.fmt, scope=scope, source_origin=source_origin.astype(np.int32),
                       source_pos=sources["pos"], gathers=gathers, expected_gates=per_element * len(operands[0]))
         done = None if self.progress is None else functools.partial(self.progress, piece.expected_gates)
         origin = self._origin(self.runner.submit(run_piece, piece, *(self.origins[k] for k in used), on_done=done))
