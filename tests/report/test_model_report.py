@@ -134,7 +134,7 @@ def test_points_past_max_gates_are_streamed():
     spec = get_module("attention")
     cfg = make_config(spec, n=2, c=2)
     whole = build_circuit(spec, cfg, FloatFormat(8), random_weights(spec, cfg, seed=0))
-    assert points[2]["depth"] == whole.depth and abs(points[2]["size"] - whole.size) <= 0.01 * whole.size
+    assert points[2]["depth"] == whole.depth and 0 <= points[2]["size"] - whole.size <= 0.02 * whole.size
     assert report["breakdown"]["attention"]["n"] == 1  # the largest whole build: its critical path is known
 
 

@@ -46,19 +46,21 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
     """The word round((-1)^sign * mag * 2^(sum(exp_terms) - bias)) per DESIGN 3.
 
     ``mag`` (..., K) and each exp term (..., bits) are unsigned wire integers.
-    Steps: leading one of mag; the p bits below it, the guard bit and the
-    sticky OR of the rest; round half to even (an increment, whose carry-out
-    renormalises to 2^(p-1)); exponent = sum(exp_terms) + L + carry + C with a
-    constant C chosen so the result is E + 2^(e-1) + k 2^e: its low e bits are
-    E in offset binary and the high part equals k exactly when E is in range
-    (greater: saturate to the largest magnitude, smaller: flush to zero).
+    Steps: leading one of mag at position L; the p bits below it, the guard
+    bit and the sticky OR of the rest; round half to even (an increment,
+    whose carry-out renormalises to 2^(p-1)). The biased exponent is
+    V + L + carry - A with V = sum(exp_terms) + a constant, A a multiple of
+    2^e. Its range is decided by speculation over j = L + carry in 0..K: the
+    thresholds [V >= A - j] (not flushed) and [V >= A + 2^e - j] (saturated)
+    come from the exponent terms alone, off the significand's path, and the
+    one-hot of L with the carry picks one pair. So the depth after the
+    significand does not depend on the exponent's width or on constants.
     """
     p, e = fmt.p, fmt.e
     mag = as_wires(mag)
     k_bits = mag.shape[-1]
     lead = mag.shape[:-1]
     with b.scope("round_pack"):
-        nonzero = b.gate(Kind.OR, mag)
         onehot, position = integer.leading_one(b, mag)
         # bit j of the normalised significand (j = -1 is the guard bit): mag bit L - (p-1) + j
         i = np.arange(k_bits)
@@ -73,25 +75,29 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         carry = inc[..., p]
         significand = cat_bits(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
 
-        c0 = bias + p - 1  # E = sum(exp_terms) + L + carry - c0
-        const = (2 ** (e - 1) - c0) % (2**e)
-        k_high = (c0 + const - 2 ** (e - 1)) // 2**e
-        terms = [as_wires(t) for t in exp_terms] + [position]
-        width = max(t.shape[-1] for t in terms + [const_bits(const, max(1, const.bit_length()))]) + 3
-        width += max(0, (len(terms) + 1).bit_length())
-        rows = [fit(t, width) for t in terms]
-        rows.append(const_bits(const, width, lead))
-        stacked = np.stack(np.broadcast_arrays(*rows), axis=-2)
-        partial = integer.iterated_sum(b, stacked, width=width)
-        total = integer.add(b, partial, cat_bits(carry[..., None], const_bits(0, width - 1, lead)))
-        high = total[..., e:]
-        k_const = const_bits(k_high, high.shape[-1], lead)
-        underflow = integer.less_than(b, high, k_const)
-        overflow = integer.less_than(b, k_const, high)
-        exponent = cat_bits(total[..., : e - 1], b.not_(total[..., e - 1 : e]))
+        # biased exponent E + 2^(e-1) = sum(exp_terms) + L + carry + shift
+        shift = 2 ** (e - 1) - (bias + p - 1)
+        base = max(0, -shift) + (-max(0, -shift)) % 2**e  # A: the least multiple of 2^e with shift + A >= 0
+        offset = shift + base
+        terms = [as_wires(t) for t in exp_terms]
+        width = max([t.shape[-1] for t in terms] + [max(1, offset.bit_length())]) + len(terms).bit_length() + 1
+        rows = [fit(t, width) for t in terms] + [const_bits(offset, width, lead)]
+        v = integer.iterated_sum(b, np.stack(np.broadcast_arrays(*rows), axis=-2), width=width)
+        j = range(k_bits + 1)
+        not_flushed = integer.at_least(b, v, [base - i for i in j])
+        saturated = integer.at_least(b, v, [base + 2**e - i for i in j])
+        # pair (L, c): L the leading one's position, c the carry; j = L + c
+        with_carry = cat_bits(b.not_(carry)[..., None], carry[..., None])  # (..., c)
+        picked = b.and_(onehot[..., :, None], with_carry[..., None, :])  # (..., L, c)
+        pair_j = np.arange(k_bits)[:, None] + np.arange(2)[None, :]
+        normal = b.gate(Kind.OR, b.and_(picked, not_flushed[..., pair_j], b.not_(saturated)[..., pair_j]).reshape(lead + (-1,)))
+        saturate = b.gate(Kind.OR, b.and_(picked, saturated[..., pair_j]).reshape(lead + (-1,)))
+        low = fit(v, e)
+        l_bits = fit(position, e)
+        biased = b.mux(carry[..., None], integer.add(b, cat_bits(const_bits(1, 1, lead), low), cat_bits(const_bits(1, 1, lead), l_bits), width=e + 1, low=1),
+                       integer.add(b, low, l_bits, width=e))
+        exponent = cat_bits(biased[..., : e - 1], b.not_(biased[..., e - 1 : e]))
 
-        normal = b.gate(Kind.AND, cat_bits(nonzero[..., None], b.not_(underflow)[..., None], b.not_(overflow)[..., None]))
-        saturate = b.and_(nonzero, overflow)
         keep = lambda bits: b.and_(normal[..., None], bits)  # noqa: E731
         m_out = b.or_(keep(significand), saturate[..., None])
         e_out = cat_bits(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))

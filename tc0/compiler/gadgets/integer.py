@@ -187,6 +187,38 @@ def _lt_terms(b: Builder, x, y) -> np.ndarray:
     return b.gate(Kind.AND, cat_bits(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE)))
 
 
+def at_least(b: Builder, x, bounds) -> np.ndarray:
+    """[x >= v] for every constant v of ``bounds`` (last axis), depth 5.
+
+    With r = bit_length of the bounds' spread, x = H 2^r + L and v = h 2^r + l:
+    [x >= v] = [H > h] OR ([H = h] AND [L >= l]). The few distinct h take one
+    comparison each; [L >= l] is one threshold gate over L's bits weighted
+    2^i (fan-in < 2^r, so polynomial in the spread)."""
+    x = as_wires(x)
+    bounds = [int(v) for v in bounds]
+    w, lead = x.shape[-1], x.shape[:-1]
+    with b.scope("at_least"):
+        r = min(w, max(1, (max(bounds) - min(bounds)).bit_length()))
+        low, high = x[..., :r], x[..., r:]
+        weighted = np.repeat(low, 1 << np.arange(r), axis=-1)
+        out = []
+        cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for v in bounds:
+            if v <= 0 or v >= 1 << w:
+                out.append(b.const(int(v <= 0), lead))
+                continue
+            h, l_part = v >> r, v & ((1 << r) - 1)
+            if h not in cache:
+                hw = high.shape[-1]
+                eq = equal(b, high, const_bits(h, hw, lead)) if hw else b.const(h == 0, lead)
+                gt = greater_equal(b, high, const_bits(h + 1, hw, lead)) if h + 1 < 1 << hw else b.const(0, lead)
+                cache[h] = eq, gt
+            eq, gt = cache[h]
+            low_ok = b.threshold(weighted, l_part) if l_part else b.const(1, lead)
+            out.append(b.or_(gt, b.and_(eq, low_ok)))
+        return np.stack(out, axis=-1)
+
+
 def equal(b: Builder, x, y) -> np.ndarray:
     """[x == y], depth 3: AND_i (NOT x_i OR y_i)(x_i OR NOT y_i)."""
     x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
