@@ -40,12 +40,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from tc0.compiler import kernels
+from tc0.compiler import kernels, negations
 from tc0.errors import CircuitError
 from tc0.growable import GROWTH, grow_in_place
 from tc0.ir import sweeps
 from tc0.ir.circuit import Circuit
 from tc0.ir.names import check_port_name
+from tc0.numerics.format import OPTIMIZE
 from tc0.ir.schema import FIRST_INPUT, MAX_NODES, ONE, ZERO, Kind, majority_threshold
 
 #: node capacity of a new builder (fan-in capacity: 4 per node)
@@ -55,6 +56,8 @@ WIRE = np.int32
 #: the hash table's largest load (linear probing stays short below it), and its load after growing
 _MAX_LOAD = kernels.MAX_LOAD
 _GROWN_LOAD = 0.6
+#: the kernels' twin array of a builder that optimizes size
+_NO_TWINS = np.zeros(0, dtype=np.int32)
 
 
 def _table_size(entries: int) -> int:
@@ -68,11 +71,18 @@ class Builder:
     #: fingerprints are ANDed with this mask; tests narrow it to force collisions
     hash_mask = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
-    def __init__(self, expected_gates: int = 0, expected_edges: int = 0):
+    def __init__(self, expected_gates: int = 0, expected_edges: int = 0, optimize: str = "size"):
         """``expected_gates``/``expected_edges`` (optional, e.g. upper-bound
         estimates) size the storage up front. Capacity not written to costs no
         memory (the arrays are zero-allocated, so untouched pages stay virtual);
-        only the hash table is allocated in full."""
+        only the hash table is allocated in full.
+
+        ``optimize``: ``"size"`` builds a NOT gate for every negation;
+        ``"depth"`` builds a gate's twin instead where that is shallower
+        (``tc0.compiler.negations``), keeping each node's level while building."""
+        if optimize not in OPTIMIZE:
+            raise CircuitError(f"optimize must be one of {', '.join(OPTIMIZE)}, not {optimize!r}")
+        self.optimize = optimize
         nodes = max(_START_NODES, int(expected_gates))
         self._kinds = np.zeros(nodes, dtype=np.uint8)
         self._offsets = np.zeros(nodes + 1, dtype=np.int64)
@@ -94,11 +104,24 @@ class Builder:
         self._stack: list[str] = []
         self._current_scope = 0
         self._built = False
+        # optimize="depth": per node its level, its negation's level and its twin (-1: none);
+        # nodes below _leveled have them
+        self._by_depth = optimize == "depth"
+        if self._by_depth:
+            self._level = np.zeros(nodes, dtype=np.int32)
+            self._neg = np.zeros(nodes, dtype=np.int32)
+            self._twin = np.full(nodes, -1, dtype=np.int32)
+            self._leveled = 2
 
     # -------------------------------------------------------------- ports
     @property
     def n_nodes(self) -> int:
         return int(self._counters[0])
+
+    @property
+    def first_gate(self) -> int:
+        """The id after the inputs declared so far (declare inputs first: later ones come after gates)."""
+        return FIRST_INPUT + sum(len(v) for v in self._inputs.values())
 
     def input(self, name: str, width: int) -> np.ndarray:
         """Add an input port of ``width`` bits; returns their ids, LSB first."""
@@ -114,7 +137,27 @@ class Builder:
         self._offsets[ids + 1] = self._counters[1]
         self._counters[0] += width
         self._inputs[name] = ids
+        if self._by_depth:
+            self._level[ids], self._neg[ids] = 0, 1
+            self._leveled = self.n_nodes
         return ids
+
+    def set_source_levels(self, ids, level, neg) -> None:
+        """Start input bits ``ids`` at ``level``, their negations at ``neg``
+        (a streamed piece's inputs, as carried); optimize="depth" only."""
+        if not self._by_depth:
+            raise CircuitError("source levels are kept only by a builder with optimize='depth'")
+        ids = as_wires(ids)
+        if ids.size and (self._kinds[ids] != Kind.INPUT).any():
+            raise CircuitError("source levels are set on input bits only")
+        self._level[ids], self._neg[ids] = level, neg
+
+    def levels_of(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(level, negation's level) of nodes ``ids``; optimize="depth" only."""
+        if not self._by_depth:
+            raise CircuitError("levels are kept only by a builder with optimize='depth'")
+        ids = as_wires(ids)
+        return self._level[ids], self._neg[ids]
 
     def output(self, name: str, ids) -> None:
         """Declare an output port: ``ids`` (any shape) flattened, LSB first."""
@@ -210,10 +253,48 @@ class Builder:
         return self.or_(self.and_(sel, if1), self.and_(self.not_(sel), if0))
 
     def not_(self, x) -> np.ndarray:
-        """Elementwise NOT, folding constants and double negation."""
+        """Elementwise NOT, folding constants and double negation (with
+        optimize="depth", a gate's twin where that is shallower)."""
         x = as_wires(x)
         flat = np.ascontiguousarray(x.reshape(-1))
-        return self._run(kernels.not_rows, len(flat), 1, flat).reshape(x.shape)
+        if not self._by_depth:
+            return self._run(kernels.not_rows, len(flat), 1, flat).reshape(x.shape)
+        self._check_open()
+        if flat.size and (flat.min() < 0 or flat.max() >= self.n_nodes):
+            raise CircuitError("NOT names a node that does not exist")
+        kind = self._kinds[flat]
+        gate = (kind == Kind.AND) | (kind == Kind.OR) | (kind == Kind.MAJ)
+        wanted = gate & (self._twin[flat] < 0) & (self._neg[flat] <= self._level[flat])
+        if wanted.any():
+            self._build_twins(np.unique(flat[wanted]).astype(np.int64))
+        twin = self._twin[flat]
+        out = np.where(gate & (twin >= 0), twin, -1).astype(WIRE)
+        rest = out < 0
+        if rest.any():
+            out[rest] = self._run(kernels.not_rows, int(rest.sum()), 1, np.ascontiguousarray(flat[rest]))
+        return out.reshape(x.shape)
+
+    def _build_twins(self, seeds: np.ndarray) -> None:
+        """Build the twins of gates ``seeds`` (see ``tc0.compiler.negations``),
+        level by level from the deepest critical fan-ins up."""
+        n = self.n_nodes
+        kinds, offsets, fanins = self._kinds[:n], self._offsets[: n + 1], self._fanins
+        cone = negations.critical_cone(kinds, offsets, fanins, self._level, self._neg, self._twin, seeds)
+        cone_levels = self._level[cone]
+        cuts = np.flatnonzero(np.diff(cone_levels)) + 1
+        for wave in np.split(cone, cuts):
+            fan, negated, bounds, k = negations.dual_rows(self._kinds, self._offsets, self._fanins, self._twin, wave)
+            missing = negated < 0
+            if missing.any():
+                negated[missing] = self._run(kernels.not_rows, int(missing.sum()), 1,
+                                             np.ascontiguousarray(fan[missing].astype(WIRE)))
+            table = np.ascontiguousarray(negated.astype(WIRE)[None, :])
+            widest = int(np.diff(bounds).max())
+            twins = self._run(kernels.threshold_rows, len(wave), widest, table, np.zeros(len(wave), dtype=np.int64),
+                              np.arange(len(negated)), bounds, k.astype(np.int64))
+            self._twin[wave] = twins
+            fresh = (self._kinds[twins] >= Kind.AND) & (self._twin[twins] < 0)
+            self._twin[twins[fresh]] = wave[fresh]
 
     def threshold(self, fanins, k) -> np.ndarray:
         """Per row of ``fanins`` (shape ``(..., F)``): 1 iff at least ``k`` are 1.
@@ -250,9 +331,14 @@ class Builder:
                 self._run_scope.append(self._current_scope)
         start = 0
         while True:
-            store = (self._kinds, self._offsets, self._fanins, self._table, self._tags, self._counters)
+            store = (self._kinds, self._offsets, self._fanins, self._table, self._tags, self._counters,
+                     self._twin if self._by_depth else _NO_TWINS)
             start = kernel(*args, out, start, np.uint64(self.hash_mask), store, self._scratch)
             if start == n_rows:
+                if self._by_depth:
+                    negations.levels(self._kinds, self._offsets, self._fanins, self._level, self._neg,
+                                     self._leveled, self.n_nodes)
+                    self._leveled = self.n_nodes
                 return out
             if start < 0:
                 raise CircuitError(f"gate row {-1 - start} names a node that does not exist")
@@ -268,6 +354,11 @@ class Builder:
                 raise CircuitError(f"a circuit of more than {MAX_NODES:,} nodes does not fit the int32 node ids")
             grow_in_place(self._kinds, cap)
             grow_in_place(self._offsets, cap + 1)
+            if self._by_depth:
+                old_cap = len(self._twin)
+                grow_in_place(self._level, cap)
+                grow_in_place(self._neg, cap)
+                grow_in_place(self._twin, cap)[old_cap:] = -1
         if e + fanins > len(self._fanins):
             grow_in_place(self._fanins, max(e + fanins, int(len(self._fanins) * GROWTH) + 4096))
         if in_table + nodes > _MAX_LOAD * len(self._table):

@@ -154,15 +154,16 @@ METHOD_CHOICES = (*METHODS, "auto")
 MAX_MODULE_P = 128
 
 
-def float_format(p: int | None, e: int | None, *, method: str = "table", modules: bool = False) -> FloatFormat:
-    """The format (p, e) with div/sqrt/exp by ``method``, as a GadgetError on
+def float_format(p: int | None, e: int | None, *, method: str = "table", modules: bool = False,
+                 optimize: str = "size") -> FloatFormat:
+    """The format (p, e) with div/sqrt/exp by ``method``, built for ``optimize``, as a GadgetError on
     bad values. Any width (DESIGN section 10): words past 64 bits are Python
     integers on the reference paths. ``modules``: for module runs, reports
     and gadget tables, p and e are also bounded by ``MAX_MODULE_P``."""
     if p is None:
         raise GadgetError("float gadgets need p (significand bits)", parameters=("p",))
     try:
-        fmt = FloatFormat(p, e, method)
+        fmt = FloatFormat(p, e, method, optimize)
     except ValueError as exc:
         raise GadgetError(str(exc), parameters=getattr(exc, "parameters", ())) from None
     if modules and (fmt.p > MAX_MODULE_P or fmt.e > MAX_MODULE_P + 1):
@@ -188,7 +189,7 @@ def gadget_method(name: str, method: str | None, p: int | None = None, e: int | 
     return _smaller_method((name,), p, e, m) if method == "auto" else method
 
 
-def module_format(p: int, e: int | None, method: str | None = None) -> FloatFormat:
+def module_format(p: int, e: int | None, method: str | None = None, optimize: str = "size") -> FloatFormat:
     """The format (p, e) of module runs, reports and gadget tables (p and e
     bounded by ``MAX_MODULE_P``), its div, sqrt and exp by ``method``:
     "table" when None; for "auto", the method whose three gadgets together
@@ -199,7 +200,7 @@ def module_format(p: int, e: int | None, method: str | None = None) -> FloatForm
     _check_method(method)
     if method == "auto":
         method = _smaller_method(METHOD_GADGETS, p, e)
-    return float_format(p, e, modules=True, method=method)
+    return float_format(p, e, modules=True, method=method, optimize=optimize)
 
 
 def _check_method(method: str) -> None:
@@ -222,11 +223,12 @@ def _smaller_method(names, p, e, m=None) -> str:
 
 
 def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
-                   e: int | None = None, method: str | None = None) -> Circuit:
+                   e: int | None = None, method: str | None = None, optimize: str = "size") -> Circuit:
     """Build gadget ``name``: integer gadgets take ``bits`` (and ``m``), float
-    gadgets ``p`` (and ``e``, ``m``, and ``method`` for div/sqrt/exp: see ``gadget_method``)."""
+    gadgets ``p`` (and ``e``, ``m``, and ``method`` for div/sqrt/exp: see ``gadget_method``);
+    ``optimize``: "size" or "depth" (see ``Builder``)."""
     if gadget_family(name, bits, p, e) == "float":
-        return _compile_float(FLOAT_GADGETS[name], m, p, e, gadget_method(name, method, p, e, m))
+        return _compile_float(FLOAT_GADGETS[name], m, p, e, gadget_method(name, method, p, e, m), optimize)
     if method is not None:
         raise GadgetError(f"{name} is an integer gadget: it has no --method", parameters=("method",))
     spec = GADGETS[name]
@@ -235,7 +237,7 @@ def compile_gadget(name: str, bits: int | None = None, m: int | None = None, p: 
     if not 1 <= bits <= spec.max_bits:
         raise GadgetError(f"{name}: bits must be in 1..{spec.max_bits}, got {bits}", parameters=("bits",))
     _check_m(name, m, spec.max_m if spec.uses_m else 0)
-    return _build(name, lambda b: spec.build(b, bits, m or 1))
+    return _build(name, lambda b: spec.build(b, bits, m or 1), optimize)
 
 
 #: the "standard" float operations whose largest depth is the paper's d_std
@@ -253,18 +255,18 @@ class GadgetStats:
 
 
 def gadget_stats(name: str, bits: int | None = None, m: int | None = None, p: int | None = None,
-                 e: int | None = None, method: str | None = None) -> GadgetStats:
-    """The measures of ``compile_gadget(name, bits, m, p, e, method)``, built
+                 e: int | None = None, method: str | None = None, optimize: str = "size") -> GadgetStats:
+    """The measures of ``compile_gadget(name, bits, m, p, e, method, optimize)``, built
     once per process. ``method`` may be a format's method whatever the
     gadget: those with a single algorithm ignore it."""
-    return _stats(name, bits, m, p, e, method if name in METHOD_GADGETS else None)
+    return _stats(name, bits, m, p, e, method if name in METHOD_GADGETS else None, optimize)
 
 
 @functools.lru_cache(maxsize=None)
 def _stats(name: str, bits: int | None, m: int | None, p: int | None, e: int | None,
-           method: str | None) -> GadgetStats:
+           method: str | None, optimize: str) -> GadgetStats:
     start = time.perf_counter()
-    circuit = compile_gadget(name, bits, m, p, e, method)
+    circuit = compile_gadget(name, bits, m, p, e, method, optimize)
     return GadgetStats(circuit.size, circuit.edges, circuit.depth, time.perf_counter() - start)
 
 
@@ -282,10 +284,10 @@ def gadget_family(name: str, bits: int | None, p: int | None, e: int | None) -> 
     return "int"
 
 
-def _compile_float(spec: FloatGadgetSpec, m, p, e, method: str) -> Circuit:
-    fmt = float_format(p, e, method=method)
+def _compile_float(spec: FloatGadgetSpec, m, p, e, method: str, optimize: str) -> Circuit:
+    fmt = float_format(p, e, method=method, optimize=optimize)
     _check_m(spec.name, m, spec.max_m)
-    return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1))
+    return _build(spec.name, lambda b: _build_float(b, spec, fmt, m or 1), optimize)
 
 
 def _check_m(name: str, m: int | None, max_m: int) -> None:
@@ -300,5 +302,5 @@ def _check_m(name: str, m: int | None, max_m: int) -> None:
         raise GadgetError(f"{name}: m must be in 1..{max_m}, got {m}", parameters=("m",))
 
 
-def _build(name: str, declare: Callable[[Builder], None]) -> Circuit:
-    return compile_circuit(lambda b, checkpoint: declare(b), scope=name)
+def _build(name: str, declare: Callable[[Builder], None], optimize: str) -> Circuit:
+    return compile_circuit(lambda b, checkpoint: declare(b), scope=name, optimize=optimize)

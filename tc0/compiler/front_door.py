@@ -26,6 +26,7 @@ def compile_circuit(
     max_gates: int | None = None,
     what: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    optimize: str = "size",
 ) -> Circuit:
     """The circuit ``declare`` describes, its gates under the scope ``scope``.
 
@@ -34,7 +35,7 @@ def compile_circuit(
     refused before building and a build passing it is stopped at the next
     checkpoint (``GateBudgetError``; ``what`` names the circuit in the message,
     default ``scope``). ``progress`` is called at every checkpoint with the
-    nodes built so far and ``expected_gates``.
+    nodes built so far and ``expected_gates``. ``optimize``: see ``Builder``.
     """
     what = what or scope
     if max_gates is not None:
@@ -44,7 +45,7 @@ def compile_circuit(
             raise GateBudgetError(
                 f"{what} is estimated at {expected_gates:,} gates (an upper bound) > max_gates {max_gates:,}; "
                 "choose smaller sizes or raise max_gates", parameters=("max_gates",))
-    b = Builder(expected_gates=expected_gates, expected_edges=expected_edges)
+    b = Builder(expected_gates=expected_gates, expected_edges=expected_edges, optimize=optimize)
 
     def checkpoint() -> None:
         if max_gates is not None and b.n_nodes > max_gates:

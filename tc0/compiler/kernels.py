@@ -23,12 +23,17 @@ the builder):
 * ``tags`` (uint8, one per table slot): the low byte of the slot's gate's
   fingerprint, so that a probe passes over other gates' slots without
   reading their (far away) kind and fan-ins;
-* ``counters`` (int64): nodes, fan-in entries, gates in the table.
+* ``counters`` (int64): nodes, fan-in entries, gates in the table;
+* ``twin`` (int32, -1 = none; empty unless the builder optimizes depth):
+  each node's twin (``tc0.compiler.negations``), so that twins fold as a
+  NOT and its fan-in do.
 
-Nothing else is stored per node while building: levels are computed from
-the built circuit (``tc0.ir.sweeps.node_levels``), and node scopes are kept as runs of
-node ids (the builder's scope changes once per gadget call, not per gate),
-which together save 8 bytes per node of the build's peak memory.
+Nothing else is stored per node while building a circuit for size: levels
+are computed from the built circuit (``tc0.ir.sweeps.node_levels``), and
+node scopes are kept as runs of node ids (the builder's scope changes once
+per gadget call, not per gate), which together save 8 bytes per node of the
+build's peak memory. (A build for depth keeps each node's level, its
+negation's level and its twin: 12 bytes per node more.)
 
 Rows are canonicalised a block at a time and the block's gates are then
 looked up together: the table, kind, offset and fan-in reads of different
@@ -163,11 +168,12 @@ def _contains(buf, lo, hi, x):
 
 
 @_inlined
-def _and_or_form(kind, buf, lo, hi, kinds, offsets, fanins):
+def _and_or_form(kind, buf, lo, hi, kinds, offsets, fanins, twin):
     """Canonical AND/OR of the sorted variables ``buf[lo:hi]``: deduplicated in
     place. Returns ``(node, kept)``: ``node`` >= 0 when the gate folds to that
-    node (a complementary pair, nothing left, one fan-in left), else -1 and the
-    number of distinct fan-ins kept at ``buf[lo:lo + kept]``."""
+    node (a complementary pair: a NOT and its fan-in, or twins; nothing left;
+    one fan-in left), else -1 and the number of distinct fan-ins kept at
+    ``buf[lo:lo + kept]``."""
     absorbing = _ZERO if kind == _AND else _ONE
     end = lo
     for i in range(lo, hi):
@@ -177,6 +183,8 @@ def _and_or_form(kind, buf, lo, hi, kinds, offsets, fanins):
     for i in range(lo, end):  # a NOT's child is a smaller id: look for it before the NOT
         x = buf[i]
         if kinds[x] == _NOT and i > lo and _contains(buf, lo, i, fanins[offsets[x]]):
+            return np.int64(absorbing), 0
+        if len(twin) and twin[x] > x and _contains(buf, i + 1, end, twin[x]):
             return np.int64(absorbing), 0
     if end == lo:
         return np.int64(_ONE - absorbing), 0
@@ -206,7 +214,7 @@ def _add_pending(scratch, n, kind, row):
 def _intern(kind, buf, lo, hi, fingerprint, store):
     """The id of the gate (kind, buf[lo:hi]) with the given fingerprint, appended
     if new; ``_NO_ROOM`` if it is new and the storage is full."""
-    kinds, offsets, fanins, table, tags, counters = store
+    kinds, offsets, fanins, table, tags, counters, twin = store
     count = hi - lo
     slot, tag = _slot(fingerprint, len(table)), _tag(fingerprint)
     while True:
@@ -242,7 +250,7 @@ def _intern(kind, buf, lo, hi, fingerprint, store):
 def _flush(n, scratch, mask, out, store):
     """Resolve the ``n`` pending gates into ``out``; return -1, or the row of
     the first pending gate that found the storage full."""
-    kinds, offsets, fanins, table, tags, counters = store
+    kinds, offsets, fanins, table, tags, counters, twin = store
     pkind, prow, pstart, pbuf, fingerprint, cand, tagged = scratch
     for j in range(n):
         fingerprint[j] = _fingerprint(pkind[j], pbuf, pstart[j], pstart[j + 1], mask)
@@ -278,7 +286,7 @@ def threshold_rows(wires, row_of, index, bounds, k, out, start, mask, store, scr
     "all" and "at least one"). Gate ``g = l * R + r`` (R = ``len(bounds) - 1``
     rows per instance) reads the fan-ins ``wires[row_of[l], index[bounds[r]:bounds[r + 1]]]``,
     is 1 iff at least ``k[g]`` of them are 1, and goes to ``out[g]``; from gate ``start`` on."""
-    kinds, offsets, fanins, table, tags, counters = store
+    kinds, offsets, fanins, table, tags, counters, twin = store
     per = len(bounds) - 1
     g = len(k)
     exist = counters[0]
@@ -314,7 +322,7 @@ def threshold_rows(wires, row_of, index, bounds, k, out, start, mask, store, scr
                 continue
             if need == 1 or need == count:
                 kind = _OR if need == 1 else _AND
-                node, kept = _and_or_form(kind, pbuf, lo, hi, kinds, offsets, fanins)
+                node, kept = _and_or_form(kind, pbuf, lo, hi, kinds, offsets, fanins, twin)
                 if node >= 0:
                     out[r] = node
                     continue
@@ -336,7 +344,7 @@ def threshold_rows(wires, row_of, index, bounds, k, out, start, mask, store, scr
 @_kernel
 def not_rows(xs, out, start, mask, store, scratch):
     """``out[r]`` = NOT ``xs[r]``, folding constants and double negation, for r >= ``start``."""
-    kinds, offsets, fanins, table, tags, counters = store
+    kinds, offsets, fanins, table, tags, counters, twin = store
     exist = counters[0]
     pstart, pbuf = scratch[2], scratch[3]
     for first in range(start, len(xs), _BLOCK_ROWS):

@@ -60,4 +60,4 @@ def build_circuit(
 
     return compile_circuit(declare, scope=spec.name, expected_gates=est.gates, expected_edges=est.edges,
                            max_gates=max_gates, what=f"{spec.name} at n={cfg.n} c={cfg.c} p={fmt.p}",
-                           progress=progress)
+                           progress=progress, optimize=fmt.optimize)

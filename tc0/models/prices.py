@@ -24,5 +24,6 @@ def gadget_cost(fmt: FloatFormat, op: str, m: int = 0) -> tuple[int, int]:
     if op == "sum" and m > _LARGEST_PRICED_SUM:
         big, half = gadget_cost(fmt, op, _LARGEST_PRICED_SUM), gadget_cost(fmt, op, _LARGEST_PRICED_SUM // 2)
         return tuple(int(b * (m / _LARGEST_PRICED_SUM) ** np.log2(b / h)) for b, h in zip(big, half))
-    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, fmt.p, fmt.e, fmt.method)
+    stats = gadget_stats(_GADGET_OF[op], None, m if op == "sum" else None, fmt.p, fmt.e, fmt.method,
+                         fmt.optimize)
     return stats.size, stats.edges

@@ -44,6 +44,9 @@ MAX_FIELD_BITS = 4096
 #: (size ~2^(p/3)), or a ROM on about log2(p) bits plus a longer series evaluated by Chinese remaindering
 #: (size polynomial in p)
 METHODS = ("table", "series")
+#: what circuits of a format are built for: "size" (a NOT gate per negation) or "depth" (negations pushed
+#: toward the sources, ``tc0.compiler.negations``); the same function either way
+OPTIMIZE = ("size", "depth")
 
 
 def _locate(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
@@ -113,12 +116,14 @@ class FloatFormat:
     width; ``wide`` past 64 bits). ``method`` (one of ``METHODS``) is the
     algorithm of div, sqrt and exp: it does not change a word's encoding nor
     a correctly rounded result (div, sqrt), but exp's faithful result follows
-    it, so the arithmetic a format names includes it.
+    it, so the arithmetic a format names includes it. ``optimize`` (one of
+    ``OPTIMIZE``) is what its circuits are built for; it changes no result.
     """
 
     p: int
     e: int | None = None
     method: str = "table"
+    optimize: str = "size"
 
     def __post_init__(self):
         object.__setattr__(self, "p", _check_int("p", self.p))
@@ -126,6 +131,9 @@ class FloatFormat:
         if self.method not in METHODS:
             raise FloatFormatError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}",
                                    parameters=("method",))
+        if self.optimize not in OPTIMIZE:
+            raise FloatFormatError(f"optimize must be one of {', '.join(OPTIMIZE)}, got {self.optimize!r}",
+                                   parameters=("optimize",))
 
     @property
     def wide(self) -> bool:

@@ -35,7 +35,7 @@ class GadgetDepths:
 
     def stats(self, name: str, m: int | None = None) -> GadgetStats:
         """Measures of the catalog float gadget ``name`` (of ``m`` operands)."""
-        return gadget_stats(name, None, m, self.p, self.e, self.fmt.method)
+        return gadget_stats(name, None, m, self.p, self.e, self.fmt.method, self.fmt.optimize)
 
     @functools.cached_property
     def fixed(self) -> dict[str, int]:
@@ -94,12 +94,15 @@ def table_format(p: int, e: int | None):
 
 
 def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod: int = 32,
-                  progress=None, method: str | None = None) -> dict:
+                  progress=None, method: str | None = None, both: bool = True) -> dict:
     """Measure the gadgets behind the paper's d_std, d_⊕(m), d_⊗(m), d_exp,
     d_sqrt (and div) for format (p, e): d_std is the largest depth among float
     add, mul and lt; d_sum and d_prod are lists over m = 2, 4, ..., up to the
     given maxima. ``progress`` (a tqdm bar, optional) is advanced per circuit.
-    ``method``: of div, sqrt and exp ("auto": per gadget, the smaller)."""
+    ``method``: of div, sqrt and exp ("auto": per gadget, the smaller).
+    Every row is built for size (its depth, size, edges); with ``both``, also
+    for depth (``by_depth``: the same measures with negations pushed to the
+    sources, ``Builder(optimize="depth")``)."""
     fmt = table_format(p, e)
     methods = {name: gadget_method(name, method, fmt.p, fmt.e) for name in METHOD_GADGETS}
     rows = []
@@ -110,6 +113,10 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
         rows.append({"quantity": quantity, "gadget": name, "m": m, "depth": stats.depth, "size": stats.size,
                      "edges": stats.edges, "seconds": round(stats.seconds, 2),
                      **({"method": methods[name]} if name in methods else {})})
+        if both:
+            deep = gadget_stats(name, None, m, fmt.p, fmt.e, methods.get(name), "depth")
+            rows[-1]["by_depth"] = {"depth": deep.depth, "size": deep.size, "edges": deep.edges,
+                                    "seconds": round(deep.seconds, 2)}
         if progress is not None:
             progress.update(1)
     std = [r for r in rows if r["quantity"] == "d_std"]
@@ -117,7 +124,8 @@ def gadget_depths(p: int, e: int | None = None, max_m_sum: int = 256, max_m_prod
     sums = [r for r in rows if r["quantity"] == "d_sum"]
     prods = [r for r in rows if r["quantity"] == "d_prod"]
     single = {q: next(r for r in rows if r["quantity"] == q) for q in ("d_exp", "d_sqrt", "d_div")}
-    strip = lambda r: {k: r[k] for k in ("gadget", "m", "method", "depth", "size", "edges", "seconds") if k in r}  # noqa: E731
+    strip = lambda r: {k: r[k] for k in ("gadget", "m", "method", "depth", "size", "edges", "seconds", "by_depth")  # noqa: E731
+                       if k in r}
     return {
         "p": fmt.p,
         "e": fmt.e,
@@ -136,12 +144,15 @@ def depth_table(result: dict) -> str:
     """``gadget_depths``'s result as a text table."""
     lines = [f"Gadget depths for p = {result['p']}, e = {result['e']} "
              "(depth = longest path, every gate counting 1)", ""]
-    lines.append(f"{'quantity':<12} {'gadget':<11} {'m':>4} {'depth':>6} {'size':>10} {'edges':>11} {'build s':>8}")
+    both = "by_depth" in result["d_std"]["components"][0]
+    lines.append(f"{'quantity':<12} {'gadget':<11} {'m':>4} {'depth':>6} {'size':>10} {'edges':>11} {'build s':>8}"
+                 + (f" {'depth*':>7} {'size*':>10}" if both else ""))
 
     def row(label, r):
         m = "" if r["m"] is None else str(r["m"])
+        deep = f" {r['by_depth']['depth']:>7} {r['by_depth']['size']:>10}" if both else ""
         lines.append(f"{label:<12} {r['gadget']:<11} {m:>4} {r['depth']:>6} {r['size']:>10} {r['edges']:>11} "
-                     f"{r['seconds']:>8.2f}")
+                     f"{r['seconds']:>8.2f}{deep}")
 
     std = result["d_std"]
     for r in std["components"]:
@@ -164,5 +175,9 @@ def depth_table(result: dict) -> str:
         else:
             lines.append(f"{sym}(m) = {depth} for every measured m from {m0} to {rows[-1]['m']}: "
                          f"the depth no longer changes from m = {m0} on.")
+    if both:
+        lines.append("depth*, size*: built with --optimize depth (negations as twins: NOT MAJ(x) = MAJ(NOT x), "
+                     "De Morgan), the same function; the default, --optimize size, keeps one NOT gate per "
+                     "negation.")
     lines += ["", "Note: " + result["note"]]
     return "\n".join(lines)

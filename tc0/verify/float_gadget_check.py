@@ -123,7 +123,7 @@ def _oracle_compare(oracle: MpfrOracle, op: str, shape: str, cases: np.ndarray, 
 
 
 def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = None, samples: int = 10000,
-                       seed: int = 0, circuit=None, method: str | None = None) -> dict:
+                       seed: int = 0, circuit=None, method: str | None = None, optimize: str = "size") -> dict:
     """Compile the catalog float gadget ``name`` ("float:add" or "add") for
     format (p, e) (and m operands), run it on the edge cases and ``samples``
     random cases (0..``MAX_SAMPLES``, in batches of ``SAMPLE_BATCH``), and
@@ -136,6 +136,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     ``circuit``: an already compiled circuit to check instead of compiling
     (it must have the gadget's ports for this format and m). ``method``: of
     div, sqrt and exp (``catalog.gadget_method``; the result names the one used).
+    ``optimize``: what the circuit is built for (``Builder``).
     """
     spec = float_spec(name)
     check_samples(samples)
@@ -144,7 +145,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
     seed = check_seed(seed)
     t0 = time.perf_counter()
     if circuit is None:
-        circuit = compile_gadget(spec.name, None, m, p, e, requested)
+        circuit = compile_gadget(spec.name, None, m, p, e, requested, optimize)
     elif spec.max_m and m is None:
         raise GadgetError(f"{spec.name} needs m (the number of operands)", parameters=("m",))
     t_build = time.perf_counter() - t0
@@ -194,6 +195,7 @@ def check_float_gadget(name: str, p: int, e: int | None = None, m: int | None = 
         "e": fmt.e,
         "m": m,
         "method": method,
+        "optimize": optimize,
         "ok": mismatches == 0 and oracle_mismatches == 0,
         "bit_exact": mismatches == 0,
         "mismatches": mismatches,

@@ -32,7 +32,7 @@ _INT_OPS: dict[str, Callable] = {
 
 
 def check_int_gadget(name: str, bits: int | None = None, m: int | None = None, samples: int = 10000,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, optimize: str = "size") -> dict:
     """Compile the catalog integer gadget ``name`` and compare it with Python
     integers: on every input pair when there are at most
     max(``samples``, EXHAUSTIVE_PAIRS) of them (binary gadgets, W <= 8 by
@@ -46,7 +46,7 @@ def check_int_gadget(name: str, bits: int | None = None, m: int | None = None, s
     check_samples(samples)
     seed = check_seed(seed)
     t0 = time.perf_counter()
-    circuit = compile_gadget(name, bits, m)
+    circuit = compile_gadget(name, bits, m, optimize=optimize)
     t_build = time.perf_counter() - t0
     W = DEFAULT_BITS if bits is None else bits
     reduce = GADGETS[name].uses_m

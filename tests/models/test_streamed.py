@@ -1,5 +1,5 @@
 """Streamed runs (DESIGN section 9) against whole builds: equal depth, size
-within 1%, every piece and the output bit-exact against the p-bit reference
+within 3% (the gates one build shares across operations: docs/report.md), every piece and the output bit-exact against the p-bit reference
 (``tc0.models.run`` on the pbit backend, an independent emulation)."""
 
 from __future__ import annotations
@@ -31,13 +31,23 @@ def _setup(name, **given):
 
 
 @pytest.mark.parametrize("name", list(MODULES))
-def test_streamed_depth_equals_whole_and_size_within_one_percent(name):
+def test_streamed_depth_equals_whole_and_size_within_three_percent(name):
+    _streamed_against_whole(name, FMT)
+
+
+@pytest.mark.parametrize("name", ["attention", "layernorm", "ffn", "flowar"])
+def test_streamed_depth_equals_whole_when_built_for_depth(name):
+    """Pieces carry each bit's negation level and build their outputs' twins."""
+    _streamed_against_whole(name, FloatFormat(8, 9, optimize="depth"), piece_gates=40_000)
+
+
+def _streamed_against_whole(name, fmt, piece_gates=20_000):
     spec, cfg, weights = _setup(name)
-    whole = build_circuit(spec, cfg, FMT, weights)
-    streamed = stream_module(spec, cfg, FMT, weights, Runner())
-    sliced = stream_module(spec, cfg, FMT, weights, Runner(), piece_gates=20_000)
+    whole = build_circuit(spec, cfg, fmt, weights)
+    streamed = stream_module(spec, cfg, fmt, weights, Runner())
+    sliced = stream_module(spec, cfg, fmt, weights, Runner(), piece_gates=piece_gates)
     assert streamed.depth == sliced.depth == whole.depth
-    assert whole.size <= streamed.size <= 1.01 * whole.size
+    assert whole.size <= streamed.size <= 1.03 * whole.size
     assert sliced.size >= whole.size  # pieces share less than one build, never more
     assert sum(streamed.scope_sizes.values()) == streamed.size
 

@@ -98,7 +98,7 @@ class StreamBackend(Backend):
         ids = np.array([self._constant_ids[int(w)] for w in distinct], dtype=np.int64)
         const = self.fmt.to_bits(distinct).astype(np.int8)
         samples = None if not self.samples else np.broadcast_to(distinct, (self.samples, len(distinct))).copy()
-        origin = self._origin(self.runner.scatter(Wires(const, np.zeros(const.shape, np.int32), samples)))
+        origin = self._origin(self.runner.scatter(Wires.sources(const, samples)))
         return self._scalars(ids[where].reshape(words.shape), origin, where.reshape(words.shape))
 
     def input(self, shape, words=None) -> np.ndarray:
@@ -108,7 +108,7 @@ class StreamBackend(Backend):
         count = int(np.prod(shape, dtype=np.int64))
         const = np.full((count, self.fmt.width), VARIABLE, dtype=np.int8)
         samples = None if not self.samples else np.asarray(words, dtype=self.fmt.word_dtype).reshape(self.samples, count)
-        origin = self._origin(self.runner.scatter(Wires(const, np.zeros(const.shape, np.int32), samples)))
+        origin = self._origin(self.runner.scatter(Wires.sources(const, samples)))
         return self._scalars(self._fresh_ids(count).reshape(shape), origin, np.arange(count).reshape(shape))
 
     # ------------------------------------------------------------- operations
