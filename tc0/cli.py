@@ -935,7 +935,8 @@ def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
     """Measure the paper's gadget depths for p-bit floats: d_std (the largest
     depth of float add, mul, lt), d_⊕(m) = float:sum for m = 2, 4, ..., 256,
     d_⊗(m) = float:prod for m = 2, 4, ..., 32, d_exp, d_sqrt and d_div, each
-    with its size and edges, and the m from which d_⊕ and d_⊗ stop changing.
+    with its size and edges, and the m from which d_⊕ and d_⊗ stop changing;
+    every row also built with --optimize depth (columns depth*, size*).
 
     With several p (e = p + 1), the p sweep instead (DESIGN section 10): every
     float gadget, both methods of div, sqrt and exp, depth and size per p, the

@@ -386,6 +386,8 @@ class Builder:
             raise CircuitError("the circuit has no output ports")
         self._built = True
         self._table = self._tags = None  # free them before the renumbering's arrays exist
+        if self._by_depth:
+            self._level = self._neg = self._twin = None
         n = self.n_nodes
         inputs = np.concatenate(list(self._inputs.values())) if self._inputs else np.zeros(0, dtype=WIRE)
         live = sweeps.live_nodes(n, self._offsets, self._fanins, np.concatenate(list(self._outputs.values())))

@@ -323,3 +323,17 @@ def test_rom_size_limit_is_a_clear_error(op):
     """p = 60 would need a ROM of 2^22+ entries: refused with a one-line error, not built."""
     result = CliRunner().invoke(main, ["compile", f"float:{op}", "--p", "60", "--e", "3", "-o", "unused.tc0"])
     assert result.exit_code == 2 and "ROM of 2^" in result.output and "Traceback" not in result.output
+
+
+def test_optimize_depth_checks_bit_exact_and_is_shallower(tmp_path):
+    """--optimize depth on check (gadget and module) and compile: the same function, fewer levels."""
+    size = json.loads(ok("check", "float:mul", "--p", "8", "--samples", "500", "--json").output)
+    depth = json.loads(ok("check", "float:mul", "--p", "8", "--samples", "500", "--optimize", "depth",
+                          "--json").output)
+    assert size["ok"] and depth["ok"] and (size["optimize"], depth["optimize"]) == ("size", "depth")
+    assert depth["depth"] < size["depth"] and depth["size"] <= 2 * size["size"]
+    module = json.loads(ok("check", "mlp", "--n", "2", "--c", "2", "--samples", "2", "--optimize", "depth",
+                           "--json").output)
+    assert module["bit_exact"]
+    fails("compile", "float:add", "--p", "8", "--optimize", "speed", "-o", str(tmp_path / "x.tc0"),
+          needles=("--optimize",))
