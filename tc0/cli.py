@@ -23,6 +23,7 @@ from tc0.compiler.catalog import (
 )
 from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write, check_output
+from tc0.io.aiger import read_aiger, write_aiger
 from tc0.io.blif import write_blif
 from tc0.io.bristol import MAX_WIRES as BRISTOL_MAX_WIRES
 from tc0.io.bristol import read_bristol, write_bristol
@@ -55,7 +56,10 @@ from tc0.verify.gadget_summary import SAMPLE_BATCH, gadget_summary
 from tc0.verify.int_gadget_check import check_int_gadget
 
 EXPORTERS = {"blif": write_blif, "verilog": write_verilog, "graphml": write_graphml, "dot": write_dot,
-             "bristol": write_bristol}
+             "bristol": write_bristol, "aiger": write_aiger,
+             "aiger-ascii": functools.partial(write_aiger, binary=False)}
+#: readers of ``tc0 import``, and the file suffixes that name them when --format is not given
+IMPORT_SUFFIXES = {".aig": "aiger", ".aag": "aiger"}
 EXPORT_FORMATS = tuple(EXPORTERS)
 
 
@@ -969,20 +973,29 @@ def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["bristol"]), default="bristol", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["bristol", "aiger"]), default=None,
+              help="bristol, or aiger (binary aig or ASCII aag) [default: aiger for .aig/.aag, else bristol].")
 @click.option("--max-wires", type=click.IntRange(min=1), default=BRISTOL_MAX_WIRES, show_default=True,
-              help="Refuse files declaring more wires (inputs included), before reading their gates.")
+              help="Bristol: refuse files declaring more wires (inputs included), before reading their gates.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @_reports_errors
 def import_cmd(file, fmt, max_wires, out):
-    """Import a foreign circuit (Bristol Fashion: XOR/AND/INV/EQ/EQW/MAND).
+    """Import a foreign circuit: Bristol Fashion (XOR/AND/INV/EQ/EQW/MAND) or
+    combinational AIGER (binary .aig or ASCII .aag, as ABC writes them).
 
-    Ports are named in0, in1, ... and out0, ...; XOR is lowered to the strict
-    basis as (a OR b) AND NOT(a AND b). The file is read line by line; only
-    regular files are read.
+    Bristol ports are named in0, in1, ... and out0, ...; XOR is lowered to the
+    strict basis as (a OR b) AND NOT(a AND b). AIGER ports come from its
+    symbol table where it names bits port[i] (as tc0 export writes them), else
+    x and y. Only regular files are read.
+
+    \b
+    Examples:
+      tc0 import aes_128.txt -o aes.tc0
+      tc0 import adder.aig -o adder.tc0
     """
     _writable(out, file)
-    circuit = read_bristol(file, max_wires)
+    fmt = fmt or IMPORT_SUFFIXES.get(Path(file).suffix, "bristol")
+    circuit = read_aiger(file) if fmt == "aiger" else read_bristol(file, max_wires)
     circuit.save(out)
     click.echo(measures.summary_line(circuit, Path(file).stem))
 
@@ -994,7 +1007,8 @@ def import_cmd(file, fmt, max_wires, out):
 @_reports_errors
 def export_cmd(circuit, fmt, out):
     """Export a circuit: BLIF, structural Verilog (MAJ as a sum comparison),
-    GraphML or DOT (small circuits, via networkx), or Bristol (MAJ lowered)."""
+    GraphML or DOT (small circuits, via networkx), Bristol (MAJ lowered), or
+    AIGER, binary (aiger) or ASCII (aiger-ascii), lowered as for Bristol."""
     _writable(out, circuit)
     circ = _load(circuit)
     EXPORTERS[fmt](circ, out)
