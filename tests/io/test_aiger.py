@@ -27,7 +27,10 @@ from tc0.io.bristol import read_bristol
 
 ABC = shutil.which("berkeley-abc") or shutil.which("yosys-abc")
 needs_abc = pytest.mark.skipif(ABC is None, reason="berkeley-abc (or yosys-abc) is not on PATH")
-BRISTOL = sorted(p.name for p in BRISTOL_DIR.glob("*.txt")) if BRISTOL_DIR.exists() else ["adder64.txt"]
+#: the deepest and largest shared circuits (10-13 s a round trip each) round-trip in the slow suite
+HEAVY = ("divide64.txt", "udivide64.txt", "sha256.txt")
+BRISTOL = [pytest.param(name, marks=[pytest.mark.slow] if name in HEAVY else [])
+           for name in (sorted(p.name for p in BRISTOL_DIR.glob("*.txt")) if BRISTOL_DIR.exists() else ["adder64.txt"])]
 
 
 def same_function(a, b, samples: int = 512, seed: int = 0) -> None:
