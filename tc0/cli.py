@@ -25,6 +25,7 @@ from tc0.errors import GadgetError, Tc0Error
 from tc0.files import atomic_write, check_output
 from tc0.io.aiger import read_aiger, write_aiger
 from tc0.io.blif import write_blif
+from tc0.io.blif_reader import read_blif
 from tc0.io.bristol import MAX_WIRES as BRISTOL_MAX_WIRES
 from tc0.io.bristol import read_bristol, write_bristol
 from tc0.io.graph import write_dot, write_graphml
@@ -59,7 +60,7 @@ EXPORTERS = {"blif": write_blif, "verilog": write_verilog, "graphml": write_grap
              "bristol": write_bristol, "aiger": write_aiger,
              "aiger-ascii": functools.partial(write_aiger, binary=False)}
 #: readers of ``tc0 import``, and the file suffixes that name them when --format is not given
-IMPORT_SUFFIXES = {".aig": "aiger", ".aag": "aiger"}
+IMPORT_SUFFIXES = {".aig": "aiger", ".aag": "aiger", ".blif": "blif"}
 EXPORT_FORMATS = tuple(EXPORTERS)
 
 
@@ -973,29 +974,33 @@ def gadgets_cmd(ctx, p, e, method, max_m_sum, max_m_prod, as_json):
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["bristol", "aiger"]), default=None,
-              help="bristol, or aiger (binary aig or ASCII aag) [default: aiger for .aig/.aag, else bristol].")
+@click.option("--format", "fmt", type=click.Choice(["bristol", "aiger", "blif"]), default=None,
+              help="bristol, aiger (binary aig or ASCII aag) or blif [default: by the suffix: .aig/.aag aiger, "
+                   ".blif blif, else bristol].")
 @click.option("--max-wires", type=click.IntRange(min=1), default=BRISTOL_MAX_WIRES, show_default=True,
               help="Bristol: refuse files declaring more wires (inputs included), before reading their gates.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Circuit file to write.")
 @_reports_errors
 def import_cmd(file, fmt, max_wires, out):
-    """Import a foreign circuit: Bristol Fashion (XOR/AND/INV/EQ/EQW/MAND) or
-    combinational AIGER (binary .aig or ASCII .aag, as ABC writes them).
+    """Import a foreign circuit: Bristol Fashion (XOR/AND/INV/EQ/EQW/MAND),
+    combinational AIGER (binary .aig or ASCII .aag, as ABC writes them) or
+    flat combinational BLIF (.names covers, as ABC and Yosys write them).
 
     Bristol ports are named in0, in1, ... and out0, ...; XOR is lowered to the
-    strict basis as (a OR b) AND NOT(a AND b). AIGER ports come from its
-    symbol table where it names bits port[i] (as tc0 export writes them), else
+    strict basis as (a OR b) AND NOT(a AND b). AIGER and BLIF ports come from
+    the bit names where they spell port[i] (as tc0 export writes them), else
     x and y. Only regular files are read.
 
     \b
     Examples:
       tc0 import aes_128.txt -o aes.tc0
       tc0 import adder.aig -o adder.tc0
+      tc0 import abc_out.blif -o mapped.tc0
     """
     _writable(out, file)
     fmt = fmt or IMPORT_SUFFIXES.get(Path(file).suffix, "bristol")
-    circuit = read_aiger(file) if fmt == "aiger" else read_bristol(file, max_wires)
+    readers = {"aiger": read_aiger, "blif": read_blif, "bristol": lambda f: read_bristol(f, max_wires)}
+    circuit = readers[fmt](file)
     circuit.save(out)
     click.echo(measures.summary_line(circuit, Path(file).stem))
 

@@ -26,7 +26,6 @@ builder call.
 from __future__ import annotations
 
 import functools
-import re
 
 import numpy as np
 from numba import njit
@@ -37,12 +36,11 @@ from tc0.files import atomic_write, open_regular, scratch_file
 from tc0.io.lowering import AND2, INV, ChunkSpill, lower_circuit
 from tc0.io.writing import LineWriter, check_export_names
 from tc0.ir.circuit import Circuit
-from tc0.ir.names import is_valid_name
+from tc0.ir.names import ports_of_bits
 from tc0.ir.schema import FIRST_INPUT, MAX_NODES
 
 #: the largest file ``read_aiger`` reads, in bytes, unless told otherwise
 MAX_BYTES = 1 << 30
-_SYMBOL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]$")
 
 
 # ----------------------------------------------------------------------------- export
@@ -262,23 +260,6 @@ def _symbol_table(data: bytes, pos: int, n_in: int, n_out: int) -> tuple[list, l
     return names["i"], names["o"]
 
 
-def _ports(names: list, default: str) -> list[tuple[str, int]]:
-    """Ports (name, width) spelled by ``names`` (``port[bit]`` in order), else one port ``default``."""
-    ports: list[tuple[str, int]] = []
-    for name in names:
-        match = _SYMBOL.match(name or "")
-        if not match or not is_valid_name(match[1]):
-            return [(default, len(names))] if names else []
-        port, bit = match[1], int(match[2])
-        if ports and ports[-1][0] == port and ports[-1][1] == bit:
-            ports[-1] = (port, bit + 1)
-        elif bit == 0 and port not in (p for p, _ in ports):
-            ports.append((port, 1))
-        else:
-            return [(default, len(names))]
-    return ports
-
-
 @njit(cache=True)
 def _levels(m, rows, defined):
     """Per AND row its level (1 + its deeper operand's); -1 - r if row r reads an
@@ -319,7 +300,7 @@ def _build(m, inputs, outputs, rows, in_names, out_names, what) -> Circuit:
     b = Builder(expected_gates=2 * len(rows))
     node = np.zeros(m + 1, dtype=np.int64)
     start = 0
-    for name, width in _ports(in_names, "x"):
+    for name, width in ports_of_bits(in_names, "x") if n_in else []:
         node[inputs[start : start + width] >> 1] = b.input(name, width)
         start += width
 
@@ -338,7 +319,7 @@ def _build(m, inputs, outputs, rows, in_names, out_names, what) -> Circuit:
         node[r[:, 0] >> 1] = b.and_(literal_nodes(r[:, 1]), literal_nodes(r[:, 2]))
     out_nodes = literal_nodes(outputs)
     start = 0
-    for name, width in _ports(out_names, "y"):
+    for name, width in ports_of_bits(out_names, "y"):
         b.output(name, out_nodes[start : start + width])
         start += width
     return b.build()

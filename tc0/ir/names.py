@@ -32,3 +32,26 @@ def check_port_name(name) -> None:
     """Raise ``CircuitError`` naming ``name`` (its repr) unless it is a valid port name."""
     if not is_valid_name(name):
         raise CircuitError(f"bad port name {shown(name)}: use {NAME_RULE}")
+
+
+_BIT = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\[(\d+)\]")
+
+
+def ports_of_bits(names, default: str) -> list[tuple[str, int]]:
+    """Ports (name, width) spelled by bit names ``port[j]`` listed port after
+    port, bits in order from 0 (as tc0, ABC and Yosys write them); any other
+    list is one port ``default`` of all the bits."""
+    names = list(names)
+    ports: list[tuple[str, int]] = []
+    for name in names:
+        match = _BIT.fullmatch(name) if isinstance(name, str) else None
+        if match is None:
+            return [(default, len(names))]
+        port, bit = match[1], int(match[2])
+        if ports and ports[-1] == (port, bit):
+            ports[-1] = (port, bit + 1)
+        elif bit == 0 and all(p != port for p, _ in ports):
+            ports.append((port, 1))
+        else:
+            return [(default, len(names))]
+    return ports
