@@ -7,8 +7,9 @@ What travels between pieces is ``Wires``: per scalar and bit, whether it is
 a constant (and which), the level at which it is ready, the level at which
 its negation is (a format built for depth negates a gate by its twin,
 ``tc0.compiler.negations``: a piece builds the twins of its outputs where
-they are shallower than a NOT), and its words on the samples. ``run_piece`` is a pure function of its arguments, so it runs the
-same in this process or as a Dask task on any worker.
+they are shallower than a NOT), and its words on the samples.
+``run_piece`` is a pure function of its arguments, so it runs the same in
+this process or as a Dask task on any worker.
 """
 
 from __future__ import annotations
