@@ -85,7 +85,7 @@ def cached(path: Path, sources: list[Path], build) -> Circuit:
 
 def bristol_subject(name: str) -> Subject:
     src = BRISTOL / f"{name}.txt"
-    code = [PACKAGE / "builder.py", PACKAGE / "circuit.py", PACKAGE / "formats" / "bristol.py"]
+    code = [PACKAGE / "compiler" / "builder.py", PACKAGE / "ir" / "circuit.py", PACKAGE / "io" / "bristol.py"]
     circuit = cached(OUT / "circuits" / f"{name}.tc0", [src, *code], lambda: read_bristol(src))
     with open(src) as fh:
         gates = int(fh.readline().split()[0])
@@ -94,7 +94,8 @@ def bristol_subject(name: str) -> Subject:
 
 def gadget_subject(name: str, bits: int, m: int) -> Subject:
     tag = f"{name}({bits}x{m})"
-    code = [PACKAGE / "builder.py", PACKAGE / "circuit.py", *(PACKAGE / "gadgets").glob("*.py")]
+    code = [PACKAGE / "compiler" / "builder.py", PACKAGE / "ir" / "circuit.py",
+            *(PACKAGE / "compiler" / "gadgets").glob("*.py")]
     circuit = cached(OUT / "circuits" / f"{name.replace(':', '_')}_{bits}x{m}.tc0", code,
                      lambda: compile_gadget(name, bits, m))
     return Subject(tag, circuit, circuit.size, "strict gates")

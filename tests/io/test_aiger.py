@@ -105,8 +105,7 @@ def bristol_as_blif(path) -> str:
         if op == "EQ":
             blif += [f".names {name(wires[1])}"] + (["1"] if wires[0] else [])
         elif op == "MAND":
-            half = len(wires) // 2
-            for a, b, z in zip(wires[: half // 2 * 0 + n_in // 2], wires[n_in // 2 : n_in], wires[n_in:]):
+            for a, b, z in zip(wires[: n_in // 2], wires[n_in // 2 : n_in], wires[n_in:]):
                 blif += [f".names {name(a)} {name(b)} {name(z)}", "11 1"]
         else:
             blif += [f".names {' '.join(name(w) for w in wires)}"] + covers[op]
@@ -114,9 +113,11 @@ def bristol_as_blif(path) -> str:
 
 
 @needs_abc
-@pytest.mark.parametrize("name", ["FP-add.txt", "aes_128.txt", "sha256.txt"])
+@pytest.mark.parametrize("name", ["FP-add.txt", "aes_128.txt", "adder64.txt"])
 def test_abc_proves_the_aiger_export_equal_to_the_bristol_original(name, tmp_path):
-    """The Bristol file, translated to BLIF by the test itself, against tc0's import then AIGER export."""
+    """The Bristol file, translated to BLIF by the test itself, against tc0's import then AIGER export.
+    (sha256 is left out: ABC's cec and &cec do not decide it in 200 s, its XORs being lowered differently on
+    the two sides; its exports are proved equal to each other above.)"""
     path = bristol_path(name)
     (tmp_path / "original.blif").write_text(bristol_as_blif(path))
     write_aiger(read_bristol(path), tmp_path / "tc0.aig")
