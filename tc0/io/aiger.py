@@ -41,6 +41,8 @@ from tc0.ir.schema import FIRST_INPUT, MAX_NODES
 
 #: the largest file ``read_aiger`` reads, in bytes, unless told otherwise
 MAX_BYTES = 1 << 30
+#: the most variables an ASCII file may leave undefined (M beyond I + L + A)
+_MAX_UNUSED = 1 << 20
 
 
 # ----------------------------------------------------------------------------- export
@@ -187,6 +189,9 @@ def _counts(header: list[str], what: str) -> list[int]:
         raise FormatError(f"{what}: AIGER 1.9 bad-state/constraint/justice/fairness sections are not read")
     if m < n_in + n_and or (header[0] == "aig" and m != n_in + n_and):
         raise FormatError(f"{what}: M = {m:,} does not match I + L + A = {n_in + n_and:,}")
+    if m > n_in + n_and + _MAX_UNUSED:
+        raise FormatError(f"{what}: M = {m:,} leaves more than {_MAX_UNUSED:,} variables unused "
+                          "(tc0 allocates per variable)")
     if m + 2 > MAX_NODES:
         raise FormatError(f"{what}: M = {m:,} variables do not fit tc0's node ids")
     if n_out == 0:

@@ -488,7 +488,7 @@ def test_import_missing_file_and_bad_output(tmp_path):
     src = tmp_path / "xor.txt"
     src.write_text("1 3\n1 2\n1 1\n2 1 0 1 2 XOR\n")
     fails("import", src, "-o", tmp_path / "nodir" / "x.tc0", needles=("nodir",))
-    fails("import", src, "--format", "blif", "-o", tmp_path / "x.tc0", needles=("blif",))
+    fails("import", src, "--format", "verilog", "-o", tmp_path / "x.tc0", needles=("verilog",))
     assert not (tmp_path / "x.tc0").exists()
 
 

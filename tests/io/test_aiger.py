@@ -163,6 +163,7 @@ def _binary(header: str, outputs: list[int], body: bytes) -> bytes:
     (b"aag 3 2 0 1 1\n2\n4\n9\n6 2 4\n", "beyond 2M + 1"),
     (b"aag 3 2 0 1 1\n2\n4\n6\n6 2 8\n", "reads a variable not defined"),
     (b"aag 3 2 0 0 1\n2\n4\n6 2 4\n", "no outputs"),
+    (b"aag 2000000000 2 0 1 1\n2\n4\n6\n6 2 4\n", "variables unused"),
     (b"aag 1002 2 0 1 1000\n2\n4\n6\n6 2 4\n", "more than its"),
     (_binary("aig 3 2 0 1 1", [6], b"\x02\x82"), "truncated or out-of-range deltas"),
     (_binary("aig 3 2 0 1 1", [6], b"\x07\x00"), "truncated or out-of-range deltas"),

@@ -93,7 +93,8 @@ def test_carried_levels_offset_the_piece():
 
     def origin(level):
         const = np.full((3, width), pieces.VARIABLE, np.int8)
-        return pieces.Wires(const, np.full((3, width), level, np.int32), words)
+        return pieces.Wires(const, np.full((3, width), level, np.int32), np.full((3, width), level + 1, np.int32),
+                            words)
 
     at0, at100 = pieces.run_piece(piece, origin(0)), pieces.run_piece(piece, origin(100))
     variable = at0.wires.const == pieces.VARIABLE
@@ -110,9 +111,9 @@ def test_constant_bits_fold():
                          source_pos=np.arange(2), gathers=(np.array([0]), np.array([1])), expected_gates=0)
     one = FMT.to_bits(FMT.encode(np.array(1.0))).astype(np.int8)
     const = np.full((2, width), pieces.VARIABLE, np.int8)
-    variable = pieces.run_piece(piece, pieces.Wires(const, np.zeros((2, width), np.int32), None))
+    variable = pieces.run_piece(piece, pieces.Wires.sources(const, None))
     const[1] = one
-    folded = pieces.run_piece(piece, pieces.Wires(const, np.zeros((2, width), np.int32), None))
+    folded = pieces.run_piece(piece, pieces.Wires.sources(const, None))
     assert 0 < folded.size < variable.size and folded.wires.words is None
 
 

@@ -65,7 +65,7 @@ def test_int_check_in_batches_same_cases_and_verdict(monkeypatch):
     """int:sub's circuit posing as int:add: the random cases are one stream, so
     batches of 7 find exactly the mismatches one batch finds."""
     real = int_gadget_check.compile_gadget
-    monkeypatch.setattr(int_gadget_check, "compile_gadget", lambda name, *a: real("int:sub", *a))
+    monkeypatch.setattr(int_gadget_check, "compile_gadget", lambda name, *a, **k: real("int:sub", *a, **k))
     whole = check_int_gadget("int:add", 12, None, samples=300, seed=2)
     monkeypatch.setattr(int_gadget_check, "SAMPLE_BATCH", 7)
     sizes = _recording_simulate(monkeypatch, int_gadget_check)
