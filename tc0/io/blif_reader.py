@@ -170,7 +170,10 @@ def _build(inputs: list[str], outputs: list[str], covers: list[_Cover], what: st
 
 def _cover_node(b: Builder, cover: _Cover, node: dict[str, int]) -> int:
     fanins = np.array([node[net] for net in cover.inputs], dtype=np.int64)
-    negated = b.not_(fanins) if len(fanins) else fanins
+    read_negated = np.array([any(cube[i] == "0" for cube in cover.cubes) for i in range(len(fanins))], dtype=bool)
+    negated = fanins.copy()
+    if read_negated.any():
+        negated[read_negated] = b.not_(fanins[read_negated])
     terms = []
     for cube in cover.cubes:
         literals = [fanins[i] if c == "1" else negated[i] for i, c in enumerate(cube) if c != "-"]

@@ -94,8 +94,7 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         saturate = b.gate(Kind.OR, b.and_(picked, saturated[..., pair_j]).reshape(lead + (-1,)))
         low = fit(v, e)
         l_bits = fit(position, e)
-        biased = b.mux(carry[..., None], integer.add(b, cat_bits(const_bits(1, 1, lead), low), cat_bits(const_bits(1, 1, lead), l_bits), width=e + 1, low=1),
-                       integer.add(b, low, l_bits, width=e))
+        biased = b.mux(carry[..., None], integer.add_plus_one(b, low, l_bits, e), integer.add(b, low, l_bits, width=e))
         exponent = cat_bits(biased[..., : e - 1], b.not_(biased[..., e - 1 : e]))
 
         keep = lambda bits: b.and_(normal[..., None], bits)  # noqa: E731

@@ -157,6 +157,14 @@ def add_blocked(b: Builder, x, y, block: int | None = None) -> np.ndarray:
         return cat_bits(low[..., :w], sums[..., -1, block:] if nblocks * block == w else low[..., w : w + 1])
 
 
+def add_plus_one(b: Builder, x, y, width: int) -> np.ndarray:
+    """(x + y + 1) mod 2^width, depth 4: the carry-in enters as an extra low
+    position whose two bits are both 1."""
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
+    one = const_bits(1, 1, x.shape[:-1])
+    return add(b, cat_bits(one, x), cat_bits(one, y), width=width + 1, low=1)
+
+
 def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
     """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 4;
     with ``width``, only its low ``width`` bits (x - y mod 2^width).
@@ -168,8 +176,8 @@ def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
     width = _kept_width(width, x.shape[-1] + 1)
     x, y = x[..., :width], y[..., :width]
     with b.scope("sub"):
-        one, zero = const_bits(1, 1, x.shape[:-1]), const_bits(0, 1, x.shape[:-1])
-        return add(b, cat_bits(one, x, zero), cat_bits(one, b.not_(y), one), width=width + 1, low=1)
+        zero, one = const_bits(0, 1, x.shape[:-1]), const_bits(1, 1, x.shape[:-1])
+        return add_plus_one(b, cat_bits(x, zero), cat_bits(b.not_(y), one), width)
 
 
 def less_than(b: Builder, x, y) -> np.ndarray:
