@@ -1,56 +1,90 @@
-"""Stage 1 of a simulation schedule: the evaluation graph (XOR patterns
-recovered, gates no output needs dropped)."""
+"""Stage 1 of a simulation schedule: the evaluation graph. Each node gets an
+operation code: XOR patterns recovered, gates no output needs skipped.
+
+The graph is not a new circuit: it is one byte per node beside the
+circuit's own arrays (read, never copied), so that compiling a schedule for a
+circuit of 10^8 gates costs a fraction of the circuit's memory.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from tc0.ir.circuit import Circuit
 from tc0.ir.schema import Kind
-from tc0.ir.sweeps import live_nodes, node_levels
 
-#: gate code of the evaluation graph (beside Kind's) for a recovered XOR
-XOR_GATE = 7
+_compiled = njit(cache=True, nogil=True, error_model="numpy")
+_inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+#: operation codes of the evaluation graph (gates keep their ``Kind`` code)
+SKIP = 0  # a source, or a gate no output needs
+AND, OR, NOT, MAJ = int(Kind.AND), int(Kind.OR), int(Kind.NOT), int(Kind.MAJ)
+#: ``(a OR b) AND NOT(a AND b)`` evaluated as ``a XOR b``: the AND's fan-in at
+#: position 0 (``XOR0``) or 1 (``XOR1``) is the OR, whose two fan-ins are a, b
+XOR0, XOR1 = 7, 8
+_NEEDED = 1  # transient mark of the backward sweep
 
 
-def evaluation_graph(circuit: Circuit):
-    """Stage 1: ``(kind, fanins, order, bounds)`` of the graph to evaluate.
+@_inlined
+def _pair(offsets, fanins, v):
+    a, b = fanins[offsets[v]], fanins[offsets[v] + 1]
+    return min(a, b), max(a, b)
 
-    XOR patterns become ``XOR_GATE`` gates over (a, b) in place of the outer
-    AND (same fan-in count, so ``circuit.offsets`` still applies). ``order``
-    lists the gates some output needs, by level; level L is
-    ``order[bounds[L-1]:bounds[L]]``. Without an XOR pattern ``kind`` and
-    ``fanins`` are the circuit's own arrays (not copies: read them only) and
-    the levels are the circuit's cached ``level``.
-    """
-    kind, offsets, fanins = circuit.kind, circuit.offsets, circuit.fanins
-    count = np.diff(offsets)
-    last = max(len(fanins) - 1, 0)
 
-    def pair(x):
-        a, b = fanins[offsets[x]], fanins[np.minimum(offsets[x] + 1, last)]
-        return np.minimum(a, b), np.maximum(a, b)
+@_inlined
+def _xor_position(kind, offsets, fanins, v):
+    """The position of the OR in AND gate ``v`` if it is an XOR pattern, else -1."""
+    if offsets[v + 1] - offsets[v] != 2:
+        return -1
+    pos = 0
+    p, q = fanins[offsets[v]], fanins[offsets[v] + 1]
+    if kind[p] == NOT:
+        p, q, pos = q, p, 1
+    if kind[p] != OR or offsets[p + 1] - offsets[p] != 2 or kind[q] != NOT:
+        return -1
+    r = fanins[offsets[q]]
+    if kind[r] != AND or offsets[r + 1] - offsets[r] != 2:
+        return -1
+    if _pair(offsets, fanins, p) != _pair(offsets, fanins, r):
+        return -1
+    return pos
 
-    g = np.flatnonzero((kind == Kind.AND) & (count == 2))
-    p, q = fanins[offsets[g]], fanins[offsets[g] + 1]
-    swap = kind[p] == Kind.NOT
-    p, q = np.where(swap, q, p), np.where(swap, p, q)
-    r = fanins[np.minimum(offsets[q], last)]
-    (pa, pb), (ra, rb) = pair(p), pair(r)
-    ok = (kind[p] == Kind.OR) & (count[p] == 2) & (kind[q] == Kind.NOT)
-    ok &= (kind[r] == Kind.AND) & (count[r] == 2) & (pa == ra) & (pb == rb)
-    g = g[ok]
 
-    first = circuit.first_gate
-    if len(g):  # the levels change: XOR(a, b) is one level above a and b, not three
-        kind, fanins = kind.copy(), fanins.copy()
-        kind[g] = XOR_GATE
-        fanins[offsets[g]], fanins[offsets[g] + 1] = pa[ok], pb[ok]
-        level = node_levels(offsets, fanins, np.zeros(first, dtype=np.int32))
-    else:
-        level = circuit.level
-    level = level[first:]
-    order = np.argsort(level, kind="stable") + first
-    bounds = np.searchsorted(level[order - first], np.arange(int(level.max(initial=0)) + 1), side="right")
-    keep = live_nodes(circuit.n_nodes, offsets, fanins, circuit.output_ids())[order]
-    return kind, fanins, order[keep], np.concatenate([[0], np.cumsum(keep)])[bounds]
+@_inlined
+def operand_span(op, offsets, fanins, v):
+    """``(start, end)`` of node ``v``'s operands in ``fanins`` under its code ``op``."""
+    if op == XOR0 or op == XOR1:
+        o = fanins[offsets[v] + op - XOR0]
+        return offsets[o], offsets[o] + 2
+    return offsets[v], offsets[v + 1]
+
+
+@_compiled
+def _evaluation_ops(kind, offsets, fanins, first, outputs):
+    n = len(kind)
+    op = np.zeros(n, dtype=np.uint8)
+    for v in outputs:
+        op[v] = _NEEDED
+    for v in range(n - 1, first - 1, -1):
+        if op[v] == SKIP:
+            continue
+        code = kind[v]
+        if code == AND:
+            pos = _xor_position(kind, offsets, fanins, v)
+            if pos >= 0:
+                code = XOR0 + pos
+        op[v] = code
+        start, end = operand_span(code, offsets, fanins, v)
+        for j in range(start, end):
+            if op[fanins[j]] == SKIP:
+                op[fanins[j]] = _NEEDED
+    op[:first] = SKIP
+    return op
+
+
+def evaluation_ops(circuit: Circuit) -> np.ndarray:
+    """Stage 1: one operation code per node (uint8; ``SKIP`` for sources and
+    for gates no output needs). Operands: ``operand_span``."""
+    return _evaluation_ops(circuit.kind, circuit.offsets, circuit.fanins, circuit.first_gate,
+                           circuit.output_ids().astype(np.int64))

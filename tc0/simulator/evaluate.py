@@ -1,0 +1,198 @@
+"""Stage 4 of a simulation schedule: the compiled evaluation loop (numba).
+
+Samples are evaluated a block at a time: a block is ``w`` words of samples
+(64 samples a word) in every buffer row, sized so that the buffer stays in
+the core's cache. One call runs a chunk's instruction stream (``program``)
+over every block in turn: per instruction one tight loop over the block's
+words, which the compiler turns into SIMD. The fixed cost per gate is the
+decoding of a few int32s, so depth costs nothing beyond size.
+
+``AT_LEAST`` counts its ones bit-sliced, without unpacking a sample: each
+operand joins a pending slot of a carry-save adder tree (a full adder
+whenever a weight holds three words), the final carries ripple into the
+count's bits, and each count bit meets the threshold's bit from the least
+significant end (``[count >= k]`` so far).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tc0.simulator.program import ALL, AND2, ANY, AT_LEAST, MAJ3, NOT1, OR2, XOR2
+
+#: no reference counting (``_nrt=False``): the loop allocates nothing (``run_blocks``'s caller
+#: passes the adder tree's bookkeeping), and the count updates numba otherwise makes on every
+#: row view it takes would cost more than a gate's work on small blocks
+_kernel = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+_inlined = njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ZERO = np.uint64(0)
+#: carry-save levels: a count below 2^31 (fan-ins are int32) has at most 32 bits, plus the top carry
+LEVELS = 34
+#: scratch rows of the adder tree: two pending words per level, and the two a full adder makes
+SCRATCH_ROWS = 2 * LEVELS + 4
+
+
+def tree_state():
+    """The adder tree's bookkeeping arrays for ``run_blocks``."""
+    return np.empty((LEVELS, 2), dtype=np.int64), np.empty(LEVELS, dtype=np.int64), np.empty(SCRATCH_ROWS, dtype=np.int64)
+
+
+@_inlined
+def _full_adder(buf, m, a, b, c, s, carry):
+    x, y, z, sum_, cy = buf[a], buf[b], buf[c], buf[s], buf[carry]
+    for i in range(m):
+        t = x[i] ^ y[i]
+        cy[i] = (x[i] & y[i]) | (t & z[i])
+        sum_[i] = t ^ z[i]
+
+
+@_inlined
+def _release(free, n_free, n_rows, r):
+    """Return scratch row ``r`` to the free stack (value rows are not scratch)."""
+    if r >= n_rows:
+        free[n_free] = r
+        return n_free + 1
+    return n_free
+
+
+@_inlined
+def _count_at_least(buf, m, o, prog, start, end, k, n_rows, pend, n_pend, free):
+    """``o = [at least k of the rows prog[start:end] are 1]``."""
+    n_pend[:] = 0
+    n_free = 0
+    for r in range(n_rows + SCRATCH_ROWS - 1, n_rows - 1, -1):
+        free[n_free] = r
+        n_free += 1
+    top = 0
+    for j in range(start, end):
+        word, level = prog[j], 0
+        while n_pend[level] == 2:  # three words of one weight: a full adder
+            n_free -= 2
+            s, carry = free[n_free + 1], free[n_free]
+            a, b = pend[level, 0], pend[level, 1]
+            _full_adder(buf, m, a, b, word, s, carry)
+            n_free = _release(free, n_free, n_rows, a)
+            n_free = _release(free, n_free, n_rows, b)
+            n_free = _release(free, n_free, n_rows, word)
+            pend[level, 0] = s
+            n_pend[level] = 1
+            word, level = carry, level + 1
+        pend[level, n_pend[level]] = word
+        n_pend[level] += 1
+        top = max(top, level)
+    out = buf[o]
+    for i in range(m):
+        out[i] = _ALL  # [count >= k] over no bits yet
+    carry, level = -1, 0
+    while level <= top or carry >= 0 or (k >> level) != 0:
+        w0 = w1 = w2 = -1  # the words of this weight: pending ones and the carry
+        n_words = 0
+        if level <= top and n_pend[level] > 0:
+            w0 = pend[level, 0]
+            n_words = 1
+            if n_pend[level] == 2:
+                w1 = pend[level, 1]
+                n_words = 2
+        if carry >= 0:
+            if n_words == 0:
+                w0 = carry
+            elif n_words == 1:
+                w1 = carry
+            else:
+                w2 = carry
+            n_words += 1
+        bit, carry = -1, -1
+        if n_words == 1:
+            bit = w0
+        elif n_words >= 2:
+            n_free -= 2
+            bit, carry = free[n_free + 1], free[n_free]
+            if n_words == 2:
+                x, y, b, c = buf[w0], buf[w1], buf[bit], buf[carry]
+                for i in range(m):
+                    b[i] = x[i] ^ y[i]
+                    c[i] = x[i] & y[i]
+            else:
+                _full_adder(buf, m, w0, w1, w2, bit, carry)
+            n_free = _release(free, n_free, n_rows, w0)
+            n_free = _release(free, n_free, n_rows, w1)
+            if n_words == 3:
+                n_free = _release(free, n_free, n_rows, w2)
+        if (k >> level) & 1:
+            if bit < 0:
+                for i in range(m):
+                    out[i] = _ZERO
+            else:
+                b = buf[bit]
+                for i in range(m):
+                    out[i] &= b[i]
+        elif bit >= 0:
+            b = buf[bit]
+            for i in range(m):
+                out[i] |= b[i]
+        if bit >= 0:
+            n_free = _release(free, n_free, n_rows, bit)
+        level += 1
+
+
+@_inlined
+def _fold(buf, m, o, prog, start, end, is_and):
+    """``o = AND`` (or OR) of the rows ``prog[start:end]``."""
+    out, x = buf[o], buf[prog[start]]
+    for i in range(m):
+        out[i] = x[i]
+    for j in range(start + 1, end):
+        y = buf[prog[j]]
+        if is_and:
+            for i in range(m):
+                out[i] &= y[i]
+        else:
+            for i in range(m):
+                out[i] |= y[i]
+
+
+@_kernel
+def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
+    """Run one instruction stream over every block of ``blocks`` (blocks x
+    rows x words; the last block's first ``m_last`` words only); ``pend``,
+    ``n_pend`` and ``free`` are the adder tree's bookkeeping (``tree_state``)."""
+    n_blocks, w = blocks.shape[0], blocks.shape[2]
+    for b in range(n_blocks):
+        buf = blocks[b]
+        m = w if b < n_blocks - 1 else m_last
+        pc = 0
+        while pc < len(prog):
+            code = prog[pc]
+            out = buf[prog[pc + 1]]
+            if code == XOR2 or code == AND2 or code == OR2:
+                x, y = buf[prog[pc + 2]], buf[prog[pc + 3]]
+                if code == XOR2:
+                    for i in range(m):
+                        out[i] = x[i] ^ y[i]
+                elif code == AND2:
+                    for i in range(m):
+                        out[i] = x[i] & y[i]
+                else:
+                    for i in range(m):
+                        out[i] = x[i] | y[i]
+                pc += 4
+            elif code == NOT1:
+                x = buf[prog[pc + 2]]
+                for i in range(m):
+                    out[i] = ~x[i]
+                pc += 3
+            elif code == MAJ3:
+                x, y, z = buf[prog[pc + 2]], buf[prog[pc + 3]], buf[prog[pc + 4]]
+                for i in range(m):
+                    out[i] = (x[i] & y[i]) | (z[i] & (x[i] | y[i]))
+                pc += 5
+            elif code == ALL or code == ANY:
+                n = prog[pc + 2]
+                _fold(buf, m, prog[pc + 1], prog, pc + 3, pc + 3 + n, code == ALL)
+                pc += 3 + n
+            elif code == AT_LEAST:
+                n, k = prog[pc + 2], prog[pc + 3]
+                _count_at_least(buf, m, prog[pc + 1], prog, pc + 4, pc + 4 + n, k, n_rows, pend, n_pend, free)
+                pc += 4 + n

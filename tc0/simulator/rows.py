@@ -1,0 +1,110 @@
+"""Stage 2 of a simulation schedule: buffer rows. Gates are evaluated in node
+order (topological); each evaluated node gets a row of the value buffer, and
+a row is reused once its value has been read for the last time. The buffer
+then grows with the circuit's live width in node order, not with its size.
+
+Rows 0 and 1 hold the constants and rows ``2 .. first_gate - 1`` the input
+bits (refilled at the start of every block of samples); output values keep
+their rows to the end. A gate's row is taken before its operands' rows are
+freed, so a gate never writes a row it reads. The sweep keeps one int32 per
+node (its last use, then its row) and nothing else per node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tc0.simulator.graph import SKIP, operand_span
+
+_compiled = njit(cache=True, nogil=True, error_model="numpy")
+_inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+_NEVER = -1  # last use of a value no gate reads
+_KEEP = 2**31 - 1  # last use of an output value: never freed
+
+
+@_compiled
+def _last_uses(op, offsets, fanins, first, outputs):
+    last = np.full(len(op), _NEVER, dtype=np.int32)
+    for v in range(first, len(op)):
+        if op[v] != SKIP:
+            start, end = operand_span(op[v], offsets, fanins, v)
+            for j in range(start, end):
+                last[fanins[j]] = v
+    for v in outputs:
+        last[v] = _KEEP
+    return last
+
+
+@_inlined
+def _grown(a, n):
+    """``a`` with room for one more than ``n`` entries."""
+    if n < len(a):
+        return a
+    b = np.empty(2 * len(a), dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
+@_compiled
+def _assign(op, first, row):
+    """Rows in node order; ``row`` holds each node's last use on entry.
+
+    Live rows wait in a min-heap keyed by their value's last use; before
+    node v takes a row, the rows of values last read before v are freed
+    (onto a stack, so the most recently used row is reused first). The heap
+    and the stack hold live values only: nothing beyond ``row`` is kept per node.
+    """
+    death = np.empty(64, dtype=np.int32)  # the heap: last use, and the row it frees
+    held = np.empty(64, dtype=np.int32)
+    free = np.empty(64, dtype=np.int32)
+    n_heap = n_free = 0
+    n_rows = first
+    for v in range(len(op)):
+        last = row[v]
+        if v >= first and op[v] == SKIP:
+            continue
+        while n_heap and death[0] < v:  # pop the root, sift the last entry down
+            free = _grown(free, n_free)
+            free[n_free] = held[0]
+            n_free += 1
+            n_heap -= 1
+            d, h = death[n_heap], held[n_heap]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= n_heap:
+                    break
+                if c + 1 < n_heap and death[c + 1] < death[c]:
+                    c += 1
+                if death[c] >= d:
+                    break
+                death[i], held[i] = death[c], held[c]
+                i = c
+            death[i], held[i] = d, h
+        if v < first:
+            r = v
+        elif n_free:
+            n_free -= 1
+            r = free[n_free]
+        else:
+            r = n_rows
+            n_rows += 1
+        row[v] = r
+        if v >= 2 and last != _NEVER and last != _KEEP:  # the constants' rows are never reused
+            death, held = _grown(death, n_heap), _grown(held, n_heap)
+            i = n_heap  # push, sift up
+            n_heap += 1
+            while i and death[(i - 1) // 2] > last:
+                death[i], held[i] = death[(i - 1) // 2], held[(i - 1) // 2]
+                i = (i - 1) // 2
+            death[i], held[i] = last, r
+    return n_rows
+
+
+def assign_rows(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, first: int,
+                outputs: np.ndarray) -> tuple[np.ndarray, int]:
+    """Stage 2: ``(row, n_rows)``, each evaluated node's buffer row (int32;
+    meaningless for nodes not evaluated) and the rows the buffer needs."""
+    row = _last_uses(op, offsets, fanins, first, outputs)
+    return row, int(_assign(op, first, row))
