@@ -83,7 +83,7 @@ def _and_rows(op, a, b, first, lit, rows):
         else:
             both, neither = z - 4, z - 2
             rows[n, 0], rows[n, 1], rows[n, 2] = both, max(x, y), min(x, y)
-            rows[n + 1, 0], rows[n + 1, 1], rows[n + 1, 2] = neither, max(x, y) ^ 1, min(x, y) ^ 1
+            rows[n + 1, 0], rows[n + 1, 1], rows[n + 1, 2] = neither, max(x ^ 1, y ^ 1), min(x ^ 1, y ^ 1)
             rows[n + 2, 0], rows[n + 2, 1], rows[n + 2, 2] = z, neither + 1, both + 1
             n += 3
     return n

@@ -18,6 +18,7 @@ import pytest
 from bristol_files import BRISTOL_DIR, bristol_path
 from cli_helpers import fails, ok
 
+import tc0
 from tc0 import simulate
 from tc0.compiler.catalog import compile_gadget
 from tc0.errors import FormatError
@@ -60,11 +61,21 @@ def test_every_bristol_circuit_round_trips(name, binary, tmp_path):
     same_function(circuit, back)
 
 
-@pytest.mark.parametrize("gadget", ["float:add", "float:div", "int:cmp"])
-def test_tc0_gadgets_round_trip_with_their_ports(gadget, tmp_path):
-    circuit = compile_gadget(gadget, p=5, e=4) if gadget.startswith("float") else compile_gadget(gadget, bits=8)
+@pytest.mark.parametrize("gadget, p, e", [("float:add", 5, 4), ("float:div", 5, 4), ("float:exp", 8, 9), ("int:cmp", None, None)])
+def test_tc0_gadgets_round_trip_with_their_ports(gadget, p, e, tmp_path):
+    """float:exp at p = 8 lowers MAJ gates into XORs of a wire and its own
+    negation, whose middle AND once came out with its fan-ins in the wrong
+    order (a negative delta: tc0 refused the file, ABC crashed on it)."""
+    circuit = compile_gadget(gadget, p=p, e=e) if gadget.startswith("float") else compile_gadget(gadget, bits=8)
     write_aiger(circuit, tmp_path / "g.aig")
     same_function(circuit, read_aiger(tmp_path / "g.aig"))
+
+
+def test_a_module_round_trips(tmp_path):
+    ok("compile", "mlp", "--n", "2", "--c", "2", "--p", "8", "-o", str(tmp_path / "m.tc0"))
+    circuit = tc0.load(tmp_path / "m.tc0")
+    write_aiger(circuit, tmp_path / "m.aig")
+    same_function(circuit, read_aiger(tmp_path / "m.aig"))
 
 
 @needs_abc
