@@ -1,4 +1,4 @@
-"""Stage 4 of a simulation schedule: the compiled evaluation loop (numba).
+"""Stage 5 of a simulation schedule: the compiled evaluation loop (numba).
 
 Samples are evaluated a block at a time: a block is ``w`` words of samples
 (64 samples a word) in every buffer row, sized so that the buffer stays in
@@ -10,8 +10,9 @@ decoding of a few int32s, so depth costs nothing beyond size.
 ``AT_LEAST`` counts its ones bit-sliced, without unpacking a sample: each
 operand joins a pending slot of a carry-save adder tree (a full adder
 whenever a weight holds three words), the final carries ripple into the
-count's bits, and each count bit meets the threshold's bit from the least
-significant end (``[count >= k]`` so far).
+count's bits, kept in scratch rows; then each count bit meets the
+threshold's bit from the least significant end (``[count >= k]`` so far).
+``COMPARE`` does only the second half, on the count kept.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.program import ALL, AND2, ANY, AT_LEAST, MAJ3, NOT1, OR2, XOR2
+from tc0.simulator.program import ALL, AND2, ANY, AT_LEAST, COMPARE, MAJ3, NOT1, OR2, XOR2
 
 #: no reference counting (``_nrt=False``): the loop allocates nothing (``run_blocks``'s caller
 #: passes the adder tree's bookkeeping), and the count updates numba otherwise makes on every
@@ -30,8 +31,10 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
 #: carry-save levels: a count below 2^31 (fan-ins are int32) has at most 32 bits, plus the top carry
 LEVELS = 34
-#: scratch rows of the adder tree: two pending words per level, and the two a full adder makes
-SCRATCH_ROWS = 2 * LEVELS + 4
+#: scratch rows of the adder tree (two pending words per level, and the two a full adder
+#: makes), then the count's bits (kept for ``COMPARE``)
+_TREE_ROWS = 2 * LEVELS + 4
+SCRATCH_ROWS = _TREE_ROWS + LEVELS
 
 
 def tree_state():
@@ -58,11 +61,12 @@ def _release(free, n_free, n_rows, r):
 
 
 @_inlined
-def _count_at_least(buf, m, o, prog, start, end, k, n_rows, pend, n_pend, free):
-    """``o = [at least k of the rows prog[start:end] are 1]``."""
+def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
+    """The number of ones among the rows ``prog[start:end]``, bit l into row
+    ``n_rows + _TREE_ROWS + l``; returns the number of bits."""
     n_pend[:] = 0
     n_free = 0
-    for r in range(n_rows + SCRATCH_ROWS - 1, n_rows - 1, -1):
+    for r in range(n_rows + _TREE_ROWS - 1, n_rows - 1, -1):
         free[n_free] = r
         n_free += 1
     top = 0
@@ -82,11 +86,8 @@ def _count_at_least(buf, m, o, prog, start, end, k, n_rows, pend, n_pend, free):
         pend[level, n_pend[level]] = word
         n_pend[level] += 1
         top = max(top, level)
-    out = buf[o]
-    for i in range(m):
-        out[i] = _ALL  # [count >= k] over no bits yet
     carry, level = -1, 0
-    while level <= top or carry >= 0 or (k >> level) != 0:
+    while level <= top or carry >= 0:  # ripple the pending words and carries into the count's bits
         w0 = w1 = w2 = -1  # the words of this weight: pending ones and the carry
         n_words = 0
         if level <= top and n_pend[level] > 0:
@@ -103,37 +104,52 @@ def _count_at_least(buf, m, o, prog, start, end, k, n_rows, pend, n_pend, free):
             else:
                 w2 = carry
             n_words += 1
-        bit, carry = -1, -1
-        if n_words == 1:
-            bit = w0
-        elif n_words >= 2:
-            n_free -= 2
-            bit, carry = free[n_free + 1], free[n_free]
+        bit = buf[n_rows + _TREE_ROWS + level]
+        carry = -1
+        if n_words == 0:
+            for i in range(m):
+                bit[i] = _ZERO
+        elif n_words == 1:
+            x = buf[w0]
+            for i in range(m):
+                bit[i] = x[i]
+        else:
+            n_free -= 1
+            carry = free[n_free]
             if n_words == 2:
-                x, y, b, c = buf[w0], buf[w1], buf[bit], buf[carry]
+                x, y, c = buf[w0], buf[w1], buf[carry]
                 for i in range(m):
-                    b[i] = x[i] ^ y[i]
+                    bit[i] = x[i] ^ y[i]
                     c[i] = x[i] & y[i]
             else:
-                _full_adder(buf, m, w0, w1, w2, bit, carry)
-            n_free = _release(free, n_free, n_rows, w0)
-            n_free = _release(free, n_free, n_rows, w1)
-            if n_words == 3:
-                n_free = _release(free, n_free, n_rows, w2)
-        if (k >> level) & 1:
-            if bit < 0:
-                for i in range(m):
-                    out[i] = _ZERO
-            else:
-                b = buf[bit]
-                for i in range(m):
-                    out[i] &= b[i]
-        elif bit >= 0:
-            b = buf[bit]
+                _full_adder(buf, m, w0, w1, w2, n_rows + _TREE_ROWS + level, carry)
+        n_free = _release(free, n_free, n_rows, w0)
+        n_free = _release(free, n_free, n_rows, w1)
+        n_free = _release(free, n_free, n_rows, w2)
+        level += 1
+    return level
+
+
+@_inlined
+def _compare(buf, m, o, n_rows, n_bits, k):
+    """``o = [count >= k]`` for the count of the last ``_count`` (``n_bits`` bits),
+    bit by bit from the least significant: [the low bits of count >= those of k]."""
+    out = buf[o]
+    for i in range(m):
+        out[i] = _ALL
+    level = 0
+    while level < n_bits or (k >> level) != 0:
+        if level >= n_bits:  # k has a bit the count has not
             for i in range(m):
-                out[i] |= b[i]
-        if bit >= 0:
-            n_free = _release(free, n_free, n_rows, bit)
+                out[i] = _ZERO
+            break
+        bit = buf[n_rows + _TREE_ROWS + level]
+        if (k >> level) & 1:
+            for i in range(m):
+                out[i] &= bit[i]
+        else:
+            for i in range(m):
+                out[i] |= bit[i]
         level += 1
 
 
@@ -162,7 +178,7 @@ def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
     for b in range(n_blocks):
         buf = blocks[b]
         m = w if b < n_blocks - 1 else m_last
-        pc = 0
+        pc = n_bits = 0
         while pc < len(prog):
             code = prog[pc]
             out = buf[prog[pc + 1]]
@@ -193,6 +209,10 @@ def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
                 _fold(buf, m, prog[pc + 1], prog, pc + 3, pc + 3 + n, code == ALL)
                 pc += 3 + n
             elif code == AT_LEAST:
-                n, k = prog[pc + 2], prog[pc + 3]
-                _count_at_least(buf, m, prog[pc + 1], prog, pc + 4, pc + 4 + n, k, n_rows, pend, n_pend, free)
+                n = prog[pc + 2]
+                n_bits = _count(buf, m, prog, pc + 4, pc + 4 + n, n_rows, pend, n_pend, free)
+                _compare(buf, m, prog[pc + 1], n_rows, n_bits, prog[pc + 3])
                 pc += 4 + n
+            elif code == COMPARE:
+                _compare(buf, m, prog[pc + 1], n_rows, n_bits, prog[pc + 2])
+                pc += 3

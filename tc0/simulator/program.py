@@ -1,5 +1,5 @@
-"""Stage 3 of a simulation schedule: the program, one int32 instruction
-stream per chunk of nodes, naming buffer rows only (no node ids left to look
+"""Stage 4 of a simulation schedule: the program, one int32 instruction
+stream per chunk of positions of the evaluation order, naming buffer rows only (no node ids left to look
 up while evaluating).
 
 Instructions (``code, out, ...``; every operand is a buffer row):
@@ -10,7 +10,12 @@ Instructions (``code, out, ...``; every operand is a buffer row):
 * ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n >= 1 operands (a copy when
   n = 1: a gate folded to a constant copies row 0 or 1);
 * ``AT_LEAST, out, n, k, a_1 .. a_n``: at least k of n operands, 2 <= k < n:
-  a MAJ gate of more than three fan-ins with its constant fan-ins folded into k.
+  a MAJ gate of more than three fan-ins with its constant fan-ins folded into
+  k. Its count stays in the scratch rows until the next ``AT_LEAST``;
+* ``COMPARE, out, k``: [that count >= k], for a MAJ gate over the same
+  variable fan-ins as the last ``AT_LEAST`` of the chunk. Threshold ladders
+  ([sum >= k] for k = 1 .. S over one fan-in list, as in a weighted count)
+  then cost one count and a comparison per rung, not a count per rung.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ import numpy as np
 from numba import njit
 
 from tc0.simulator.graph import AND, MAJ, NOT, OR, SKIP, XOR0, XOR1
+from tc0.simulator.order import node_at
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
-AND2, OR2, XOR2, NOT1, MAJ3, ALL, ANY, AT_LEAST = range(1, 9)
+AND2, OR2, XOR2, NOT1, MAJ3, ALL, ANY, AT_LEAST, COMPARE = range(1, 10)
 
 
 @_inlined
@@ -40,9 +46,28 @@ def _majority_form(offsets, fanins, v):
 
 
 @_inlined
-def _encode_gate(op, offsets, fanins, row, v, prog, at):
+def _same_variables(offsets, fanins, u, v):
+    """Whether gates u and v have the same non-constant fan-ins in the same order."""
+    i, j = offsets[u], offsets[v]
+    while True:
+        while i < offsets[u + 1] and fanins[i] <= 1:
+            i += 1
+        while j < offsets[v + 1] and fanins[j] <= 1:
+            j += 1
+        if i == offsets[u + 1] or j == offsets[v + 1]:
+            return i == offsets[u + 1] and j == offsets[v + 1]
+        if fanins[i] != fanins[j]:
+            return False
+        i += 1
+        j += 1
+
+
+@_inlined
+def _encode_gate(op, offsets, fanins, row, v, prog, at, counted):
     """Write node ``v``'s instruction at ``prog[at:]`` (nothing if ``prog`` is
-    too short: the first pass only counts) and return its length."""
+    too short: the first pass only counts). ``counted`` is the last node
+    encoded as ``AT_LEAST`` (-1: none); returns the instruction's length and
+    the new ``counted``."""
     code, start, end = op[v], offsets[v], offsets[v + 1]
     write = len(prog) > 0
     if code == XOR0 or code == XOR1:
@@ -50,33 +75,37 @@ def _encode_gate(op, offsets, fanins, row, v, prog, at):
         if write:
             prog[at], prog[at + 1] = XOR2, row[v]
             prog[at + 2], prog[at + 3] = row[fanins[o]], row[fanins[o + 1]]
-        return 4
+        return 4, counted
     if code == NOT:
         if write:
             prog[at], prog[at + 1], prog[at + 2] = NOT1, row[v], row[fanins[start]]
-        return 3
+        return 3, counted
     if code == MAJ and end - start == 3:
         if write:
             prog[at], prog[at + 1] = MAJ3, row[v]
             for j in range(3):
                 prog[at + 2 + j] = row[fanins[start + j]]
-        return 5
+        return 5, counted
     if (code == AND or code == OR) and end - start == 2:
         if write:
             prog[at], prog[at + 1] = AND2 if code == AND else OR2, row[v]
             prog[at + 2], prog[at + 3] = row[fanins[start]], row[fanins[start + 1]]
-        return 4
+        return 4, counted
     if code != MAJ:
         if write:
             prog[at], prog[at + 1], prog[at + 2] = ALL if code == AND else ANY, row[v], end - start
             for j in range(start, end):
                 prog[at + 3 + j - start] = row[fanins[j]]
-        return 3 + end - start
+        return 3 + end - start, counted
     k, variables = _majority_form(offsets, fanins, v)
+    if 1 < k < variables and counted >= 0 and _same_variables(offsets, fanins, counted, v):
+        if write:
+            prog[at], prog[at + 1], prog[at + 2] = COMPARE, row[v], k
+        return 3, counted
     if k <= 0 or k > variables:  # a constant: copy row 1 or row 0
         if write:
             prog[at], prog[at + 1], prog[at + 2], prog[at + 3] = ANY, row[v], 1, 1 if k <= 0 else 0
-        return 4
+        return 4, counted
     length = 3 + variables + (k != 1 and k != variables)
     if write:
         prog[at + 1] = row[v]
@@ -91,24 +120,25 @@ def _encode_gate(op, offsets, fanins, row, v, prog, at):
             if fanins[j] > 1:
                 prog[at] = row[fanins[j]]
                 at += 1
-    return length
+    return length, v if 1 < k < variables else counted
 
 
 @_compiled
-def _encode(op, offsets, fanins, row, lo, hi):
-    empty = np.zeros(0, dtype=np.int32)
-    size = 0
-    for v in range(lo, hi):
-        if op[v] != SKIP:
-            size += _encode_gate(op, offsets, fanins, row, v, empty, 0)
-    prog = np.empty(size, dtype=np.int32)
-    at = 0
-    for v in range(lo, hi):
-        if op[v] != SKIP:
-            at += _encode_gate(op, offsets, fanins, row, v, prog, at)
+def _encode(op, offsets, fanins, row, order, first, lo, hi):
+    prog = np.zeros(0, dtype=np.int32)
+    for write in range(2):  # count, then write
+        at, counted = 0, -1
+        for t in range(lo, hi):
+            v = node_at(order, first, t)
+            if op[v] != SKIP:
+                length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted)
+                at += length
+        if not write:
+            prog = np.empty(at, dtype=np.int32)
     return prog
 
 
-def encode(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, row: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Stage 3: the instruction stream (int32) of nodes ``lo .. hi - 1``."""
-    return _encode(op, offsets, fanins, row, lo, hi)
+def encode(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, row: np.ndarray, order: np.ndarray,
+           first: int, lo: int, hi: int) -> np.ndarray:
+    """Stage 4: the instruction stream (int32) of positions ``lo .. hi - 1`` of ``order``."""
+    return _encode(op, offsets, fanins, row, order, first, lo, hi)

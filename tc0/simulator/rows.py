@@ -1,13 +1,14 @@
-"""Stage 2 of a simulation schedule: buffer rows. Gates are evaluated in node
-order (topological); each evaluated node gets a row of the value buffer, and
-a row is reused once its value has been read for the last time. The buffer
-then grows with the circuit's live width in node order, not with its size.
+"""Stage 3 of a simulation schedule: buffer rows. Each gate, in evaluation
+order (``order``), gets a row of the value buffer, and a row is reused once
+its value has been read for the last time. The buffer then grows with the
+circuit's live width in that order, not with its size.
 
 Rows 0 and 1 hold the constants and rows ``2 .. first_gate - 1`` the input
 bits (refilled at the start of every block of samples); output values keep
 their rows to the end. A gate's row is taken before its operands' rows are
 freed, so a gate never writes a row it reads. The sweep keeps one int32 per
-node (its last use, then its row) and nothing else per node.
+node (its last use, as a position in the order, then its row) and nothing
+else per node.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from tc0.simulator.graph import SKIP, operand_span
+from tc0.simulator.order import node_at
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -24,13 +26,14 @@ _KEEP = 2**31 - 1  # last use of an output value: never freed
 
 
 @_compiled
-def _last_uses(op, offsets, fanins, first, outputs):
+def _last_uses(op, offsets, fanins, first, outputs, order, n_positions):
     last = np.full(len(op), _NEVER, dtype=np.int32)
-    for v in range(first, len(op)):
+    for t in range(n_positions):
+        v = node_at(order, first, t)
         if op[v] != SKIP:
             start, end = operand_span(op[v], offsets, fanins, v)
             for j in range(start, end):
-                last[fanins[j]] = v
+                last[fanins[j]] = t
     for v in outputs:
         last[v] = _KEEP
     return last
@@ -47,11 +50,11 @@ def _grown(a, n):
 
 
 @_compiled
-def _assign(op, first, row):
-    """Rows in node order; ``row`` holds each node's last use on entry.
+def _assign(op, first, row, order, n_positions):
+    """Rows in evaluation order; ``row`` holds each node's last use on entry.
 
     Live rows wait in a min-heap keyed by their value's last use; before
-    node v takes a row, the rows of values last read before v are freed
+    position t takes a row, the rows of values last read before t are freed
     (onto a stack, so the most recently used row is reused first). The heap
     and the stack hold live values only: nothing beyond ``row`` is kept per node.
     """
@@ -60,11 +63,12 @@ def _assign(op, first, row):
     free = np.empty(64, dtype=np.int32)
     n_heap = n_free = 0
     n_rows = first
-    for v in range(len(op)):
+    for t in range(-first, n_positions):  # the sources first, at positions before 0
+        v = t + first if t < 0 else node_at(order, first, t)
         last = row[v]
-        if v >= first and op[v] == SKIP:
+        if t >= 0 and op[v] == SKIP:
             continue
-        while n_heap and death[0] < v:  # pop the root, sift the last entry down
+        while n_heap and death[0] < t:  # pop the root, sift the last entry down
             free = _grown(free, n_free)
             free[n_free] = held[0]
             n_free += 1
@@ -82,7 +86,7 @@ def _assign(op, first, row):
                 death[i], held[i] = death[c], held[c]
                 i = c
             death[i], held[i] = d, h
-        if v < first:
+        if t < 0:
             r = v
         elif n_free:
             n_free -= 1
@@ -102,9 +106,10 @@ def _assign(op, first, row):
     return n_rows
 
 
-def assign_rows(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, first: int,
-                outputs: np.ndarray) -> tuple[np.ndarray, int]:
-    """Stage 2: ``(row, n_rows)``, each evaluated node's buffer row (int32;
-    meaningless for nodes not evaluated) and the rows the buffer needs."""
-    row = _last_uses(op, offsets, fanins, first, outputs)
-    return row, int(_assign(op, first, row))
+def assign_rows(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, first: int, outputs: np.ndarray,
+                order: np.ndarray, n_positions: int) -> tuple[np.ndarray, int]:
+    """Stage 3: ``(row, n_rows)``, each evaluated node's buffer row (int32;
+    meaningless for nodes not evaluated) and the rows the buffer needs, for
+    evaluation in ``order`` (``n_positions`` positions)."""
+    row = _last_uses(op, offsets, fanins, first, outputs, order, n_positions)
+    return row, int(_assign(op, first, row, order, n_positions))

@@ -13,6 +13,7 @@ from tc0.ir.circuit import Circuit
 from tc0.memory import available_bytes, describe
 from tc0.simulator.evaluate import SCRATCH_ROWS, run_program, tree_state
 from tc0.simulator.graph import evaluation_ops
+from tc0.simulator.order import NODE_ORDER, positions, post_order
 from tc0.simulator.program import encode
 from tc0.simulator.rows import assign_rows
 
@@ -25,21 +26,34 @@ _CACHE_BYTES = 4 << 20
 #: fixed cost per gate outweighs the cache misses of a buffer past the cache
 _MIN_WORDS = 4
 
-#: nodes per chunk of the program (one instruction stream each)
+#: positions of the evaluation order per chunk of the program (one instruction stream each)
 CHUNK_NODES = 1 << 20
 #: the schedule keeps the instruction streams (a run then encodes nothing) when they surely
-#: take less than this: beyond, each run encodes them chunk by chunk
-_KEPT_PROGRAM_BYTES = 1 << 28
+#: take less than this: beyond, each run encodes them chunk by chunk (~0.1 s per 10^6
+#: gates: the circuit's arrays are read in evaluation order)
+_KEPT_PROGRAM_BYTES = 1 << 29
+#: the schedule evaluates in post-order (``order``) when the order, the rows and the
+#: operation codes (10 bytes per node while compiling) take at most this many bytes or this
+#: share of the circuit's own arrays: a run then stays under 1.5x the circuit's memory.
+#: Otherwise it evaluates in node order (5 bytes per node)
+_ORDER_BYTES, _ORDER_SHARE = 1 << 28, 0.4
 
 #: what compiling a schedule and a run on one word take, for the check before compiling:
-#: fixed bytes and bytes per node (operation code, last use and row: 9; one buffer row
-#: per node at worst: 8; output ids)
+#: fixed bytes and bytes per node (operation code, visit mark, order and row: 10; one
+#: buffer row per node at worst: 8; output ids)
 _BYTES_FIXED, _BYTES_PER_NODE = 1 << 24, 24
+
+
+def program_bytes_bound(circuit: Circuit) -> int:
+    """At most the bytes of ``circuit``'s instruction streams: an instruction is
+    at most 4 int32s beside its operands."""
+    return 4 * (circuit.edges + 4 * circuit.size)
 
 
 def estimated_bytes(circuit: Circuit) -> int:
     """About the most memory compiling ``circuit``'s schedule and a run on one word take (bytes)."""
-    return _BYTES_FIXED + _BYTES_PER_NODE * circuit.n_nodes
+    bound = program_bytes_bound(circuit)
+    return _BYTES_FIXED + _BYTES_PER_NODE * circuit.n_nodes + (bound if bound <= _KEPT_PROGRAM_BYTES else 0)
 
 
 def check_memory(circuit: Circuit, available: int | None = None) -> None:
@@ -60,7 +74,7 @@ class Schedule:
     rows come on top) and ``outputs`` the rows of the output bits.
     ``programs`` holds each chunk's instruction stream when they were small
     enough to keep; otherwise (``None``) a run encodes them chunk by chunk
-    from the operation codes and rows.
+    from the operation codes, the order and the rows.
     """
 
     def __init__(self, circuit: Circuit):
@@ -69,35 +83,40 @@ class Schedule:
         self.first_gate = circuit.first_gate
         self._offsets, self._fanins = circuit.offsets, circuit.fanins
         self._op = evaluation_ops(circuit)
-        self._row, self.n_rows = assign_rows(self._op, self._offsets, self._fanins, self.first_gate,
-                                             circuit.output_ids().astype(np.int64))
+        outputs = circuit.output_ids().astype(np.int64)
+        circuit_bytes = sum(a.nbytes for a in (circuit.kind, circuit.offsets, circuit.fanins, circuit.scope))
+        if 10 * circuit.n_nodes <= max(_ORDER_BYTES, _ORDER_SHARE * circuit_bytes):
+            self._order = post_order(self._op, self._offsets, self._fanins, self.first_gate, outputs)
+        else:
+            self._order = NODE_ORDER
+        n_positions = positions(self._order, self.first_gate, circuit.n_nodes)
+        self._row, self.n_rows = assign_rows(self._op, self._offsets, self._fanins, self.first_gate, outputs,
+                                             self._order, n_positions)
         self.outputs = {name: self._row[np.asarray(ids, dtype=np.int64)] for name, ids in circuit.outputs.items()}
-        self._bounds = list(range(self.first_gate, circuit.n_nodes, CHUNK_NODES)) + [circuit.n_nodes]
+        self._bounds = list(range(0, n_positions, CHUNK_NODES)) + [n_positions]
         self.programs = self._keep_programs(circuit)
 
     def _keep_programs(self, circuit: Circuit) -> list[np.ndarray] | None:
         """Every chunk's stream, if together they surely stay under
-        ``_KEPT_PROGRAM_BYTES`` (an instruction is at most 4 int32s beside its
-        operands); the node arrays are then dropped."""
-        if 4 * (circuit.edges + 4 * circuit.size) > _KEPT_PROGRAM_BYTES:
+        ``_KEPT_PROGRAM_BYTES``; the node arrays are then dropped."""
+        if program_bytes_bound(circuit) > _KEPT_PROGRAM_BYTES:
             return None
-        programs = [encode(self._op, self._offsets, self._fanins, self._row, lo, hi)
-                    for lo, hi in zip(self._bounds, self._bounds[1:])]
-        self._offsets = self._fanins = self._op = self._row = None
+        programs = list(self._encoded())
+        self._offsets = self._fanins = self._op = self._row = self._order = None
         return programs
+
+    def _encoded(self):
+        for lo, hi in zip(self._bounds, self._bounds[1:]):
+            yield encode(self._op, self._offsets, self._fanins, self._row, self._order, self.first_gate, lo, hi)
 
     def _programs(self):
         """Each chunk's instruction stream in order, kept or encoded now."""
-        if self.programs is not None:
-            yield from self.programs
-            return
-        for lo, hi in zip(self._bounds, self._bounds[1:]):
-            yield encode(self._op, self._offsets, self._fanins, self._row, lo, hi)
+        return iter(self.programs) if self.programs is not None else self._encoded()
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the compiled schedule (beyond the circuit's own arrays)."""
-        held = [*(self.programs or [self._op, self._row]), *self.outputs.values()]
+        held = [*(self.programs or [self._op, self._row, self._order]), *self.outputs.values()]
         return sum(a.nbytes for a in held)
 
     def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:

@@ -16,6 +16,7 @@ from tc0.errors import SimulationInputError
 from tc0.simulator import pack_bits, schedule_for, unpack_bits
 from tc0.simulator import schedule as schedule_module
 from tc0.simulator.graph import XOR0, XOR1, evaluation_ops
+from tc0.simulator.order import NODE_ORDER, positions, post_order
 from tc0.simulator.rows import assign_rows
 
 
@@ -360,22 +361,29 @@ def test_very_wide_majority(f):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_gates=st.integers(1, 300), max_fanin=st.integers(1, 12))
-def test_rows_never_overwrite_a_live_value(seed, n_gates, max_fanin):
-    """Stage 2 against a replay of who holds each row: when a gate reads an
-    operand, the operand's row still holds it; an output's row holds it at the
-    end; a gate never writes a row it reads."""
+@given(seed=st.integers(0, 2**32 - 1), n_gates=st.integers(1, 300), max_fanin=st.integers(1, 12),
+       in_post_order=st.booleans())
+def test_rows_never_overwrite_a_live_value(seed, n_gates, max_fanin, in_post_order):
+    """Stages 2 and 3 against a replay of who holds each row: the order
+    evaluates every gate some output needs once, after its operands; when a
+    gate reads an operand, the operand's row still holds it; an output's row
+    holds it at the end; a gate never writes a row it reads."""
     circuit = raw_circuit(seed, n_gates, max_fanin)
+    first, outputs = circuit.first_gate, circuit.output_ids().astype(np.int64)
     op = evaluation_ops(circuit)
-    row, n_rows = assign_rows(op, circuit.offsets, circuit.fanins, circuit.first_gate,
-                              circuit.output_ids().astype(np.int64))
-    holder = {r: r for r in range(circuit.first_gate)}
-    for v in np.flatnonzero(op):
+    order = post_order(op, circuit.offsets, circuit.fanins, first, outputs) if in_post_order else NODE_ORDER
+    row, n_rows = assign_rows(op, circuit.offsets, circuit.fanins, first, outputs, order,
+                              positions(order, first, circuit.n_nodes))
+    evaluated = order if in_post_order else np.flatnonzero(op)
+    assert sorted(evaluated.tolist()) == np.flatnonzero(op).tolist()
+    holder = {r: r for r in range(first)}
+    for v in evaluated:
         start, end = circuit.offsets[v], circuit.offsets[v + 1]
         if op[v] in (XOR0, XOR1):  # reads the two fan-ins of its OR
             o = circuit.fanins[start + op[v] - XOR0]
             start, end = circuit.offsets[o], circuit.offsets[o] + 2
         operands = circuit.fanins[start:end]
+        assert all(u < first or u in holder.values() for u in operands)  # evaluated before
         assert all(holder[row[u]] == u for u in operands), v
         assert row[v] not in {row[u] for u in operands}
         assert 0 <= row[v] < n_rows
