@@ -507,18 +507,25 @@ def compile_cmd(ctx, name, bits, m, out, weights_as_inputs, max_gates, **options
 @click.argument("circuit", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print all measures as one JSON object.")
 @click.option("--scopes", is_flag=True, help="Also print gates and critical-path depth per scope.")
+@click.option("--path", "stages", is_flag=True,
+              help="Also print the critical path stage by stage: each run of path gates built in one scope, its "
+                   "levels and the level it ends at (the levels add up to the depth).")
 @_reports_errors
-def info(circuit, as_json, scopes):
+def info(circuit, as_json, scopes, stages):
     """Print a circuit's measures: i/o bits, gates by type, edges, depth.
 
     Size counts gates (sources are not gates), edges sum gate fan-ins, depth
     is the longest source-to-output path with every gate counting 1.
+
+    Example: tc0 compile float:add --p 8 -o add.tc0 && tc0 info add.tc0 --path
     """
     circ = _load(circuit)
     if as_json:
         data = measures.stats(circ)
         if scopes:
             data["scopes"] = measures.scope_breakdown(circ)
+        if stages:
+            data["critical_path"] = measures.critical_stages(circ)
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(measures.summary_line(circ, Path(circuit).stem))
@@ -526,6 +533,10 @@ def info(circuit, as_json, scopes):
         click.echo(f"{'scope':<40} {'gates':>10} {'depth on critical path':>24}")
         for row in measures.scope_breakdown(circ):
             click.echo(f"{row['scope']:<40} {row['size']:>10} {row['depth_on_critical_path']:>24}")
+    if stages:
+        click.echo(f"{'critical path, from the inputs':<60} {'levels':>7} {'ends at':>8}")
+        for row in measures.critical_stages(circ):
+            click.echo(f"{row['scope']:<60} {row['levels']:>7} {row['ends_at']:>8}")
 
 
 @main.command("simulate")

@@ -38,6 +38,23 @@ def critical_path(circuit: Circuit) -> list[int]:
     return path[::-1]
 
 
+def critical_stages(circuit: Circuit) -> list[dict]:
+    """The critical path as stages: runs of consecutive path gates built in
+    one scope, source end first, each with its levels (gates on the path)
+    and the level it ends at. The levels add up to the depth."""
+    stages: list[dict] = []
+    for node in critical_path(circuit):
+        if node < circuit.first_gate:
+            continue
+        scope = circuit.scopes[circuit.scope[node]] or "(top)"
+        if stages and stages[-1]["scope"] == scope:
+            stages[-1]["levels"] += 1
+        else:
+            stages.append({"scope": scope, "levels": 1})
+        stages[-1]["ends_at"] = int(circuit.level[node])
+    return stages
+
+
 def scope_breakdown(circuit: Circuit, group=None) -> list[dict]:
     """Per scope: gates built there and gates it puts on the critical path.
 

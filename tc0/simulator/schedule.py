@@ -116,7 +116,8 @@ class Schedule:
     @property
     def nbytes(self) -> int:
         """Bytes held by the compiled schedule (beyond the circuit's own arrays)."""
-        held = [*(self.programs or [self._op, self._row, self._order]), *self.outputs.values()]
+        kept = self.programs if self.programs is not None else [self._op, self._row, self._order]
+        held = [*kept, *self.outputs.values()]
         return sum(a.nbytes for a in held)
 
     def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:

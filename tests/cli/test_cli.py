@@ -224,6 +224,17 @@ def test_info_scopes_table(compiled):
     assert sum(r["size"] for r in data["scopes"]) == circ.size
 
 
+def test_info_path_stages(compiled):
+    path = compiled("int:sum", 8, 5)
+    circ = tc0.load(path)
+    lines = ok("info", path, "--path").output.strip().splitlines()
+    assert "critical path" in lines[1]
+    rows = [ln.split() for ln in lines[2:]]
+    assert sum(int(r[-2]) for r in rows) == circ.depth == int(rows[-1][-1])
+    data = json.loads(ok("info", path, "--json", "--path").output)
+    assert [r["levels"] for r in data["critical_path"]] == [int(r[-2]) for r in rows]
+
+
 # ---------------------------------------------------------------------- import
 @pytest.mark.skipif(not ADDER64.is_file(), reason=f"{ADDER64} not present")
 def test_import_bristol_adder64(tmp_path):

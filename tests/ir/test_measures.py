@@ -23,6 +23,7 @@ import tc0
 from tc0 import Kind
 from tc0.ir.measures import (
     critical_path,
+    critical_stages,
     fanin_histogram,
     gate_counts,
     scope_breakdown,
@@ -82,6 +83,30 @@ def test_hand_circuit_critical_path():
     assert kinds == [Kind.INPUT, Kind.AND, Kind.OR, Kind.NOT, Kind.MAJ]
     assert path[0] in (2, 3)  # a0 or a1
     assert path[-1] == int(c.outputs["y"][0])
+
+
+def test_hand_circuit_critical_stages():
+    """The path g1 (s1), g2 g3 (s2), g4 (s1/inner): three stages by hand."""
+    assert critical_stages(hand_circuit()) == [
+        {"scope": "s1", "levels": 1, "ends_at": 1},
+        {"scope": "s2", "levels": 2, "ends_at": 3},
+        {"scope": "s1/inner", "levels": 1, "ends_at": 4},
+    ]
+
+
+@pytest.mark.parametrize("gadget", ["float:add", "float:mul", "int:add"])
+def test_critical_stages_of_gadgets_add_up_to_networkx_depth(gadget):
+    from tc0.compiler.catalog import compile_gadget
+
+    c = compile_gadget(gadget, p=6, e=5) if gadget.startswith("float") else compile_gadget(gadget, bits=8)
+    graph = nx.DiGraph()
+    for v in range(c.first_gate, c.n_nodes):
+        graph.add_edges_from((int(u), v) for u in c.fanin_of(v))
+    depth = nx.dag_longest_path_length(graph)
+    stages = critical_stages(c)
+    assert sum(row["levels"] for row in stages) == depth == stages[-1]["ends_at"]
+    assert all(a["scope"] != b["scope"] for a, b in itertools.pairwise(stages))  # runs are maximal
+    assert all(row["scope"].startswith(gadget) for row in stages)
 
 
 def test_hand_circuit_scope_breakdown():
