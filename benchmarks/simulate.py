@@ -22,7 +22,9 @@ Verilator at each batch >= 4096.
 * tc0: ``simulate_packed`` on random bit-packed inputs, wall time of one
   call (best of a few; one if it takes over 5 s), for each batch, unless one
   call would exceed ``--tc0-budget`` (extrapolated from the batch before);
-  the schedule's compile time (``schedule_for``) is reported apart.
+  the schedule's compile time (``schedule_for``) is reported apart. One
+  thread (the row the comparisons use: every anchor is single-threaded), and
+  again with ``threads=2`` (the machine's two cores; blocks of samples shared).
 * bitsliced C, single-threaded: the circuit as straight-line C, each wire a
   ``uint64_t __attribute__((vector_size(32)))`` holding 256 samples, one
   statement per 2-input AND / XOR or NOT. A Bristol circuit is generated
@@ -234,7 +236,7 @@ def time_call(fn, min_total: float = 0.3, max_reps: int = 5, long: float = 5.0) 
     return best
 
 
-def bench_tc0(s: Subject, batches, budget: float) -> dict:
+def bench_tc0(s: Subject, batches, budget: float, threads: int = 1) -> dict:
     t = time.perf_counter()
     sched = schedule_for(s.circuit)
     compile_s = time.perf_counter() - t
@@ -247,10 +249,10 @@ def bench_tc0(s: Subject, batches, budget: float) -> dict:
             continue
         rng = np.random.default_rng(batch)
         packed = {p: rng.integers(0, 1 << 63, size=(w, words), dtype=np.uint64) for p, w in s.circuit.inputs.items()}
-        dt = time_call(lambda packed=packed: simulate_packed(s.circuit, packed))
+        dt = time_call(lambda packed=packed: simulate_packed(s.circuit, packed, threads=threads))
         last = (batch, dt)
         rows.append({"batch": batch, "seconds": dt, "gate_samples_per_s": s.gates * batch / dt,
-                     "words_per_pass": sched.words_per_pass(words)})
+                     "words_per_pass": sched.words_per_pass(words, threads=threads)})
     return {
         "compile_s": compile_s,
         "batches": rows,
@@ -829,8 +831,8 @@ def report(info: dict, results: list[dict], batches) -> None:
           f" (load average at start: {load})")
     print("Throughput in gate·samples/s; gates counted as in the source circuit. Verilator and per-gate Python "
           "evaluate one sample at a time: one figure, shown at every batch.")
-    names = {"tc0": "tc0", "bitsliced_c": "bitsliced C", "abc": "ABC &sim_gen", "verilator": "Verilator",
-             "python": "per-gate Python"}
+    names = {"tc0": "tc0", "tc0_2_threads": "tc0, 2 threads", "bitsliced_c": "bitsliced C",
+             "abc": "ABC &sim_gen", "verilator": "Verilator", "python": "per-gate Python"}
     for r in results:
         print(f"\n**{r['name']}**: {r['gates']:,} gates ({r['gates_counted_as']}), {r['strict_gates']:,} strict, "
               f"depth {r['depth']}\n")
@@ -930,6 +932,7 @@ def main() -> None:
         entry = {"name": s.name, "gates": s.gates, "gates_counted_as": s.gates_source,
                  "strict_gates": s.circuit.size, "edges": s.circuit.edges, "depth": s.circuit.depth}
         entry["tc0"] = bench_tc0(s, batches, budget=5.0 if args.quick else args.tc0_budget)
+        entry["tc0_2_threads"] = bench_tc0(s, batches, budget=5.0 if args.quick else args.tc0_budget, threads=2)
         entry["bitsliced_c"] = (
             {"skipped": "--no-c"} if args.no_c
             else bench_c(s, batches, args.quick, args.c_max_statements, args.c_function_statements,

@@ -4,11 +4,13 @@ batch."""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tc0.errors import CircuitError
+from tc0.errors import CircuitError, SimulationInputError
 from tc0.ir.circuit import Circuit
 from tc0.memory import available_bytes, describe
 from tc0.simulator.evaluate import SCRATCH_ROWS, run_program, tree_state
@@ -120,18 +122,19 @@ class Schedule:
         held = [*kept, *self.outputs.values()]
         return sum(a.nbytes for a in held)
 
-    def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1) -> int:
         """Bytes of the value buffer a run over ``words`` words allocates."""
-        w = self.words_per_pass(words, max_bytes)
+        w = self.words_per_pass(words, max_bytes, threads)
         return 8 * (self.n_rows + SCRATCH_ROWS) * w * self._blocks_per_batch(words, w, max_bytes)
 
-    def words_per_pass(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    def words_per_pass(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1) -> int:
         """Words of samples per block: the buffer fits in cache if it can (at
-        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); and the
-        blocks are equal so the last one computes no padding."""
+        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); a
+        block for every thread where the words allow; and the blocks are
+        equal so the last one computes no padding."""
         row_bytes = 8 * (self.n_rows + SCRATCH_ROWS)
         prefer = max(_MIN_WORDS, _CACHE_BYTES // row_bytes)
-        most = max(1, min(words, prefer, max_bytes // row_bytes))
+        most = max(1, min(words, -(-words // threads), prefer, max_bytes // row_bytes))
         return -(-words // -(-words // most))
 
     def _blocks_per_batch(self, words: int, w: int, max_bytes: int) -> int:
@@ -139,29 +142,48 @@ class Schedule:
         ``max_bytes`` holds, at least one."""
         return max(1, min(-(-words // w), max_bytes // (8 * (self.n_rows + SCRATCH_ROWS) * w)))
 
-    def run(self, packed_inputs: np.ndarray, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    def run(self, packed_inputs: np.ndarray, max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1) -> np.ndarray:
         """Evaluate on packed inputs ``(n_input_bits, words)``; returns the
-        packed values of all output bits, ``(n_output_bits, words)``."""
+        packed values of all output bits, ``(n_output_bits, words)``. With
+        ``threads`` > 1 the blocks are shared among that many threads (the
+        compiled loop runs without the GIL)."""
+        if not isinstance(threads, int) or threads < 1:
+            raise SimulationInputError(f"threads must be a positive integer, got {threads!r}")
         n_in, words = packed_inputs.shape
         out_rows = np.concatenate([np.zeros(0, dtype=np.int32), *self.outputs.values()])
         result = np.empty((len(out_rows), words), dtype=np.uint64)
         if words == 0:
             return result
-        w = self.words_per_pass(words, max_bytes)
+        w = self.words_per_pass(words, max_bytes, threads)
         span = w * self._blocks_per_batch(words, w, max_bytes)  # words per batch of blocks
-        tree = tree_state()
-        for lo in range(0, words, span):
-            hi = min(words, lo + span)
-            n_blocks = -(-(hi - lo) // w)
-            blocks = np.empty((n_blocks, self.n_rows + SCRATCH_ROWS, w), dtype=np.uint64)
-            blocks[:, 0], blocks[:, 1] = 0, ~np.uint64(0)
-            padded = np.zeros((n_in, n_blocks * w), dtype=np.uint64)
-            padded[:, : hi - lo] = packed_inputs[:, lo:hi]
-            blocks[:, 2 : 2 + n_in] = padded.reshape(n_in, n_blocks, w).transpose(1, 0, 2)
-            for prog in self._programs():
-                run_program(prog, blocks, hi - lo - (n_blocks - 1) * w, self.n_rows, *tree)
-            result[:, lo:hi] = blocks[:, out_rows].transpose(1, 0, 2).reshape(len(out_rows), -1)[:, : hi - lo]
+        trees = [tree_state() for _ in range(threads)]
+        with ThreadPoolExecutor(threads) if threads > 1 else contextlib.nullcontext() as pool:
+            for lo in range(0, words, span):
+                hi = min(words, lo + span)
+                n_blocks = -(-(hi - lo) // w)
+                blocks = np.empty((n_blocks, self.n_rows + SCRATCH_ROWS, w), dtype=np.uint64)
+                blocks[:, 0], blocks[:, 1] = 0, ~np.uint64(0)
+                padded = np.zeros((n_in, n_blocks * w), dtype=np.uint64)
+                padded[:, : hi - lo] = packed_inputs[:, lo:hi]
+                blocks[:, 2 : 2 + n_in] = padded.reshape(n_in, n_blocks, w).transpose(1, 0, 2)
+                m_last = hi - lo - (n_blocks - 1) * w  # words of the last block in use
+                shares = [(blocks[i:j], m_last if j == n_blocks else w, tree)
+                          for (i, j), tree in zip(_split(n_blocks, threads), trees) if j > i]
+                for prog in self._programs():
+                    if pool is None or len(shares) == 1:
+                        for part, m, tree in shares:
+                            run_program(prog, part, m, self.n_rows, *tree)
+                    else:
+                        list(pool.map(lambda share, prog=prog: run_program(prog, share[0], share[1], self.n_rows,
+                                                                           *share[2]), shares))
+                result[:, lo:hi] = blocks[:, out_rows].transpose(1, 0, 2).reshape(len(out_rows), -1)[:, : hi - lo]
         return result
+
+
+def _split(n: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous ranges covering 0 .. n - 1 as evenly as possible."""
+    cuts = [n * i // parts for i in range(parts + 1)]
+    return list(zip(cuts, cuts[1:]))
 
 
 _schedules: weakref.WeakKeyDictionary[Circuit, Schedule] = weakref.WeakKeyDictionary()

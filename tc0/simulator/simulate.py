@@ -34,7 +34,8 @@ def _check_inputs(circuit: Circuit, inputs: dict) -> int:
     return batch or 0
 
 
-def simulate_packed(circuit: Circuit, packed: dict[str, np.ndarray], max_bytes: int = DEFAULT_MAX_BYTES):
+def simulate_packed(circuit: Circuit, packed: dict[str, np.ndarray], max_bytes: int = DEFAULT_MAX_BYTES,
+                    threads: int = 1):
     """Like ``simulate`` on bit-packed ports: each value is ``(width, words)``
     uint64, sample i at bit i % 64 of word i // 64. Returns the same form."""
     _check_ports(circuit, packed)
@@ -53,7 +54,7 @@ def simulate_packed(circuit: Circuit, packed: dict[str, np.ndarray], max_bytes: 
         if circuit.inputs
         else np.zeros((0, words), dtype=np.uint64)
     )
-    flat = schedule_for(circuit).run(stacked, max_bytes)
+    flat = schedule_for(circuit).run(stacked, max_bytes, threads)
     result, start = {}, 0
     for name, ids in circuit.outputs.items():
         result[name] = flat[start : start + len(ids)]
@@ -61,12 +62,15 @@ def simulate_packed(circuit: Circuit, packed: dict[str, np.ndarray], max_bytes: 
     return result
 
 
-def simulate(circuit: Circuit, inputs: dict[str, np.ndarray], max_bytes: int = DEFAULT_MAX_BYTES):
+def simulate(circuit: Circuit, inputs: dict[str, np.ndarray], max_bytes: int = DEFAULT_MAX_BYTES,
+             threads: int = 1):
     """Evaluate ``circuit`` on a batch.
 
     ``inputs`` maps every input port name to a ``(batch, width)`` bool/uint8
     array of bits, least significant first. Returns a dict mapping every output
-    port name to a ``(batch, width)`` uint8 array.
+    port name to a ``(batch, width)`` uint8 array. ``threads`` > 1 shares the
+    batch's blocks of samples among that many threads (one per core pays at
+    batches of thousands; tc0's checks run one process per core instead).
     """
     batch = _check_inputs(circuit, inputs)
     packed = {}
@@ -77,5 +81,5 @@ def simulate(circuit: Circuit, inputs: dict[str, np.ndarray], max_bytes: int = D
         if arr.dtype != bool and arr.size and (arr.min() < 0 or arr.max() > 1):
             raise SimulationInputError(f"input {name!r}: bits must be 0 or 1")
         packed[name] = pack_bits(arr.astype(np.uint8))
-    out = simulate_packed(circuit, packed, max_bytes)
+    out = simulate_packed(circuit, packed, max_bytes, threads)
     return {name: unpack_bits(v, batch) for name, v in out.items()}

@@ -172,6 +172,17 @@ def test_ints_file_mixed_formats_comments_blank_lines(compiled, tmp_path):
     assert out == [hex(a + b) for a, b in cases]
 
 
+def test_ints_file_with_threads(compiled, tmp_path):
+    """3,000 cases (47 words) shared among 3 threads: Python's sums."""
+    path = compiled("int:add", 8)
+    rng = random.Random(3)
+    cases = [(rng.randrange(256), rng.randrange(256)) for _ in range(3000)]
+    f = tmp_path / "cases.txt"
+    f.write_text("".join(f"{a},{b}\n" for a, b in cases))
+    assert ok("simulate", path, "--ints-file", f, "--threads", "3").output.splitlines() == [hex(a + b) for a, b in cases]
+    fails("simulate", path, "--ints-file", f, "--threads", "0", needles=("--threads",))
+
+
 def test_ints_file_cmp_two_columns(compiled, tmp_path):
     path = compiled("int:cmp", 8)
     rng = random.Random(7)

@@ -238,11 +238,21 @@ def test_wide_levels_against_level_oracle():
     np.testing.assert_array_equal(simulate_packed(circuit, packed)["y"], values[n - width :])
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("max_bytes", [1, 3000, 100_000])
-def test_chunked_runs_agree(max_bytes):
+def test_chunked_runs_agree(max_bytes, threads):
+    """Blocks of one word up to all words, batches of blocks under ``max_bytes``,
+    shared among threads (uneven shares: 1000 samples are 16 words)."""
     circuit = builder_circuit(5, n_rounds=40)
     inputs = random_inputs(circuit, 1000, 3)
-    assert_same(simulate(circuit, inputs, max_bytes=max_bytes), reference(circuit, inputs))
+    assert_same(simulate(circuit, inputs, max_bytes=max_bytes, threads=threads), reference(circuit, inputs))
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5])
+def test_bad_thread_counts_raise(threads):
+    circuit = two_port_circuit()
+    with pytest.raises(SimulationInputError, match="threads must be a positive integer"):
+        simulate(circuit, GOOD, threads=threads)
 
 
 def test_packed_interface_and_pack_roundtrip():
