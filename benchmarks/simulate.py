@@ -252,7 +252,7 @@ def bench_tc0(s: Subject, batches, budget: float, threads: int = 1) -> dict:
         dt = time_call(lambda packed=packed: simulate_packed(s.circuit, packed, threads=threads))
         last = (batch, dt)
         rows.append({"batch": batch, "seconds": dt, "gate_samples_per_s": s.gates * batch / dt,
-                     "words_per_pass": sched.words_per_pass(words, threads=threads)})
+                     "words_per_pass": sched.words_per_pass(words)})
     return {
         "compile_s": compile_s,
         "batches": rows,

@@ -122,19 +122,18 @@ class Schedule:
         held = [*kept, *self.outputs.values()]
         return sum(a.nbytes for a in held)
 
-    def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1) -> int:
+    def buffer_bytes(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
         """Bytes of the value buffer a run over ``words`` words allocates."""
-        w = self.words_per_pass(words, max_bytes, threads)
+        w = self.words_per_pass(words, max_bytes)
         return 8 * (self.n_rows + SCRATCH_ROWS) * w * self._blocks_per_batch(words, w, max_bytes)
 
-    def words_per_pass(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES, threads: int = 1) -> int:
+    def words_per_pass(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
         """Words of samples per block: the buffer fits in cache if it can (at
-        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); a
-        block for every thread where the words allow; and the blocks are
-        equal so the last one computes no padding."""
+        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); and the
+        blocks are equal so the last one computes no padding."""
         row_bytes = 8 * (self.n_rows + SCRATCH_ROWS)
         prefer = max(_MIN_WORDS, _CACHE_BYTES // row_bytes)
-        most = max(1, min(words, -(-words // threads), prefer, max_bytes // row_bytes))
+        most = max(1, min(words, prefer, max_bytes // row_bytes))
         return -(-words // -(-words // most))
 
     def _blocks_per_batch(self, words: int, w: int, max_bytes: int) -> int:
@@ -146,7 +145,8 @@ class Schedule:
         """Evaluate on packed inputs ``(n_input_bits, words)``; returns the
         packed values of all output bits, ``(n_output_bits, words)``. With
         ``threads`` > 1 the blocks are shared among that many threads (the
-        compiled loop runs without the GIL)."""
+        compiled loop runs without the GIL); blocks are not made smaller for
+        them, so a batch of one block runs on one thread."""
         if not isinstance(threads, int) or threads < 1:
             raise SimulationInputError(f"threads must be a positive integer, got {threads!r}")
         n_in, words = packed_inputs.shape
@@ -154,7 +154,7 @@ class Schedule:
         result = np.empty((len(out_rows), words), dtype=np.uint64)
         if words == 0:
             return result
-        w = self.words_per_pass(words, max_bytes, threads)
+        w = self.words_per_pass(words, max_bytes)
         span = w * self._blocks_per_batch(words, w, max_bytes)  # words per batch of blocks
         trees = [tree_state() for _ in range(threads)]
         with ThreadPoolExecutor(threads) if threads > 1 else contextlib.nullcontext() as pool:

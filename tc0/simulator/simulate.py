@@ -69,8 +69,9 @@ def simulate(circuit: Circuit, inputs: dict[str, np.ndarray], max_bytes: int = D
     ``inputs`` maps every input port name to a ``(batch, width)`` bool/uint8
     array of bits, least significant first. Returns a dict mapping every output
     port name to a ``(batch, width)`` uint8 array. ``threads`` > 1 shares the
-    batch's blocks of samples among that many threads (one per core pays at
-    batches of thousands; tc0's checks run one process per core instead).
+    batch's blocks of samples among that many threads (it pays from a few
+    blocks on, tens of thousands of samples; tc0's checks run one process
+    per core instead).
     """
     batch = _check_inputs(circuit, inputs)
     packed = {}

@@ -69,6 +69,7 @@ def builder_circuit(seed: int, n_rounds: int = 30) -> Circuit:
     outs = rng.choice(wires, size=int(rng.integers(1, 20)))
     b.output("y", outs)
     b.output("z", np.array([wires[-1], 0, 1, wires[2]]))
+    b.output("w", wires[-60:])  # the recent wires: most gates stay live
     return b.build()
 
 
@@ -238,14 +239,24 @@ def test_wide_levels_against_level_oracle():
     np.testing.assert_array_equal(simulate_packed(circuit, packed)["y"], values[n - width :])
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("max_bytes", [1, 3000, 100_000])
-def test_chunked_runs_agree(max_bytes, threads):
-    """Blocks of one word up to all words, batches of blocks under ``max_bytes``,
-    shared among threads (uneven shares: 1000 samples are 16 words)."""
-    circuit = builder_circuit(5, n_rounds=40)
+def test_chunked_runs_agree(max_bytes):
+    circuit = builder_circuit(4, n_rounds=40)
+    assert circuit.size >= 50
     inputs = random_inputs(circuit, 1000, 3)
-    assert_same(simulate(circuit, inputs, max_bytes=max_bytes, threads=threads), reference(circuit, inputs))
+    assert_same(simulate(circuit, inputs, max_bytes=max_bytes), reference(circuit, inputs))
+
+
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_threads_share_the_blocks(monkeypatch, threads):
+    """Blocks of one word (1000 samples: 16 blocks, the last one partly in
+    use) shared among threads in uneven contiguous shares."""
+    monkeypatch.setattr(schedule_module, "_CACHE_BYTES", 1)
+    monkeypatch.setattr(schedule_module, "_MIN_WORDS", 1)
+    circuit = builder_circuit(4, n_rounds=40)
+    assert circuit.size >= 50 and schedule_for(circuit).words_per_pass(16) == 1
+    inputs = random_inputs(circuit, 1000, 3)
+    assert_same(simulate(circuit, inputs, threads=threads), reference(circuit, inputs))
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5])
