@@ -22,7 +22,7 @@ from numba import njit
 
 from tc0.simulator.program import ALL, AND2, ANY, AT_LEAST, COMPARE, MAJ3, NOT1, OR2, XOR2
 
-#: no reference counting (``_nrt=False``): the loop allocates nothing (``run_blocks``'s caller
+#: no reference counting (``_nrt=False``): the loop allocates nothing (``run_program``'s caller
 #: passes the adder tree's bookkeeping), and the count updates numba otherwise makes on every
 #: row view it takes would cost more than a gate's work on small blocks
 _kernel = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
@@ -38,7 +38,7 @@ SCRATCH_ROWS = _TREE_ROWS + LEVELS
 
 
 def tree_state():
-    """The adder tree's bookkeeping arrays for ``run_blocks``."""
+    """The adder tree's bookkeeping arrays for ``run_program``."""
     return np.empty((LEVELS, 2), dtype=np.int64), np.empty(LEVELS, dtype=np.int64), np.empty(SCRATCH_ROWS, dtype=np.int64)
 
 
