@@ -389,6 +389,31 @@ def words_of(bits: np.ndarray) -> np.ndarray:
     return np.packbits(padded, axis=1, bitorder="little").view("<u4")
 
 
+def cached_build(kind: str, name: str, key: str, quick: bool, cmd: list[str], what: str, files: dict,
+                 record: dict) -> tuple[Path | None, dict]:
+    """``(build directory, its build.json)`` of ``OUT/kind/NAME-KEY``, built now unless
+    a build is cached there: ``files`` (name -> writer of that path) are put in the
+    directory and ``cmd`` runs in it (niced); ``record`` and the compile time go to
+    build.json. ``(None, {"skipped": why})`` with ``quick`` and no cache, or when the
+    command fails."""
+    build = OUT / kind / f"{safe_name(name)}-{key}"
+    path = build / "build.json"
+    if not path.exists():
+        if quick:
+            return None, {"skipped": "--quick and no cached build (run the full benchmark once)"}
+        shutil.rmtree(build, ignore_errors=True)
+        build.mkdir(parents=True)
+        for file, write in files.items():
+            write(build / file)
+        print(f"  {what} ...", flush=True)
+        t = time.perf_counter()
+        done = subprocess.run(NICE + cmd, cwd=build, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            return None, {"skipped": f"{kind} build failed: {done.stderr.strip().splitlines()[-1:]}"}
+        path.write_text(json.dumps({"compile_s": time.perf_counter() - t, **record, "command": cmd}))
+    return build, json.loads(path.read_text())
+
+
 def bench_verilator(s: Subject, quick: bool, max_edges: int) -> dict:
     verilator = shutil.which("verilator")
     if verilator is None:
@@ -402,24 +427,15 @@ def bench_verilator(s: Subject, quick: bool, max_edges: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     write_verilog(circuit, work / "dut.v", module="dut")
     key = hashlib.sha256((work / "dut.v").read_bytes() + harness.encode() + version.encode()).hexdigest()[:16]
-    build = OUT / "verilator" / f"{safe_name(s.name)}-{key}"
-    record = build / "build.json"
-    if not record.exists():
-        if quick:
-            return {"skipped": "--quick and no cached build (run the full benchmark once)"}
-        shutil.rmtree(build, ignore_errors=True)
-        build.mkdir(parents=True)
-        (work / "dut.v").replace(build / "dut.v")
-        (build / "harness.cpp").write_text(harness)
-        cmd = [verilator, "--cc", "--exe", "--build", "-O3", "-j", str(os.cpu_count() or 1), "-Wno-fatal",
-               "--top-module", "dut", "--Mdir", "obj_dir", "dut.v", "harness.cpp", "-o", "bench"]
-        print(f"  building Verilator model for {s.name} ...", flush=True)
-        t = time.perf_counter()
-        done = subprocess.run(NICE + cmd, cwd=build, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return {"skipped": f"verilator build failed: {done.stderr.strip().splitlines()[-1:]}"}
-        record.write_text(json.dumps({"compile_s": time.perf_counter() - t, "version": version, "command": cmd}))
-    compile_s = json.loads(record.read_text())["compile_s"]
+    cmd = [verilator, "--cc", "--exe", "--build", "-O3", "-j", str(os.cpu_count() or 1), "-Wno-fatal",
+           "--top-module", "dut", "--Mdir", "obj_dir", "dut.v", "harness.cpp", "-o", "bench"]
+    build, built = cached_build("verilator", s.name, key, quick, cmd, f"building Verilator model for {s.name}",
+                                {"dut.v": lambda path: (work / "dut.v").replace(path),
+                                 "harness.cpp": lambda path: path.write_text(harness)},
+                                {"version": version})
+    if build is None:
+        return built
+    compile_s = built["compile_s"]
     pool = random_bits(s.circuit, POOL, seed=99)
     np.concatenate([words_of(pool[p]) for p in s.circuit.inputs], axis=1).tofile(build / "pool.bin")
 
@@ -684,23 +700,12 @@ def bench_c(s: Subject, batches, quick: bool, max_statements: int, per_function:
     flags = ["-O2", "-march=native"]
     version = gcc_version(gcc)
     key = hashlib.sha256(source.encode() + " ".join(flags).encode() + version.encode()).hexdigest()[:16]
-    build = OUT / "bitsliced" / f"{safe_name(s.name)}-{key}"
-    record = build / "build.json"
-    if not record.exists():
-        if quick:
-            return {"skipped": "--quick and no cached build (run the full benchmark once)"}
-        shutil.rmtree(build, ignore_errors=True)
-        build.mkdir(parents=True)
-        (build / "bench.c").write_text(source)
-        cmd = [gcc, *flags, "-o", "bench", "bench.c"]
-        print(f"  compiling bitsliced C for {s.name} ({len(net.op):,} statements) ...", flush=True)
-        t = time.perf_counter()
-        done = subprocess.run(NICE + cmd, cwd=build, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return {"skipped": f"gcc failed: {done.stderr.strip().splitlines()[-1:]}"}
-        record.write_text(json.dumps({"compile_s": time.perf_counter() - t, "statements": len(net.op),
-                                      "gcc": version, "command": cmd}))
-    built = json.loads(record.read_text())
+    build, built = cached_build("bitsliced", s.name, key, quick, [gcc, *flags, "-o", "bench", "bench.c"],
+                                f"compiling bitsliced C for {s.name} ({len(net.op):,} statements)",
+                                {"bench.c": lambda path: path.write_text(source)},
+                                {"statements": len(net.op), "gcc": version})
+    if build is None:
+        return built
     n_in, n_out = net.n_in, len(net.outputs)
     rows = []
     for batch in batches:

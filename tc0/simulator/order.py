@@ -33,14 +33,25 @@ def positions(order: np.ndarray, first: int, n_nodes: int) -> int:
     return len(order) if len(order) else n_nodes - first
 
 
+@_inlined
+def grown(a, n):
+    """``a`` with room for one more than ``n`` entries (a copy twice as long when full)."""
+    if n < len(a):
+        return a
+    b = np.empty(2 * len(a), dtype=a.dtype)
+    b[:n] = a[:n]
+    return b
+
+
 @_compiled
 def _post_order(op, offsets, fanins, first, outputs):
     n = len(op)
     done = np.zeros(n, dtype=np.uint8)
     done[:first] = 1
     order = np.empty(int(np.sum(op != SKIP)), dtype=np.int32)
-    stack = np.empty(64, dtype=np.int32)  # nodes on the path, and the next operand of each
+    stack = np.empty(64, dtype=np.int32)  # nodes on the path, the next operand of each and its end
     at = np.empty(64, dtype=np.int64)
+    end = np.empty(64, dtype=np.int64)
     k = 0
     for root in outputs:
         if done[root]:
@@ -48,23 +59,20 @@ def _post_order(op, offsets, fanins, first, outputs):
         done[root] = 1
         depth = 1
         stack[0] = root
-        at[0] = operand_span(op[root], offsets, fanins, root)[0]
+        at[0], end[0] = operand_span(op[root], offsets, fanins, root)
         while depth:
-            v = stack[depth - 1]
-            if at[depth - 1] < operand_span(op[v], offsets, fanins, v)[1]:
-                u = fanins[at[depth - 1]]
-                at[depth - 1] += 1
+            top = depth - 1
+            if at[top] < end[top]:
+                u = fanins[at[top]]
+                at[top] += 1
                 if not done[u]:
                     done[u] = 1
-                    if depth == len(stack):
-                        grown, grown_at = np.empty(2 * depth, dtype=np.int32), np.empty(2 * depth, dtype=np.int64)
-                        grown[:depth], grown_at[:depth] = stack, at
-                        stack, at = grown, grown_at
+                    stack, at, end = grown(stack, depth), grown(at, depth), grown(end, depth)
                     stack[depth] = u
-                    at[depth] = operand_span(op[u], offsets, fanins, u)[0]
+                    at[depth], end[depth] = operand_span(op[u], offsets, fanins, u)
                     depth += 1
             else:
-                order[k] = v
+                order[k] = stack[top]
                 k += 1
                 depth -= 1
     return order

@@ -17,10 +17,9 @@ import numpy as np
 from numba import njit
 
 from tc0.simulator.graph import SKIP, operand_span
-from tc0.simulator.order import node_at
+from tc0.simulator.order import grown, node_at
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
-_inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 _NEVER = -1  # last use of a value no gate reads
 _KEEP = 2**31 - 1  # last use of an output value: never freed
 
@@ -37,16 +36,6 @@ def _last_uses(op, offsets, fanins, first, outputs, order, n_positions):
     for v in outputs:
         last[v] = _KEEP
     return last
-
-
-@_inlined
-def _grown(a, n):
-    """``a`` with room for one more than ``n`` entries."""
-    if n < len(a):
-        return a
-    b = np.empty(2 * len(a), dtype=a.dtype)
-    b[:n] = a[:n]
-    return b
 
 
 @_compiled
@@ -69,7 +58,7 @@ def _assign(op, first, row, order, n_positions):
         if t >= 0 and op[v] == SKIP:
             continue
         while n_heap and death[0] < t:  # pop the root, sift the last entry down
-            free = _grown(free, n_free)
+            free = grown(free, n_free)
             free[n_free] = held[0]
             n_free += 1
             n_heap -= 1
@@ -96,7 +85,7 @@ def _assign(op, first, row, order, n_positions):
             n_rows += 1
         row[v] = r
         if v >= 2 and last != _NEVER and last != _KEEP:  # the constants' rows are never reused
-            death, held = _grown(death, n_heap), _grown(held, n_heap)
+            death, held = grown(death, n_heap), grown(held, n_heap)
             i = n_heap  # push, sift up
             n_heap += 1
             while i and death[(i - 1) // 2] > last:
