@@ -110,7 +110,7 @@ def test_float_gadgets_built_for_depth_exhaustive_44(op):
 
 @pytest.mark.parametrize("op, m", [("add", None), ("mul", None), ("div", None), ("sqrt", None), ("exp", None),
                                    ("sum", 16), ("prod", 3), ("dot", 4)])
-@pytest.mark.parametrize("p, e", [(8, 9), (11, 6)])
+@pytest.mark.parametrize("p, e", [(8, 9), (11, 6), (16, 8)])
 def test_float_gadgets_built_for_depth_random(op, m, p, e):
     fmt = FloatFormat(p, e)
     cases, _ = float_cases(op, p, e, m, samples=3000, seed=p + e)
@@ -119,7 +119,7 @@ def test_float_gadgets_built_for_depth_random(op, m, p, e):
     assert_same(run(deep, fmt, op, cases), reference(fmt, op, cases), cases, f"{op} ({p}, {e}), optimize depth")
     assert deep.depth < small.depth
     assert deep.depth <= int(levels_without_nots(small)[small.output_ids()].max()) + 1
-    assert deep.size <= 2 * small.size
+    assert deep.size <= 2.5 * small.size  # twins at most double it; rounding by position adds the rest
 
 
 def test_twins_double_the_circuit_at_most():

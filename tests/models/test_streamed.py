@@ -37,17 +37,19 @@ def test_streamed_depth_equals_whole_and_size_within_three_percent(name):
 
 @pytest.mark.parametrize("name", ["attention", "layernorm", "ffn", "flowar"])
 def test_streamed_depth_equals_whole_when_built_for_depth(name):
-    """Pieces carry each bit's negation level and build their outputs' twins."""
-    _streamed_against_whole(name, FloatFormat(8, 9, optimize="depth"), piece_gates=40_000)
+    """Pieces carry each bit's negation level and build their outputs' twins
+    (all of them, where one build makes only those some reader negates: 3-15 %
+    more gates here, most in ffn, whose products' rounded words feed sums)."""
+    _streamed_against_whole(name, FloatFormat(8, 9, optimize="depth"), piece_gates=40_000, excess=1.2)
 
 
-def _streamed_against_whole(name, fmt, piece_gates=20_000):
+def _streamed_against_whole(name, fmt, piece_gates=20_000, excess=1.03):
     spec, cfg, weights = _setup(name)
     whole = build_circuit(spec, cfg, fmt, weights)
     streamed = stream_module(spec, cfg, fmt, weights, Runner())
     sliced = stream_module(spec, cfg, fmt, weights, Runner(), piece_gates=piece_gates)
     assert streamed.depth == sliced.depth == whole.depth
-    assert whole.size <= streamed.size <= 1.03 * whole.size
+    assert whole.size <= streamed.size <= excess * whole.size
     assert sliced.size >= whole.size  # pieces share less than one build, never more
     assert sum(streamed.scope_sizes.values()) == streamed.size
 

@@ -19,11 +19,12 @@ from fractions import Fraction
 import numpy as np
 
 from tc0.compiler.builder import Builder, as_wires
-from tc0.ir.schema import ZERO, Kind
+from tc0.ir.schema import ONE, ZERO, Kind
 from tc0.numerics.crt_series import crt_series
 from tc0.numerics.exp_algorithm import check_rom_bits, exp_plan
 from tc0.compiler.gadgets import crt, integer
 from tc0.compiler.gadgets.integer import cat_bits, const_bits, fit
+from tc0.errors import GadgetError
 
 #: the scope each float operation builds its gates under (a report groups gates by them)
 SCOPES = {op: f"f{op}" for op in ("add", "sub", "mul", "div", "exp", "sqrt", "sum", "dot", "relu", "lt", "eq", "max", "prod")}
@@ -46,22 +47,51 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
     """The word round((-1)^sign * mag * 2^(sum(exp_terms) - bias)) per DESIGN 3.
 
     ``mag`` (..., K) and each exp term (..., bits) are unsigned wire integers.
-    Steps: leading one of mag at position L; the p bits below it, the guard
+    With L the position of mag's leading one: the p bits below it, the guard
     bit and the sticky OR of the rest; round half to even (an increment,
-    whose carry-out renormalises to 2^(p-1)). The biased exponent is
-    V + L + carry - A with V = sum(exp_terms) + a constant, A a multiple of
-    2^e. Its range is decided by speculation over j = L + carry in 0..K: the
+    whose carry c renormalises to 2^(p-1)). The biased exponent is
+    V + L + c - A with V = sum(exp_terms) + a constant, A a multiple of 2^e.
+    Its range is decided by speculation over j = L + c in 0..K: the
     thresholds [V >= A - j] (not flushed) and [V >= A + 2^e - j] (saturated)
-    come from the exponent terms alone, off the significand's path, and the
-    one-hot of L with the carry picks one pair. So the depth after the
-    significand does not depend on the exponent's width or on constants.
+    come from the exponent terms alone, off the significand's path. So the
+    depth after the significand does not depend on the exponent's width or
+    on constants.
+
+    A builder that optimizes depth rounds by position (``_pack_by_position``,
+    3 levels after mag when its negations are at hand); one that optimizes
+    size normalises mag, then rounds with one adder (14 levels, O(K p) gates).
     """
+    return round_pack_choices(b, fmt, [((), sign, mag)], exp_terms, bias)
+
+
+def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int) -> np.ndarray:
+    """``round_pack`` of the one choice (selects, sign, mag) whose selects (a
+    tuple of wires) all hold; at most one choice may hold. A builder that
+    optimizes depth folds the selects into its rounding terms (no level for
+    the pick); one that optimizes size takes a single choice."""
     p, e = fmt.p, fmt.e
-    mag = as_wires(mag)
-    k_bits = mag.shape[-1]
-    lead = mag.shape[:-1]
+    width = max(as_wires(mag).shape[-1] for _, _, mag in choices)
+    choices = [(tuple(as_wires(x) for x in selects), as_wires(sign), fit(mag, width)) for selects, sign, mag in choices]
+    k_bits = width
+    lead = np.broadcast_shapes(*(mag.shape[:-1] for _, _, mag in choices))
     with b.scope("round_pack"):
+        shift = 2 ** (e - 1) - (bias + p - 1)
+        base = max(0, -shift) + (-max(0, -shift)) % 2**e  # A: the least multiple of 2^e with shift + A >= 0
+        offset = shift + base
+        terms = [as_wires(t) for t in exp_terms]
+        width = max([t.shape[-1] for t in terms] + [max(1, offset.bit_length())]) + len(terms).bit_length() + 1
+        rows = [fit(t, width) for t in terms] + [const_bits(offset, width, lead)]
+        v = integer.iterated_sum(b, np.stack(np.broadcast_arrays(*rows), axis=-2), width=width)
+        j = range(k_bits + 1)
+        not_flushed = integer.at_least(b, v, [base - i for i in j])
+        saturated = integer.at_least(b, v, [base + 2**e - i for i in j])
+        if b.optimize == "depth":
+            return _pack_by_position(b, fmt, choices, fit(v, e), not_flushed, saturated)
+        if len(choices) != 1:
+            raise GadgetError("a builder that optimizes size rounds one choice (pick sign and mag first)")
+        _, sign, mag = choices[0]
         onehot, position = integer.leading_one(b, mag)
+
         # bit j of the normalised significand (j = -1 is the guard bit): mag bit L - (p-1) + j
         i = np.arange(k_bits)
         src = i[:, None] - (p - 1) + np.arange(-1, p)[None, :]  # (i, j+1)
@@ -75,17 +105,6 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         carry = inc[..., p]
         significand = cat_bits(inc[..., : p - 1], b.or_(inc[..., p - 1], carry)[..., None])
 
-        # biased exponent E + 2^(e-1) = sum(exp_terms) + L + carry + shift
-        shift = 2 ** (e - 1) - (bias + p - 1)
-        base = max(0, -shift) + (-max(0, -shift)) % 2**e  # A: the least multiple of 2^e with shift + A >= 0
-        offset = shift + base
-        terms = [as_wires(t) for t in exp_terms]
-        width = max([t.shape[-1] for t in terms] + [max(1, offset.bit_length())]) + len(terms).bit_length() + 1
-        rows = [fit(t, width) for t in terms] + [const_bits(offset, width, lead)]
-        v = integer.iterated_sum(b, np.stack(np.broadcast_arrays(*rows), axis=-2), width=width)
-        j = range(k_bits + 1)
-        not_flushed = integer.at_least(b, v, [base - i for i in j])
-        saturated = integer.at_least(b, v, [base + 2**e - i for i in j])
         # pair (L, c): L the leading one's position, c the carry; j = L + c
         with_carry = cat_bits(b.not_(carry)[..., None], carry[..., None])  # (..., c)
         picked = b.and_(onehot[..., :, None], with_carry[..., None, :])  # (..., L, c)
@@ -102,6 +121,75 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
         e_out = cat_bits(b.or_(keep(exponent[..., : e - 1]), saturate[..., None]), keep(exponent[..., e - 1 :]))
         s_out = b.and_(sign, b.or_(normal, saturate))
         return cat_bits(m_out, e_out, s_out[..., None])
+
+
+def _pack_by_position(b: Builder, fmt, choices, low, not_flushed, saturated) -> np.ndarray:
+    """``round_pack``'s output computed for every position L of the leading one
+    at once, and for every choice (select, sign, mag), picked by the one-hot
+    and the select: 3 levels after mag and select when their negations are
+    at hand, O(K p^2) edges.
+
+    At position L the window is w = mag[L-p+1 .. L], the guard g = mag[L-p],
+    r = OR(sticky, w_0) and a_t = AND(w_0 .. w_(t-1)). Round-up is g AND r;
+    it carries out of the window (c = 1) iff g AND a_p. Then, with c = 0,
+    significand bit t is w_t AND (NOT g OR NOT r OR NOT a_t), or
+    g AND r AND NOT w_t AND a_t; with c = 1 it is 2^(p-1) and the exponent
+    is one higher. Every case is one AND of literals, the one-hot, the
+    select and the exponent side's flags and bits for j = L + c, so each
+    output bit is a single OR of them.
+    """
+    p, e = fmt.p, fmt.e
+    k_bits = choices[0][2].shape[-1]
+    # exponent side, per j = L + c: the flags, and the word's exponent bits (low + j, top bit inverted)
+    exponents = integer.plus_small(b, low, k_bits + 1)
+    exponents = cat_bits(exponents[..., : e - 1], b.not_(exponents[..., e - 1 :]))  # (..., j, e)
+    normal = b.and_(not_flushed, b.not_(saturated))  # (..., j)
+
+    def at(x, c):
+        """Per-j flags (..., j) or bits (..., j, n) at j = L + c, as (..., L, 1) or (..., L, n)."""
+        return x[..., c : c + k_bits, None] if x.ndim == low.ndim else x[..., c : c + k_bits, :]
+
+    col = lambda x: as_wires(x)[..., None]  # noqa: E731
+    i = np.arange(k_bits)
+    src = i[:, None] - (p - 1) + np.arange(-1, p)[None, :]  # (L, 1 + t): guard, then the window
+    tail = (i[None, :] < i[:, None] - p) | (i[None, :] == i[:, None] - p + 1)  # sticky bits and w_0
+    below = np.arange(p)[None, :] < np.arange(p + 1)[:, None]  # (t, s): s < t
+    is_top = np.where(np.arange(p) == p - 1, ONE, ZERO)
+    m_terms, e_terms, top_terms, s_terms = [], [], [], []
+    for select, sign, mag in choices:
+        onehot, _ = integer.leading_one(b, mag)
+        bits = np.where(src >= 0, mag[..., np.clip(src, 0, k_bits - 1)], ZERO)
+        guard, window = bits[..., 0], bits[..., 1:]  # (..., L), (..., L, t)
+        r = b.gate(Kind.OR, np.where(tail, mag[..., None, :], ZERO))
+        ones = b.gate(Kind.AND, np.where(below, window[..., None, :], ONE))  # (..., L, t): a_0 .. a_p
+        n_guard, n_r, n_ones, n_window = b.not_(guard), b.not_(r), b.not_(ones), b.not_(window)
+        hot = (col(onehot), *(col(col(x)) for x in select))
+        g, full = col(guard), col(ones[..., p])
+        # the three ways (L, c) can hold: c = 0 as NOT g or as a window not all ones; c = 1
+        ways = [(0, (col(n_guard),)), (0, (col(n_ones[..., p]),)), (1, (g, full))]
+        saturate = [(*hot, at(saturated, c), *cond) for c, cond in ways]
+        m_terms += [
+            (*hot, at(normal, 0), window, col(n_guard)),
+            (*hot, at(normal, 0), window, col(n_r)),
+            (*hot, at(normal, 0), window, n_ones[..., :p]),
+            (*hot, at(normal, 0), n_window, ones[..., :p], g, col(r)),
+            (*hot, at(normal, 1), g, full, is_top),
+            *saturate,
+        ]
+        kept = [((*hot, at(normal, c), *cond), at(exponents, c)) for c, cond in ways]
+        e_terms += [(*t, x[..., : e - 1]) for t, x in kept] + saturate
+        top_terms += [(*t, x[..., e - 1 :]) for t, x in kept]
+        s_terms += [(*hot, at(not_flushed, c), *cond, col(col(sign))) for c, cond in ways]
+
+    def column_or(terms):
+        """Per column, the OR over L and over ``terms`` of their ANDs; a term
+        is a tuple of arrays broadcastable to (..., L, columns)."""
+        ands = [b.and_(*t) for t in terms]
+        shape = np.broadcast_shapes(*(a.shape for a in ands))
+        stacked = np.concatenate([np.broadcast_to(a, shape) for a in ands], axis=-2)
+        return b.gate(Kind.OR, np.swapaxes(stacked, -1, -2))
+
+    return cat_bits(column_or(m_terms), column_or(e_terms), column_or(top_terms), column_or(s_terms))
 
 
 def mul(b: Builder, fmt, x, y) -> np.ndarray:
@@ -130,12 +218,20 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
     bit, the OR of what it lost (guard/round/sticky rounding, exact for two
     terms). Positive and negative terms are added separately and the smaller
     total subtracted from the larger; ``round_pack`` does the rest.
+
+    A builder that optimizes depth shifts each of two terms by
+    max(0, B_other - B_i), beside the maximum rather than after it, ORs the
+    lost bits in one flat OR, and hands ``round_pack_choices`` every signed
+    result with the condition that picks it (``_pair_choices``; for more
+    terms, both differences of the totals), so no comparison or mux stands
+    between the sum and the rounding.
     """
     p, e = fmt.p, fmt.e
     f = Fields(b, fmt, words)
     lead = f.m.shape[:-2]
     m = f.m.shape[-2]
     w = p + extra_bits
+    by_depth = b.optimize == "depth"
     with b.scope("align"):
         masked = b.and_(f.biased, f.nonzero[..., None])
         if m == 1:
@@ -144,31 +240,101 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
             top = integer.maximum_by_thresholds(b, masked)
         else:
             top = integer.maximum(b, masked)
-        shift = integer.sub(b, top[..., None, :], f.biased, width=e)  # >= 0 for non-zero terms
+        if by_depth and m == 2:
+            ahead = integer.sub(b, masked[..., ::-1, :], f.biased)  # B_other - B_i, e + 1 bits
+            shift = b.and_(ahead[..., :e], b.not_(ahead[..., e:]))
+        else:
+            shift = integer.sub(b, top[..., None, :], f.biased, width=e)  # >= 0 for non-zero terms
         placed = cat_bits(const_bits(0, w - p, lead + (m,)), f.m)
         aligned = integer.shift_right(b, placed, shift)
         if sticky:
-            lost = [  # bit k of m falls below the units when shift >= k + w - p + 1
-                b.and_(f.m[..., k], integer.greater_equal(b, shift, const_bits(k + w - p + 1, e, lead + (m,))))
-                for k in range(p)
-                if k + w - p + 1 < 2**e
-            ] or [const_bits(0, 1, lead + (m,))[..., 0]]
-            aligned = cat_bits(b.gate(Kind.OR, np.stack(lost, axis=-1))[..., None], aligned)
-    with b.scope("signed_sum"):
-        positive = b.and_(aligned, b.not_(f.sign)[..., None])
-        negative = b.and_(aligned, f.sign[..., None])
-        pos_total = integer.iterated_sum(b, positive) if m > 1 else positive[..., 0, :]
-        neg_total = integer.iterated_sum(b, negative) if m > 1 else negative[..., 0, :]
-        negative_result = integer.less_than(b, pos_total, neg_total)
-        width = pos_total.shape[-1]
-        magnitude = integer.mux(
-            b,
-            negative_result,
-            integer.sub(b, neg_total, pos_total, width=width),
-            integer.sub(b, pos_total, neg_total, width=width),
-        )
+            firsts = [k + w - p + 1 for k in range(p)]  # bit k of m is lost when shift >= k + w - p + 1
+            if by_depth:
+                lost = _lost_bits(b, f.m, shift, firsts)
+            else:
+                lost = b.gate(Kind.OR, np.stack([
+                    b.and_(f.m[..., k], integer.greater_equal(b, shift, const_bits(first, e, lead + (m,))))
+                    for k, first in enumerate(firsts) if first < 2**e
+                ] or [const_bits(0, 1, lead + (m,))[..., 0]], axis=-1))
+            aligned = cat_bits(lost[..., None], aligned)
     bias = 2 ** (e - 1) - p + w + (1 if sticky else 0)
+    with b.scope("signed_sum"):
+        if by_depth and m == 2:
+            choices = _pair_choices(b, aligned, f.sign)
+        else:
+            choices = _total_choices(b, aligned, f.sign, by_depth)
+    if by_depth:
+        return round_pack_choices(b, fmt, choices, [top], bias)
+    (_, negative_result, magnitude), = choices
     return round_pack(b, fmt, negative_result, magnitude, [top], bias)
+
+
+def _total_choices(b: Builder, aligned, signs, by_depth: bool) -> list:
+    """The signed sum of aligned magnitudes (..., m, W), as choices for
+    ``round_pack_choices``.
+
+    Size: the positive and the negative terms' totals, the smaller
+    subtracted from the larger, picked by a comparison and a mux. Depth: the
+    total T = sum (-1)^s_i a_i in two's complement as one iterated sum (a
+    negative term enters as its complement NOT a_i plus 1, an extra row bit),
+    and -T the same way with the signs flipped; T's sign bit picks."""
+    m = aligned.shape[-2]
+    lead = aligned.shape[:-2]
+    one, zero = const_bits(1, 1, lead)[..., 0], const_bits(0, 1, lead)[..., 0]
+    if by_depth:
+        width = aligned.shape[-1] + m.bit_length() + 1
+        flipped = cat_bits(b.not_(aligned), const_bits((1 << width) - 1, width - aligned.shape[-1], lead + (m,)))
+
+        def total(negated, kept):
+            """sum of the terms, those with ``negated`` as two's complements."""
+            rows = [b.and_(fit(aligned, width), kept[..., None]), b.and_(flipped, negated[..., None]),
+                    fit(negated[..., None], width)]
+            return integer.iterated_sum(b, np.concatenate(rows, axis=-2), width=width)
+
+        plus, minus = total(signs, b.not_(signs)), total(b.not_(signs), signs)
+        negative = plus[..., width - 1]
+        return [((b.not_(negative),), zero, plus[..., : width - 1]), ((negative,), one, minus[..., : width - 1])]
+    positive = b.and_(aligned, b.not_(signs)[..., None])
+    negative = b.and_(aligned, signs[..., None])
+    pos_total = integer.iterated_sum(b, positive) if m > 1 else positive[..., 0, :]
+    neg_total = integer.iterated_sum(b, negative) if m > 1 else negative[..., 0, :]
+    negative_result = integer.less_than(b, pos_total, neg_total)
+    width = pos_total.shape[-1]
+    below = integer.sub(b, neg_total, pos_total, width=width)
+    above = integer.sub(b, pos_total, neg_total, width=width)
+    return [((), negative_result, integer.mux(b, negative_result, below, above))]
+
+
+def _lost_bits(b: Builder, m, shift, firsts) -> np.ndarray:
+    """OR_k (m_k AND [shift >= firsts[k]]) as one OR of ANDs over shift's
+    literals: with 2^q above every first, [shift >= c] is a high bit of shift
+    (q and up) or a value t in [c, 2^q) of its low q bits."""
+    e = shift.shape[-1]
+    q = min(e, max(firsts).bit_length())
+    nshift = b.not_(shift[..., :q])
+    values = np.arange(1 << q)
+    literals = np.where((values[:, None] >> np.arange(q)[None, :]) & 1, shift[..., None, :q], nshift[..., None, :])
+    pairs = [(k, t) for k, first in enumerate(firsts) for t in range(first, 1 << q)]
+    ks, ts = [k for k, _ in pairs], [t for _, t in pairs]
+    terms = [b.gate(Kind.AND, cat_bits(m[..., ks, None], literals[..., ts, :])) if pairs else m[..., :0]]
+    for j in range(q, e):
+        terms.append(b.and_(m, shift[..., j : j + 1]))
+    terms = cat_bits(*terms)
+    return b.gate(Kind.OR, terms) if terms.shape[-1] else const_bits(0, 1, m.shape[:-1])[..., 0]
+
+
+def _pair_choices(b: Builder, aligned, signs) -> list:
+    """The signed sum of two aligned magnitudes (..., 2, W) as choices for
+    ``round_pack_choices``: x + y (signs equal), x - y (they differ and
+    x >= y), y - x (they differ and x < y), each with its sign."""
+    x, y = aligned[..., 0, :], aligned[..., 1, :]
+    sx, sy = signs[..., 0], signs[..., 1]
+    width = x.shape[-1]
+    differ = b.xor(sx, sy)
+    smaller = integer.less_than(b, x, y)
+    return [((b.not_(differ),), sx, integer.add(b, x, y)),
+            ((differ, b.not_(smaller)), sx, integer.sub(b, x, y, width=width)),
+            ((differ, smaller), sy, integer.sub(b, y, x, width=width))]
 
 
 def add(b: Builder, fmt, x, y) -> np.ndarray:

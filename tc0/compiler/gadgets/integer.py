@@ -165,6 +165,25 @@ def add_plus_one(b: Builder, x, y, width: int) -> np.ndarray:
     return add(b, cat_bits(one, x), cat_bits(one, y), width=width + 1, low=1)
 
 
+def plus_small(b: Builder, x, count: int) -> np.ndarray:
+    """(x + d) mod 2^W for d = 0 .. count - 1, as (..., count, W), depth 7.
+
+    The low r = bit_length(count - 1) bits take one small ``add`` per d; the
+    high bits are x_hi or x_hi + 1 (one incrementer), picked by that add's
+    carry. O(count r^3 + W^3) edges instead of count W^3."""
+    x = as_wires(x)
+    w, lead = x.shape[-1], x.shape[:-1]
+    r = min(w, max(1, (count - 1).bit_length()))
+    with b.scope("plus_small"):
+        amounts = np.stack([const_bits(d, r, lead) for d in range(count)], axis=-2)
+        low = add(b, x[..., None, :r], amounts)  # (..., count, r + 1)
+        hi = x[..., r:]
+        if hi.shape[-1] == 0:
+            return low[..., :w]
+        up = add(b, hi, const_bits(1, hi.shape[-1], lead), width=hi.shape[-1])
+        return cat_bits(low[..., :r], b.mux(low[..., r : r + 1], up[..., None, :], hi[..., None, :]))
+
+
 def sub(b: Builder, x, y, width: int | None = None) -> np.ndarray:
     """x - y as a (W+1)-bit two's complement number (top bit = borrow), depth 4;
     with ``width``, only its low ``width`` bits (x - y mod 2^width).
