@@ -108,7 +108,7 @@ def test_float_gadgets_built_for_depth_exhaustive_44(op):
     assert_same(run(deep, fmt, op, cases), reference(fmt, op, cases), cases, f"{op} (4, 4), optimize depth")
 
 
-@pytest.mark.parametrize("op, m", [("add", None), ("mul", None), ("div", None), ("sqrt", None), ("exp", None),
+@pytest.mark.parametrize("op, m", [("add", None), ("mul", None), ("lt", None), ("max", None), ("div", None), ("sqrt", None), ("exp", None),
                                    ("sum", 16), ("prod", 3), ("dot", 4)])
 @pytest.mark.parametrize("p, e", [(8, 9), (11, 6), (16, 8)])
 def test_float_gadgets_built_for_depth_random(op, m, p, e):

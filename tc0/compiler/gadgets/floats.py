@@ -64,11 +64,15 @@ def round_pack(b: Builder, fmt, sign, mag, exp_terms, bias: int) -> np.ndarray:
     return round_pack_choices(b, fmt, [((), sign, mag)], exp_terms, bias)
 
 
-def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int) -> np.ndarray:
+def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int, words=()) -> np.ndarray:
     """``round_pack`` of the one choice (selects, sign, mag) whose selects (a
-    tuple of wires) all hold; at most one choice may hold. A builder that
-    optimizes depth folds the selects into its rounding terms (no level for
-    the pick); one that optimizes size takes a single choice."""
+    tuple of wires) all hold, or the word of the one (selects, word) of
+    ``words`` whose selects hold; at most one may hold (callers add the
+    words' negated conditions to their choices' selects).
+
+    Only a builder that optimizes depth takes several choices or any words:
+    it folds the selects into its rounding terms, so a pick costs no level.
+    """
     p, e = fmt.p, fmt.e
     width = max(as_wires(mag).shape[-1] for _, _, mag in choices)
     choices = [(tuple(as_wires(x) for x in selects), as_wires(sign), fit(mag, width)) for selects, sign, mag in choices]
@@ -86,9 +90,9 @@ def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int) -> np.nda
         not_flushed = integer.at_least(b, v, [base - i for i in j])
         saturated = integer.at_least(b, v, [base + 2**e - i for i in j])
         if b.optimize == "depth":
-            return _pack_by_position(b, fmt, choices, fit(v, e), not_flushed, saturated)
-        if len(choices) != 1:
-            raise GadgetError("a builder that optimizes size rounds one choice (pick sign and mag first)")
+            return _pack_by_position(b, fmt, choices, words, fit(v, e), not_flushed, saturated)
+        if len(choices) != 1 or choices[0][0] or words:
+            raise GadgetError("a builder that optimizes size rounds one choice without selects (pick it first)")
         _, sign, mag = choices[0]
         onehot, position = integer.leading_one(b, mag)
 
@@ -123,7 +127,7 @@ def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int) -> np.nda
         return cat_bits(m_out, e_out, s_out[..., None])
 
 
-def _pack_by_position(b: Builder, fmt, choices, low, not_flushed, saturated) -> np.ndarray:
+def _pack_by_position(b: Builder, fmt, choices, words, low, not_flushed, saturated) -> np.ndarray:
     """``round_pack``'s output computed for every position L of the leading one
     at once, and for every choice (select, sign, mag), picked by the one-hot
     and the select: 3 levels after mag and select when their negations are
@@ -181,15 +185,19 @@ def _pack_by_position(b: Builder, fmt, choices, low, not_flushed, saturated) -> 
         top_terms += [(*t, x[..., e - 1 :]) for t, x in kept]
         s_terms += [(*hot, at(not_flushed, c), *cond, col(col(sign))) for c, cond in ways]
 
-    def column_or(terms):
-        """Per column, the OR over L and over ``terms`` of their ANDs; a term
-        is a tuple of arrays broadcastable to (..., L, columns)."""
-        ands = [b.and_(*t) for t in terms]
-        shape = np.broadcast_shapes(*(a.shape for a in ands))
-        stacked = np.concatenate([np.broadcast_to(a, shape) for a in ands], axis=-2)
+    fixed = [tuple(col(col(x)) for x in selects) + (as_wires(word)[..., None, :],) for selects, word in words]
+
+    def column_or(terms, lo, hi):
+        """Per column lo .. hi - 1 of the word, the OR over L and over ``terms``
+        (each a tuple of arrays broadcastable to (..., L, columns)) of their
+        ANDs, and over the fixed words' (selects, bit) ANDs."""
+        ands = [b.and_(*t) for t in terms] + [b.and_(*t[:-1], t[-1][..., lo:hi]) for t in fixed]
+        shape = np.broadcast_shapes(*(a.shape[:-2] for a in ands)) + (hi - lo,)
+        stacked = np.concatenate([np.broadcast_to(a, shape[:-1] + a.shape[-2:-1] + shape[-1:]) for a in ands], axis=-2)
         return b.gate(Kind.OR, np.swapaxes(stacked, -1, -2))
 
-    return cat_bits(column_or(m_terms), column_or(e_terms), column_or(top_terms), column_or(s_terms))
+    return cat_bits(column_or(m_terms, 0, p), column_or(e_terms, p, p + e - 1),
+                    column_or(top_terms, p + e - 1, p + e), column_or(s_terms, p + e, p + e + 1))
 
 
 def mul(b: Builder, fmt, x, y) -> np.ndarray:
@@ -380,9 +388,14 @@ def less_than(b: Builder, fmt, x, y) -> np.ndarray:
     with b.scope(SCOPES["lt"]):
         fx, fy = Fields(b, fmt, x), Fields(b, fmt, y)
         kx, ky = _magnitude_key(b, fx), _magnitude_key(b, fy)
+        opposite = b.and_(fx.sign, b.not_(fy.sign))
+        if b.optimize == "depth":  # the sign conditions inside the comparisons' terms: one OR of ANDs
+            nx, ny = b.not_(fx.sign), b.not_(fy.sign)
+            terms = cat_bits(opposite[..., None], integer.less_than_terms(b, kx, ky, also=(nx, ny)),
+                             integer.less_than_terms(b, ky, kx, also=(fx.sign, fy.sign)))
+            return b.gate(Kind.OR, terms)
         both_pos = b.and_(b.not_(fx.sign), b.not_(fy.sign))
         both_neg = b.and_(fx.sign, fy.sign)
-        opposite = b.and_(fx.sign, b.not_(fy.sign))
         return b.or_(
             opposite,
             b.and_(both_pos, integer.less_than(b, kx, ky)),
@@ -689,19 +702,26 @@ def exp(b: Builder, fmt, x) -> np.ndarray:
         shift = plan.LNB + 4
         z = integer.times_constant(b, rest, plan.LN2, width=shift + plan.F - plan.T + 1, low=shift, uniform=True)
         # step 7: S ~ 2^F e^z, two Taylor terms (table) or the Chinese-remainder series
+        rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
         if plan.series is None:
             square = integer.multiply(b, z, z, low=plan.F + 1)
             rows = [const_bits(1 << plan.F, plan.F + 2, lead), z, square]
-            rows = [fit(r, plan.F + 2) for r in rows]
-            series = integer.iterated_sum(b, np.stack(rows, axis=-2), width=plan.F + 2)
+            rows = np.stack([fit(r, plan.F + 2) for r in rows], axis=-2)
+            if b.optimize == "depth":  # step 8 over the rows: ROM[j] S = sum of ROM[j] row, one sum
+                series = integer.multiply_sum(b, rom, rows, width=2 * plan.F + 3, low=plan.F)
+            else:
+                series = integer.multiply(b, rom, integer.iterated_sum(b, rows, width=plan.F + 2), low=plan.F)
         else:
-            series = crt.series(b, z, plan.series)
-        # step 8: M = floor(ROM[j] S / 2^F)
-        rom = integer.lookup(b, integer.decode(b, j), plan.ROM, plan.F + 1)
-        series = integer.multiply(b, rom, series, low=plan.F)
+            # step 8: M = floor(ROM[j] S / 2^F)
+            series = integer.multiply(b, rom, crt.series(b, z, plan.series), low=plan.F)
         # step 7: round(T 2^(k - F)); k biased by flipping its sign bit
         k_bits = k.shape[-1]
         k_biased = cat_bits(k[..., :-1], b.not_(k[..., -1:]))
-        normal = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], series, [k_biased], 2 ** (k_bits - 1) + plan.F)
+        zero = const_bits(0, 1, lead)[..., 0]
         special = b.and_(const_bits(fmt.max_word, fmt.width, lead), b.not_(fx.sign)[..., None])
+        bias = 2 ** (k_bits - 1) + plan.F
+        if b.optimize == "depth":  # the overflow word as one more choice of the rounding
+            return round_pack_choices(b, fmt, [((b.not_(overflow),), zero, series)], [k_biased], bias,
+                                      words=[((overflow,), special)])
+        normal = round_pack(b, fmt, zero, series, [k_biased], bias)
         return integer.mux(b, overflow, special, normal)

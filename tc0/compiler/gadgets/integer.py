@@ -203,15 +203,19 @@ def less_than(b: Builder, x, y) -> np.ndarray:
     """[x < y] for W-bit numbers, depth 4: OR_i [NOT x_i, y_i, AND_(j>i) (NOT x_j OR y_j)]."""
     x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     with b.scope("less_than"):
-        return b.gate(Kind.OR, _lt_terms(b, x, y))
+        return b.gate(Kind.OR, less_than_terms(b, x, y))
 
 
-def _lt_terms(b: Builder, x, y) -> np.ndarray:
+def less_than_terms(b: Builder, x, y, also=()) -> np.ndarray:
+    """The AND terms (..., W) of [x < y], one per position where y wins
+    (their OR is ``less_than``), each also ANDed with the wires ``also``."""
+    x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     w = x.shape[-1]
     nx = b.not_(x)
     no_win = b.or_(nx, y)  # x_j <= y_j
     above = np.arange(w)[None, :] > np.arange(w)[:, None]  # (i, j): j > i
-    return b.gate(Kind.AND, cat_bits(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE)))
+    extra = [np.broadcast_to(as_wires(a)[..., None, None], x.shape[:-1] + (w, 1)) for a in also]
+    return b.gate(Kind.AND, cat_bits(nx[..., None], y[..., None], np.where(above, no_win[..., None, :], ONE), *extra))
 
 
 def at_least(b: Builder, x, bounds) -> np.ndarray:
@@ -258,7 +262,7 @@ def greater_equal(b: Builder, x, y) -> np.ndarray:
     x, y = np.broadcast_arrays(as_wires(x), as_wires(y))
     with b.scope("greater_equal"):
         eq = b.gate(Kind.AND, cat_bits(b.or_(b.not_(x), y), b.or_(x, b.not_(y))))
-        return b.gate(Kind.OR, cat_bits(_lt_terms(b, y, x), eq[..., None]))
+        return b.gate(Kind.OR, cat_bits(less_than_terms(b, y, x), eq[..., None]))
 
 
 def mux(b: Builder, sel, if1, if0) -> np.ndarray:
@@ -419,18 +423,35 @@ def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.nda
     """x * y: Wx + Wy bits (with ``width`` and ``low``, only bits low .. width-1);
     partial products (depth 1) summed by ``sum_rows``."""
     x, y = as_wires(x), as_wires(y)
+    width = _kept_width(width, x.shape[-1] + y.shape[-1], low)
+    with b.scope("multiply"):
+        return sum_rows(b, _partial_products(b, x, y, width), width, low=low)
+
+
+def multiply_sum(b: Builder, x, ys, width: int | None = None, low: int = 0) -> np.ndarray:
+    """x * (sum of the rows ys (..., r, Wy)) as one ``sum_rows`` over every
+    row's partial products: the depth of one ``multiply``, not of a sum and
+    then a product. Wx + Wy + bit_length(r - 1) bits by default."""
+    x, ys = as_wires(x), as_wires(ys)
+    r = ys.shape[-2]
+    width = _kept_width(width, x.shape[-1] + ys.shape[-1] + (r - 1).bit_length(), low)
+    with b.scope("multiply"):
+        rows = np.concatenate([_partial_products(b, x, ys[..., i, :], width) for i in range(r)], axis=-2)
+        return sum_rows(b, rows, width, low=low)
+
+
+def _partial_products(b: Builder, x, y, width: int) -> np.ndarray:
+    """The rows (..., Wy, width) of x AND y_i shifted i up, below ``width``."""
     wx = x.shape[-1]
-    width = _kept_width(width, wx + y.shape[-1], low)
     y = y[..., :width]
     wy = y.shape[-1]
-    with b.scope("multiply"):
-        lead = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-        kept = np.arange(wy)[:, None] + np.arange(wx)[None, :] < width  # partial product bit below ``width``
-        pp = b.and_(x[..., None, :], np.where(kept, y[..., :, None], ZERO))  # (..., Wy, Wx): row i = x AND y_i
-        rows = filled(lead + (wy, wx + wy))
-        for i in range(wy):
-            rows[..., i, i : i + wx] = pp[..., i, :]
-        return sum_rows(b, rows, width, low=low)
+    lead = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+    kept = np.arange(wy)[:, None] + np.arange(wx)[None, :] < width  # partial product bit below ``width``
+    pp = b.and_(x[..., None, :], np.where(kept, y[..., :, None], ZERO))  # (..., Wy, Wx): row i = x AND y_i
+    rows = filled(lead + (wy, max(width, wx + wy)))
+    for i in range(wy):
+        rows[..., i, i : i + wx] = pp[..., i, :]
+    return rows[..., :width]
 
 
 def times_constant(b: Builder, x, constant: int, width: int | None = None, low: int = 0, cut: int = 0,
@@ -472,7 +493,7 @@ def maximum(b: Builder, xs) -> np.ndarray:
         below_i, below_j = np.tril_indices(m, -1)  # pairs j < i
         above_i, above_j = np.triu_indices(m, 1)  # pairs j > i
         beats = filled(xs.shape[:-2] + (m, m), ONE)  # (..., i, j): i beats j
-        beats[..., below_i, below_j] = b.gate(Kind.OR, _lt_terms(b, xs[..., below_j, :], xs[..., below_i, :]))
+        beats[..., below_i, below_j] = b.gate(Kind.OR, less_than_terms(b, xs[..., below_j, :], xs[..., below_i, :]))
         beats[..., above_i, above_j] = greater_equal(b, xs[..., above_i, :], xs[..., above_j, :])
         picked = b.gate(Kind.AND, cat_bits(beats[..., None, :], xs[..., None]))  # (..., i, W): win_i AND bit
         return b.gate(Kind.OR, np.swapaxes(picked, -1, -2))
