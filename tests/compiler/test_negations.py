@@ -119,7 +119,7 @@ def test_float_gadgets_built_for_depth_random(op, m, p, e):
     assert_same(run(deep, fmt, op, cases), reference(fmt, op, cases), cases, f"{op} ({p}, {e}), optimize depth")
     assert deep.depth < small.depth
     assert deep.depth <= int(levels_without_nots(small)[small.output_ids()].max()) + 1
-    assert deep.size <= 2.5 * small.size  # twins at most double it; rounding by position adds the rest
+    assert deep.size <= 4 * small.size  # twins at most double it; speculation (rounding, candidates) adds the rest
 
 
 def test_twins_double_the_circuit_at_most():

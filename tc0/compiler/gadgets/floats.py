@@ -451,13 +451,9 @@ def prod(b: Builder, fmt, words) -> np.ndarray:
         return round_pack(b, fmt, sign, significand, exps, m * 2 ** (fmt.e - 1))
 
 
-def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> np.ndarray:
-    """sum_k c_k * x^k in fixed point, x = X / 2^unit_bits given by the exact
-    powers X^1..X^K (rows of ``powers_rows``). Term k is
-    floor(floor(X^k / 2^(k*unit_bits - F)) * |c_k|) with c_k a dyadic constant
-    (an int numerator over 2^F); positive and negative terms are summed
-    separately and subtracted. Returns the non-negative total in units 2^-F.
-    """
+def _series_terms(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> tuple[list, list, int]:
+    """The terms of ``_fixed_point_series`` as rows, split by the sign of c_k,
+    and the width that holds their sums."""
     f = frac_bits
     lead = powers_rows.shape[:-2]
     width = f + 4 + len(coefficients).bit_length()
@@ -474,11 +470,36 @@ def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int,
             scaled = scaled[..., : f + 1]  # x^k <= 1 in every use
         product = integer.times_constant(b, scaled, abs(coef), width=f + width, low=f, uniform=True)
         (positive if coef > 0 else negative).append(product)
+    return positive, negative, width
+
+
+def _fixed_point_series(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> np.ndarray:
+    """sum_k c_k * x^k in fixed point, x = X / 2^unit_bits given by the exact
+    powers X^1..X^K (rows of ``powers_rows``). Term k is
+    floor(floor(X^k / 2^(k*unit_bits - F)) * |c_k|) with c_k a dyadic constant
+    (an int numerator over 2^F); positive and negative terms are summed
+    separately and subtracted. Returns the non-negative total in units 2^-F.
+    """
+    positive, negative, width = _series_terms(b, powers_rows, unit_bits, frac_bits, coefficients)
     pos = integer.sum_rows(b, np.stack(positive, axis=-2), width, uniform=True) if len(positive) > 1 else positive[0]
     if not negative:
         return pos
     neg = integer.sum_rows(b, np.stack(negative, axis=-2), width, uniform=True) if len(negative) > 1 else negative[0]
     return integer.sub(b, pos, neg, width=width)
+
+
+def _times_series(b: Builder, x, powers_rows, unit_bits: int, frac_bits: int, coefficients, width: int,
+                  low: int) -> np.ndarray:
+    """Bits low .. width-1 of x times ``_fixed_point_series``, as one
+    ``integer.multiply_sum`` over its terms: a negative term enters as its
+    two's complement on ``width`` bits (NOT T, ones above, and 1 in a
+    constant row), so the sum is exact modulo 2^width."""
+    positive, negative, _ = _series_terms(b, powers_rows, unit_bits, frac_bits, coefficients)
+    rows = np.stack(np.broadcast_arrays(*[fit(t, width) for t in positive + negative]), axis=-2)
+    if negative:
+        rows = np.concatenate([rows[..., : len(positive), :], integer.negated_rows(b, rows[..., len(positive) :, :], width)],
+                              axis=-2)
+    return integer.multiply_sum(b, x, rows, width=width, low=low)
 
 
 def division_plan(p: int, method: str = "table") -> dict:
@@ -534,30 +555,65 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         table = [2 ** (g + t) // (2 ** (t - 1) + i + 1) for i in range(2 ** (t - 1))]
         r0 = integer.lookup(b, hot, table, g + 1)
         scaled = integer.multiply(b, my, r0, width=p + g + 1, low=p + g - f)  # floor(z R0 / 2^G) in units 2^-F
-        u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1], width=f - t + 2)
-        if plan["series"] is None:
-            series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+        by_depth = b.optimize == "depth" and plan["series"] is None
+        below = window // 2  # the first candidate is approx - below
+        if by_depth:  # N1 = N0 or N0 + 1: one candidate more, below it
+            approx, window, below = _reciprocal_product(b, p, f, g, mx, r0, scaled[..., : f + 1]), window + 1, below + 1
         else:
-            series = crt.series(b, u, plan["series"])  # 2^F (1 + u + ... + u^(K-1))
-        recip = integer.multiply(b, r0, series, width=g + f + 2, low=g)  # ~ 2^F / z
-        approx = integer.multiply(b, mx, recip, width=f + p + 2, low=f - 2)  # N0
-        base = integer.sub(b, approx, const_bits(window // 2, p + 4, lead), width=p + 4)  # >= N - window + 1
+            u = integer.sub(b, const_bits(1 << f, f + 1, lead), scaled[..., : f + 1], width=f - t + 2)
+            if plan["series"] is None:
+                series = _fixed_point_series(b, _small_powers(b, u, 2), f, f, [1 << f] * 3)  # 2^F (1 + u + u^2)
+            else:
+                series = crt.series(b, u, plan["series"])  # 2^F (1 + u + ... + u^(K-1))
+            recip = integer.multiply(b, r0, series, width=g + f + 2, low=g)  # ~ 2^F / z
+            approx = integer.multiply(b, mx, recip, width=f + p + 2, low=f - 2)  # N0
         numerator = cat_bits(const_bits(0, p + 2, lead), mx, const_bits(0, 3, lead))  # A, 2p + 5 bits
-        # A - base m_y is in [0, window m_y): computed mod 2^low
+        # A - base m_y is in [0, window m_y), base = approx - below: computed mod 2^low
         low = p + (window - 1).bit_length()
-        rem = integer.sub(b, numerator[..., :low], integer.multiply(b, base, my, width=low), width=low)
+        if by_depth:  # A - approx m_y + below m_y as one sum
+            rows = [numerator[..., None, :low], integer.negated_rows(b, integer.product_rows(b, approx, my, low), low),
+                    fit(integer.times_constant(b, my, below), low)[..., None, :]]
+            rem = integer.sum_rows(b, np.concatenate([np.broadcast_to(r, lead + r.shape[-2:]) for r in rows], axis=-2), low)
+        else:
+            base = integer.sub(b, approx, const_bits(below, p + 4, lead), width=p + 4)  # >= N - window + 1
+            rem = integer.sub(b, numerator[..., :low], integer.multiply(b, base, my, width=low), width=low)
         multiples = [fit(integer.times_constant(b, my, k), low) for k in range(1, window)]  # D, 2D, ...
         divides = [integer.equal(b, rem, r) for r in (const_bits(0, low, lead), *multiples)]
         steps = [integer.greater_equal(b, rem, r) for r in multiples]
-        step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
-        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
-        sticky = b.not_(b.or_(*divides))  # remainder after the chosen candidate is not 0
-        mag = cat_bits(sticky[..., None], quotient)
+        sticky = b.not_(b.or_(*divides))[..., None]  # remainder after the chosen candidate is not 0
         sign = b.xor(fx.sign, fy.sign)
-        normal = round_pack(b, fmt, sign, mag, [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3)
+        terms, bias = [fx.biased, b.not_(fy.biased)], 2**e - 1 + p + 3
         by_zero = cat_bits(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
         by_zero = b.and_(by_zero, fx.nonzero[..., None])
+        if by_depth:  # candidate k (approx - below + k) when the steps end at k; the rounding picks
+            quotients = [integer.add(b, approx, const_bits((k - below) % 2 ** (p + 4), p + 4, lead), width=p + 4)
+                         for k in range(window)]
+            last = [tuple(steps[k - 1 : k]) + ((b.not_(steps[k]),) if k < window - 1 else ()) for k in range(window)]
+            choices = [((fy.nonzero, *last[k]), sign, cat_bits(sticky, quotients[k])) for k in range(window)]
+            return round_pack_choices(b, fmt, choices, terms, bias, words=[((b.not_(fy.nonzero),), by_zero)])
+        step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
+        quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
+        normal = round_pack(b, fmt, sign, cat_bits(sticky, quotient), terms, bias)
         return integer.mux(b, fy.nonzero, normal, by_zero)
+
+
+def _reciprocal_product(b: Builder, p: int, f: int, g: int, mx, r0, s) -> np.ndarray:
+    """N1 = floor(m_x R0 S / 2^(G+F-2)), p + 4 bits, for ``div`` built for depth
+    (table method), where S = 2^F (1 + u + u^2) with u = 2^F - s.
+
+    Expanded, S = 3 2^F - 3 s + floor(s^2 / 2^F) exactly (2^F - 2s is an
+    integer), so no subtraction precedes the square; and S's rows enter one
+    product with m_x R0. N0 = floor(m_x floor(R0 S / 2^G) / 2^(F-2)) drops
+    less than m_x 2^(2-F) < 1/16 more, so N1 is N0 or N0 + 1, and N, within
+    one of N0, lies in N1 - 2 .. N1 + 1: one candidate more."""
+    lead = np.broadcast_shapes(mx.shape[:-1], s.shape[:-1])
+    low = g + f - 2
+    width = low + p + 4
+    square = integer.multiply(b, s, s, low=f)  # floor(s^2 / 2^F)
+    minus = integer.negated_rows(b, np.stack([fit(s, width), fit(cat_bits(const_bits(0, 1, lead), s), width)], axis=-2), width)
+    rows = np.concatenate([np.broadcast_to(r, lead + r.shape[-2:]) for r in
+                           (const_bits(3 << f, width, lead)[..., None, :], fit(square, width)[..., None, :], minus)], axis=-2)
+    return integer.multiply_sum(b, integer.multiply(b, mx, r0), rows, width=width, low=low)
 
 
 def sqrt_plan(p: int, method: str = "table") -> dict:
@@ -613,6 +669,9 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         scale = Fraction(2) ** (low_bits - 2 * h)  # v0 = V0 * scale
         sq_table = [round(_sqrt_fraction(i * scale, f + 64) * 2**f) if i else 0 for i in range(1 << t)]
         sq = integer.lookup(b, hot, sq_table, f + 1)
+        width = p + 4
+        low = 2 * f - h - k  # approx = floor(series sq / 2^low), p + 4 bits
+        by_depth = b.optimize == "depth"
         if terms:
             g = p + 4
             inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
@@ -620,28 +679,41 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
             y = integer.multiply(b, v[..., :low_bits], inv, width=g + f, low=g)  # y 2^F < 2^(F+3-t)
             if plan["series"] is None:
                 coefficients = [round(_binomial_half(j) * 2**f) for j in range(terms + 1)]
-                series = _fixed_point_series(b, _small_powers(b, y, terms), f, f, coefficients)
+                powers = _small_powers(b, y, terms)
+                if by_depth:  # the series' terms straight into the product with sq
+                    approx = _times_series(b, sq, powers, f, f, coefficients, width=low + width, low=low)
+                else:
+                    series = _fixed_point_series(b, powers, f, f, coefficients)
             else:
                 series = crt.series(b, y[..., : f + 3 - t], plan["series"])
         else:
             series = const_bits(1 << f, f + 1, lead)
-        approx = integer.multiply(b, series, sq, low=2 * f - h - k)
-        width = p + 4
-        approx = fit(approx, width)
-        base = integer.sub(b, approx, const_bits(2, width, lead), width=width)
-        candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
+        if not (by_depth and terms and plan["series"] is None):
+            approx = fit(integer.multiply(b, series, sq, low=low), width)
+        if by_depth:  # approx + (i - 2) at once (approx > 2), not base = approx - 2 and then base + i
+            candidates = np.stack([integer.sub(b, approx, const_bits(2 - i, width, lead)) if i < 2
+                                   else integer.add(b, approx, const_bits(i - 2, width, lead)) for i in range(5)], axis=-2)
+        else:
+            base = integer.sub(b, approx, const_bits(2, width, lead), width=width)
+            candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
         squares = integer.multiply(b, candidates, candidates)
         target_width = squares.shape[-1]
         target = cat_bits(const_bits(0, 2 * k, lead), v)
         target = fit(target, target_width)[..., None, :]
         fits = integer.greater_equal(b, target, squares)  # (..., 5): c_i^2 <= M, a prefix of ones
         exact = b.gate(Kind.OR, integer.equal(b, target, squares))
+        sticky = b.not_(exact)[..., None]
+        zero = const_bits(0, 1, lead)[..., 0]
+        positive = b.and_(fx.nonzero, b.not_(fx.sign))  # negative and zero inputs give 0
+        bias = 2 ** (e - 2) + k + 1
+        if by_depth:  # candidate i is the root when fits ends at i; the rounding picks it, and 0 unless positive
+            last = [((fits[..., i],) if i else ()) + ((b.not_(fits[..., i + 1]),) if i < 4 else ()) for i in range(5)]
+            choices = [((positive, *last[i]), zero, cat_bits(sticky, candidates[..., i, :])) for i in range(5)]
+            return round_pack_choices(b, fmt, choices, [fx.biased[..., 1:]], bias)
         steps = cat_bits(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
         root = integer.iterated_sum(b, np.concatenate([base[..., None, :], steps], axis=-2), width=width + 1)
-        mag = cat_bits(b.not_(exact)[..., None], root)
-        result = round_pack(b, fmt, const_bits(0, 1, lead)[..., 0], mag, [fx.biased[..., 1:]], 2 ** (e - 2) + k + 1)
-        positive = b.and_(fx.nonzero, b.not_(fx.sign))
-        return b.and_(result, positive[..., None])  # negative and zero inputs give 0
+        result = round_pack(b, fmt, zero, cat_bits(sticky, root), [fx.biased[..., 1:]], bias)
+        return b.and_(result, positive[..., None])
 
 
 def _sqrt_fraction(x: Fraction, bits: int) -> Fraction:

@@ -425,7 +425,7 @@ def multiply(b: Builder, x, y, width: int | None = None, low: int = 0) -> np.nda
     x, y = as_wires(x), as_wires(y)
     width = _kept_width(width, x.shape[-1] + y.shape[-1], low)
     with b.scope("multiply"):
-        return sum_rows(b, _partial_products(b, x, y, width), width, low=low)
+        return sum_rows(b, product_rows(b, x, y, width), width, low=low)
 
 
 def multiply_sum(b: Builder, x, ys, width: int | None = None, low: int = 0) -> np.ndarray:
@@ -436,12 +436,13 @@ def multiply_sum(b: Builder, x, ys, width: int | None = None, low: int = 0) -> n
     r = ys.shape[-2]
     width = _kept_width(width, x.shape[-1] + ys.shape[-1] + (r - 1).bit_length(), low)
     with b.scope("multiply"):
-        rows = np.concatenate([_partial_products(b, x, ys[..., i, :], width) for i in range(r)], axis=-2)
+        rows = np.concatenate([product_rows(b, x, ys[..., i, :], width) for i in range(r)], axis=-2)
         return sum_rows(b, rows, width, low=low)
 
 
-def _partial_products(b: Builder, x, y, width: int) -> np.ndarray:
-    """The rows (..., Wy, width) of x AND y_i shifted i up, below ``width``."""
+def product_rows(b: Builder, x, y, width: int) -> np.ndarray:
+    """The partial products of x * y, row i = (x AND y_i) shifted i up, as
+    rows (..., Wy, width) cut at ``width``; their sum is x * y mod 2^width."""
     wx = x.shape[-1]
     y = y[..., :width]
     wy = y.shape[-1]
@@ -452,6 +453,17 @@ def _partial_products(b: Builder, x, y, width: int) -> np.ndarray:
     for i in range(wy):
         rows[..., i, i : i + wx] = pp[..., i, :]
     return rows[..., :width]
+
+
+def negated_rows(b: Builder, rows, width: int) -> np.ndarray:
+    """Rows (..., n + 1, width) whose sum is -(sum of ``rows`` (..., n, W))
+    mod 2^width: each row's complement on ``width`` bits (ones above its W),
+    and n in one more row."""
+    rows = as_wires(rows)
+    n, w = rows.shape[-2:]
+    lead = rows.shape[:-2]
+    flipped = cat_bits(b.not_(rows[..., :width]), const_bits(-1 % (1 << width), max(0, width - w), lead + (n,)))
+    return np.concatenate([flipped, const_bits(n, width, lead)[..., None, :]], axis=-2)
 
 
 def times_constant(b: Builder, x, constant: int, width: int | None = None, low: int = 0, cut: int = 0,
