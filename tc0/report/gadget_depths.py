@@ -177,7 +177,8 @@ def depth_table(result: dict) -> str:
                          f"the depth no longer changes from m = {m0} on.")
     if both:
         lines.append("depth*, size*: built with --optimize depth (negations as twins: NOT MAJ(x) = MAJ(NOT x), "
-                     "De Morgan), the same function; the default, --optimize size, keeps one NOT gate per "
-                     "negation.")
+                     "De Morgan; rounding by position; candidates picked inside the rounding), the same "
+                     "function; the default, --optimize size, keeps one NOT gate per negation and normalises "
+                     "before rounding (docs/gadgets.md).")
     lines += ["", "Note: " + result["note"]]
     return "\n".join(lines)

@@ -29,6 +29,7 @@ import tc0
 from tc0 import Builder
 from tc0.compiler.gadgets import integer
 from tc0.errors import GadgetError
+from tc0.ir.schema import Kind
 
 SMALL_WIDTHS = [1, 2, 3, 4]
 WIDE_WIDTHS = [8, 16, 32, 63, 64]
@@ -383,6 +384,52 @@ def test_multiply_wide(wx, wy, rnd):
     out, c = run(lambda b, x, y: {"p": integer.multiply(b, x, y)}, {"x": (wx, xs), "y": (wy, ys)})
     assert out_width(c, "p") == wx + wy
     assert_all_equal(out["p"], [x * y for x, y in zip(xs, ys)], f"multiply {wx}x{wy}", xs, ys)
+
+
+# --------------------------------------------------------------------------- helpers of the depth builds
+@pytest.mark.parametrize("w,count", [(1, 2), (3, 5), (4, 16), (4, 17), (6, 9), (8, 33), (16, 65)])
+def test_plus_small(w, count, rnd):
+    """(x + d) mod 2^W for every d < count, exhaustive for small W."""
+    xs = list(range(1 << w)) if w <= 8 else edge_values(w) + [rand_value(rnd, w) for _ in range(200)]
+    out, c = run(lambda b, x: {"y": integer.plus_small(b, x, count)}, {"x": (w, xs)})
+    assert out_width(c, "y") == count * w
+    assert_all_equal(out["y"], [concat([(x + d) % (1 << w) for d in range(count)], w) for x in xs],
+                     f"plus_small W={w} count={count}", xs)
+
+
+@pytest.mark.parametrize("wx,wy,r,width,low", [(3, 2, 3, None, 0), (4, 3, 2, 8, 2), (5, 4, 5, 8, 3), (8, 8, 3, None, 0),
+                                               (12, 7, 4, 20, 9)])
+def test_multiply_sum(wx, wy, r, width, low, rnd):
+    """x * (y_1 + ... + y_r): the window low .. width-1 of the exact value."""
+    cases = [(rand_value(rnd, wx), [rand_value(rnd, wy) for _ in range(r)]) for _ in range(300)]
+    cases += [((1 << wx) - 1, [(1 << wy) - 1] * r), (0, [1] * r), (1, [0] * r)]
+    xs, ys = [x for x, _ in cases], [concat(row, wy) for _, row in cases]
+    full = wx + wy + (r - 1).bit_length()
+    top = full if width is None else width
+    out, c = run(lambda b, x, y: {"p": integer.multiply_sum(b, x, y.reshape(r, wy), width=width, low=low)},
+                 {"x": (wx, xs), "y": (r * wy, ys)})
+    assert out_width(c, "p") == top - low
+    assert_all_equal(out["p"], [_window(x * sum(row), low, top) for x, row in cases], "multiply_sum", xs, ys)
+
+
+@pytest.mark.parametrize("w,n,width", [(2, 1, 4), (3, 2, 5), (4, 3, 9), (5, 2, 5)])
+def test_negated_rows_sum_to_minus(w, n, width, rnd):
+    """The rows' sum is -(sum of the given rows) mod 2^width."""
+    lists = number_lists(w, n, rnd)
+    out, c = run(lambda b, x: {"y": integer.iterated_sum(b, integer.negated_rows(b, x.reshape(n, w), width),
+                                                        width=width)},
+                 {"x": (n * w, [concat(ns, w) for ns in lists])})
+    assert_all_equal(out["y"], [(-sum(ns)) % (1 << width) for ns in lists], "negated_rows", lists)
+
+
+@pytest.mark.parametrize("w", [1, 3, 4, 9])
+def test_less_than_terms_with_also(w, rnd):
+    """OR of the terms is [x < y], ANDed with the extra wire."""
+    xs, ys = operand_pairs(w, rnd, n_random=100)
+    zs = [(x * 7 + y) % 2 for x, y in zip(xs, ys)]
+    out, _ = run(lambda b, x, y, z: {"lt": b.gate(Kind.OR, integer.less_than_terms(b, x, y, also=(z[0],)))},
+                 {"x": (w, xs), "y": (w, ys), "z": (1, zs)})
+    assert_all_equal(out["lt"], [int(x < y and z) for x, y, z in zip(xs, ys, zs)], f"less_than_terms W={w}", xs, ys)
 
 
 # --------------------------------------------------------------------------- kept bits (width, low)

@@ -20,7 +20,8 @@ from test_float_gadgets import BINARY, UNARY, assert_same, run
 
 from tc0 import Builder, Kind
 from tc0.compiler.catalog import compile_gadget
-from tc0.errors import CircuitError
+from tc0.compiler.gadgets import floats
+from tc0.errors import CircuitError, GadgetError
 from tc0.numerics import FloatFormat
 from tc0.verify.float_cases import float_cases
 
@@ -161,3 +162,15 @@ def test_a_negated_source_starts_at_its_carried_level():
     n0, n1 = b.not_(x[0]), b.not_(x[1])
     assert tuple(int(v) for v in b.levels_of(np.array([n0, n1]))[0]) == (5, 6)
     assert int(b.levels_of(b.and_(n0, n1))[0]) == 7
+
+
+def test_size_builds_round_one_choice_without_selects():
+    """Only a depth build folds picks into the rounding; a size build says so."""
+    fmt = FloatFormat(4, 4)
+    b = Builder()
+    mag, exp, pick = b.input("m", 6), b.input("e", 4), b.input("s", 1)[0]
+    zero = Builder.const(0)
+    with pytest.raises(GadgetError, match="one choice"):
+        floats.round_pack_choices(b, fmt, [((pick,), zero, mag), ((b.not_(pick),), zero, mag)], [exp], 8)
+    with pytest.raises(GadgetError, match="one choice"):
+        floats.round_pack_choices(b, fmt, [((pick,), zero, mag)], [exp], 8)
