@@ -231,7 +231,7 @@ def _aligned_sum(b: Builder, fmt, words, extra_bits: int, sticky: bool) -> np.nd
     max(0, B_other - B_i), beside the maximum rather than after it, ORs the
     lost bits in one flat OR, and hands ``round_pack_choices`` every signed
     result with the condition that picks it (``_pair_choices``; for more
-    terms, both differences of the totals), so no comparison or mux stands
+    terms T and -T, ``_total_choices``), so no comparison or mux stands
     between the sum and the rounding.
     """
     p, e = fmt.p, fmt.e
@@ -291,7 +291,7 @@ def _total_choices(b: Builder, aligned, signs, by_depth: bool) -> list:
     one, zero = const_bits(1, 1, lead)[..., 0], const_bits(0, 1, lead)[..., 0]
     if by_depth:
         width = aligned.shape[-1] + m.bit_length() + 1
-        flipped = cat_bits(b.not_(aligned), const_bits((1 << width) - 1, width - aligned.shape[-1], lead + (m,)))
+        flipped = integer.negated_rows(b, aligned, width)[..., :m, :]  # NOT a_i on ``width`` bits
 
         def total(negated, kept):
             """sum of the terms, those with ``negated`` as two's complements."""
@@ -672,6 +672,7 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         width = p + 4
         low = 2 * f - h - k  # approx = floor(series sq / 2^low), p + 4 bits
         by_depth = b.optimize == "depth"
+        approx = None
         if terms:
             g = p + 4
             inv_table = [(2 ** (f + g) // (i << low_bits)) if i else 0 for i in range(1 << t)]
@@ -688,7 +689,7 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
                 series = crt.series(b, y[..., : f + 3 - t], plan["series"])
         else:
             series = const_bits(1 << f, f + 1, lead)
-        if not (by_depth and terms and plan["series"] is None):
+        if approx is None:
             approx = fit(integer.multiply(b, series, sq, low=low), width)
         if by_depth:  # approx + (i - 2) at once (approx > 2), not base = approx - 2 and then base + i
             candidates = np.stack([integer.sub(b, approx, const_bits(2 - i, width, lead)) if i < 2
