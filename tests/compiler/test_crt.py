@@ -1,6 +1,6 @@
 """Direct tests of ``tc0.compiler.gadgets.crt``: the iterated product by
-Chinese remaindering (``iterated_product``) and its prime plan
-(``prime_plan``).
+Chinese remaindering (``iterated_product``, and as candidates,
+``iterated_product_choices``) and its prime plan (``prime_plan``).
 
 Oracle: Python's ``math.prod`` on the integers the test drew, the circuit
 built with ``tc0.Builder`` and run with ``tc0.simulate``; bits are packed
@@ -17,7 +17,7 @@ import pytest
 from int_simulation import from_bits, to_bits
 
 import tc0
-from tc0.compiler.gadgets.crt import iterated_product
+from tc0.compiler.gadgets.crt import iterated_product, iterated_product_choices
 from tc0.numerics.crt_series import prime_plan
 
 
@@ -99,3 +99,27 @@ def test_prime_plan(bits):
     assert product > 2**bits
     assert product > 2 ** (bits + 1)  # the documented margin (Q > 2 * 2^(mW))
     assert math.prod(primes[:-1]) <= 2 ** (bits + 1), "the plan stops at the first prime that suffices"
+
+
+@pytest.mark.parametrize("w, m", [(2, 2), (3, 2), (2, 3), (4, 2), (8, 3), (16, 2)])
+def test_product_candidates_exactly_one_holds_and_it_is_the_product(w, m):
+    """Exhaustive for small widths, edges and random otherwise: the selects of
+    exactly one candidate hold, and that candidate's value is the product."""
+    b = tc0.Builder()
+    x = b.input("x", m * w)
+    choices = iterated_product_choices(b, x.reshape(m, w))
+    holds = np.array([b.and_(*selects) if len(selects) > 1 else selects[0] for selects, _ in choices])
+    b.output("holds", holds)
+    b.output("values", np.concatenate([value for _, value in choices]))
+    circuit = b.build()
+    if (1 << (w * m)) <= 4096:
+        cases = list(itertools.product(range(1 << w), repeat=m))
+    else:
+        rng = random.Random(w + m)
+        cases = edge_cases(w, m) + [tuple(rng.getrandbits(w) for _ in range(m)) for _ in range(300)]
+    packed = [sum(v << (j * w) for j, v in enumerate(case)) for case in cases]
+    out = tc0.simulate(circuit, {"x": to_bits(packed, m * w)})
+    for case, hold, values in zip(cases, out["holds"], out["values"]):
+        assert hold.sum() == 1, (case, hold)
+        chosen = values.reshape(len(choices), m * w)[int(np.argmax(hold))]
+        assert from_bits(chosen[None, :])[0] == math.prod(case), case

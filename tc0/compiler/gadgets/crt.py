@@ -97,21 +97,57 @@ def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, 
 
 def iterated_product(b: Builder, xs) -> np.ndarray:
     """Exact product of m W-bit numbers xs (..., m, W): m*W bits."""
+    with b.scope("iterated_product"):
+        exponents, zeros, total_bits = _product_logs(b, xs)
+        return _reconstruct(b, exponents, zeros, total_bits)
+
+
+def iterated_product_choices(b: Builder, xs) -> list[tuple[tuple, np.ndarray]]:
+    """The exact product P of xs (..., m, W) as r candidates (selects, value),
+    for ``round_pack_choices``: with V_q = ((P mod q) u_q mod q) Q/q from one
+    table per prime, sum_q V_q = P + t Q for one t < r, so P is the
+    candidate sum_q V_q - t Q that is not negative while the next is. Each
+    candidate is one sum of the r table rows and a constant row, all in
+    parallel, and their sign bits are the selects: no reconstruction product
+    and no mod-Q reduction stand after the sums (r sums instead of two)."""
+    with b.scope("iterated_product"):
+        exponents, zeros, total_bits = _product_logs(b, xs)
+        primes = tuple(exponents)
+        modulus = math.prod(primes)
+        width = (len(primes) * modulus).bit_length() + 1  # sum_q V_q - t Q in two's complement
+        rows = []
+        for q in primes:
+            g, u = primitive_root(q), pow(modulus // q, -1, q)
+            table = [(pow(g, k, q) * u % q) * (modulus // q) for k in range(q - 1)]
+            with b.scope(f"mod{q}"):
+                rows.append(b.and_(integer.lookup(b, exponents[q], table, width), b.not_(zeros[q])[..., None]))
+        with b.scope("reconstruct"):
+            lead = rows[0].shape[:-1]
+            sums = [integer.sum_rows(b, np.stack(rows + [integer.const_bits(-t * modulus % (1 << width), width, lead)],
+                                                 axis=-2), width, blocked_add=True)
+                    for t in range(len(primes))]
+            negative = [s[..., width - 1] for s in sums]
+            return [((b.not_(negative[t]), *negative[t + 1 : t + 2]), sums[t][..., :total_bits])
+                    for t in range(len(primes))]
+
+
+def _product_logs(b: Builder, xs) -> tuple[dict, dict, int]:
+    """Per prime q of ``prime_plan``: the one-hot of log_g(P mod q) over
+    0..q-2 and the flag [P = 0 mod q], P the product of xs (..., m, W)."""
     xs = as_wires(xs)
     m, w = xs.shape[-2:]
     total_bits = m * w
-    with b.scope("iterated_product"):
-        chunks = _chunk_onehots(b, xs)
-        exponents, zeros = {}, {}
-        for q in prime_plan(total_bits):
-            with b.scope(f"mod{q}"):
-                logs_hot, zero = _log_onehot(b, chunks, q)  # (..., m, q-1), (..., m)
-                log_bits = max(1, (q - 2).bit_length())
-                logs = integer.lookup(b, logs_hot, list(range(q - 1)), log_bits)
-                log_sum = integer.iterated_sum(b, logs) if m > 1 else logs[..., 0, :]
-                exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
-                zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
-        return _reconstruct(b, exponents, zeros, total_bits)
+    chunks = _chunk_onehots(b, xs)
+    exponents, zeros = {}, {}
+    for q in prime_plan(total_bits):
+        with b.scope(f"mod{q}"):
+            logs_hot, zero = _log_onehot(b, chunks, q)  # (..., m, q-1), (..., m)
+            log_bits = max(1, (q - 2).bit_length())
+            logs = integer.lookup(b, logs_hot, list(range(q - 1)), log_bits)
+            log_sum = integer.iterated_sum(b, logs) if m > 1 else logs[..., 0, :]
+            exponents[q] = _classes(b, integer.decode(b, log_sum, m * (q - 2) + 1), q - 1)
+            zeros[q] = b.gate(Kind.OR, zero)  # some factor is 0 mod q
+    return exponents, zeros, total_bits
 
 
 def series(b: Builder, x, plan: CrtSeries) -> np.ndarray:

@@ -445,10 +445,16 @@ def prod(b: Builder, fmt, words) -> np.ndarray:
     m = words.shape[-2]
     with b.scope(SCOPES["prod"]):
         f = Fields(b, fmt, words)
-        significand = crt.iterated_product(b, f.m) if m > 1 else f.m[..., 0, :]
         sign = parity(b, f.sign) if m > 1 else f.sign[..., 0]
         exps = [f.biased[..., i, :] for i in range(m)]
-        return round_pack(b, fmt, sign, significand, exps, m * 2 ** (fmt.e - 1))
+        bias = m * 2 ** (fmt.e - 1)
+        if b.optimize == "depth" and m > 1:  # the CRT candidate that holds, by one AND and one OR per bit
+            picked = [b.and_(*(x[..., None] for x in selects), value)
+                      for selects, value in crt.iterated_product_choices(b, f.m)]
+            significand = b.gate(Kind.OR, np.stack(picked, axis=-1))
+        else:
+            significand = crt.iterated_product(b, f.m) if m > 1 else f.m[..., 0, :]
+        return round_pack(b, fmt, sign, significand, exps, bias)
 
 
 def _series_terms(b: Builder, powers_rows, unit_bits: int, frac_bits: int, coefficients) -> tuple[list, list, int]:
