@@ -176,9 +176,26 @@ def depth_table(result: dict) -> str:
             lines.append(f"{sym}(m) = {depth} for every measured m from {m0} to {rows[-1]['m']}: "
                          f"the depth no longer changes from m = {m0} on.")
     if both:
+        lines.append(_by_depth_line(result))
         lines.append("depth*, size*: built with --optimize depth (negations as twins: NOT MAJ(x) = MAJ(NOT x), "
                      "De Morgan; rounding by position; candidates picked inside the rounding), the same "
                      "function; the default, --optimize size, keeps one NOT gate per negation and normalises "
                      "before rounding (docs/gadgets.md).")
     lines += ["", "Note: " + result["note"]]
     return "\n".join(lines)
+
+
+def _by_depth_line(result: dict) -> str:
+    """One line: the quantities of ``depth_table`` built for depth."""
+    deep = lambda r: r["by_depth"]["depth"]  # noqa: E731
+    std = result["d_std"]["components"]
+    parts = [f"d_std = {max(deep(r) for r in std)} ("
+             + ", ".join(f"{r['gadget'].split(':')[1]} {deep(r)}" for r in std) + ")"]
+    for key, sym in (("d_sum", "d_⊕"), ("d_prod", "d_⊗")):
+        rows = [r for r in result[key] if r["m"] >= 4]
+        if rows:
+            lo, hi = min(deep(r) for r in rows), max(deep(r) for r in rows)
+            span = str(lo) if lo == hi else f"{lo}–{hi}"
+            parts.append(f"{sym}(m) = {span} for m from 4 to {rows[-1]['m']}")
+    parts.append(", ".join(f"{key} {deep(result[key])}" for key in ("d_exp", "d_sqrt", "d_div")))
+    return "Built for depth (depth*): " + "; ".join(parts) + "."

@@ -269,6 +269,22 @@ def test_gadgets_text():
     assert "float:div" in out and "float:sqrt" in out
 
 
+def test_gadgets_depth_builds_are_the_compiled_ones_and_summed_up(gadgets_p4):
+    """The depth* columns are what --optimize depth compiles, and the summary
+    line states their largest d_std part and the d_sum and d_prod ranges."""
+    data = gadgets_p4
+    mul = next(r for r in data["d_std"]["components"] if r["gadget"] == "float:mul")
+    deep = compile_gadget("float:mul", p=4, optimize="depth")
+    assert (mul["by_depth"]["depth"], mul["by_depth"]["size"]) == (deep.depth, deep.size)
+    out = ok("gadgets", "--p", 4, "--max-m-sum", 8, "--max-m-prod", 4).stdout
+    line = next(x for x in out.splitlines() if x.startswith("Built for depth (depth*): "))
+    d_std = max(r["by_depth"]["depth"] for r in data["d_std"]["components"])
+    sums = sorted({r["by_depth"]["depth"] for r in data["d_sum"] if r["m"] >= 4})
+    span = str(sums[0]) if len(sums) == 1 else f"{sums[0]}–{sums[-1]}"
+    assert f"d_std = {d_std} (" in line and f"d_⊕(m) = {span} for m from 4 to 8" in line
+    assert f"d_div {data['d_div']['by_depth']['depth']}." in line
+
+
 # ---------------------------------------------------------------------------
 # bad input: one-line errors
 
