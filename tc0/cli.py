@@ -619,10 +619,11 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 @click.option("--diagonal", is_flag=True,
               help="Build the i-th --n with the i-th --p only (the regime p = poly(n), e.g. --n 2,4,8 --p 8,16,32) "
                    "instead of the n sweep at one p and the p sweep at one n.")
+@_optimize_option
 @_stream_options
 @_reports_errors
 def report(family, modules, n_values, p_values, c, scales, factor, max_gates, seed, fmt, out, integers,
-           max_stream_gates, method, diagonal, piece_gates, workers, scheduler):
+           max_stream_gates, method, diagonal, optimize, piece_gates, workers, scheduler):
     """Build every module of a family (FlowAR by default) over a sweep of n
     and p and check the depth lemmas (FlowAR: the paper's 4.1-4.8 and
     Theorem 4.9; VAR: tc0's derived bounds, its paper having none) against
@@ -648,17 +649,19 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
       tc0 report --format html -o report.html     # flowar and var sections, plots
       tc0 report --p 8,16,32,64 --method series --modules matmul,attention,layernorm
       tc0 report --n 2,4,8 --p 8,16,32 --diagonal --method series --modules matmul,layernorm
+      tc0 report --optimize depth --modules flowar --n 4 --p 8     # every point built for depth
+      tc0 report --integers --optimize depth
     """
     if out is not None:
         _writable(out)
     if fmt == "html" and out is None:
         raise click.UsageError("--format html needs -o FILE")
     if integers:
-        total = sum(len(values) for _, _, values, _ in integer_report.INTEGER_PLAN)
+        total = sum(len(values) for _, _, values, _, _ in integer_report.INTEGER_PLAN)
         with tqdm(total=total, desc="compiling", unit="circuit", disable=None, leave=False) as bar:
-            sweeps = integer_report.integer_sweeps(progress=bar)
-        text = (json.dumps({"sweeps": [s.as_dict() for s in sweeps]}, indent=2) if fmt == "json"
-                else integer_report.markdown(sweeps))
+            sweeps = integer_report.integer_sweeps(progress=bar, optimize=optimize)
+        text = (json.dumps({"optimize": optimize, "sweeps": [s.as_dict() for s in sweeps]}, indent=2)
+                if fmt == "json" else integer_report.markdown(sweeps, optimize))
     else:
         names = () if modules is None else tuple(m.strip() for m in modules.split(",") if m.strip())
         if modules is not None and not names:
@@ -670,7 +673,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
             family=name, modules=names, n_values=None if n_values is None else _int_list(n_values, "--n"),
             p_values=_int_list(p_values, "--p"),
             c=c, scales=scales, factor=factor, max_gates=max_gates, max_stream_gates=max_stream_gates,
-            piece_gates=piece_gates, seed=seed, method=method, diagonal=diagonal,
+            piece_gates=piece_gates, seed=seed, method=method, diagonal=diagonal, optimize=optimize,
         ) for name in families]
         with (open_runner(workers, scheduler) as runner,
               tqdm(total=sum(plan.steps() for plan in plans), desc="building", unit="point", disable=None,

@@ -10,31 +10,32 @@ from tc0.ir.circuit import Circuit
 from tc0.report.sweeps import Sweep, run_sweep
 
 
-def _gadget(name: str, bits: int | None = None, m: int | None = None) -> Callable[[int], Circuit]:
-    """The gadget built over its width W (``bits`` None) or its count m."""
-    if bits is None:
-        return lambda v: compile_gadget(name, bits=v, m=m)
-    return lambda v: compile_gadget(name, bits=bits, m=v)
-
-
-#: (family, swept parameter, values, builder) of the default integer sweeps
+#: (family, swept parameter, values, gadget, the fixed W or None when W is swept)
 INTEGER_PLAN = [
-    ("int:add", "W", [8, 16, 32, 64, 128], _gadget("int:add")),
-    ("int:cmp", "W", [8, 16, 32, 64, 128], _gadget("int:cmp")),
-    ("int:mul", "W", [8, 16, 32, 64], _gadget("int:mul")),
-    ("int:sum (W=16)", "m", [2, 4, 8, 16, 32, 64, 128, 256], _gadget("int:sum", bits=16)),
-    ("int:max (W=16)", "m", [2, 4, 8, 16, 32, 64], _gadget("int:max", bits=16)),
+    ("int:add", "W", [8, 16, 32, 64, 128], "int:add", None),
+    ("int:cmp", "W", [8, 16, 32, 64, 128], "int:cmp", None),
+    ("int:mul", "W", [8, 16, 32, 64], "int:mul", None),
+    ("int:sum (W=16)", "m", [2, 4, 8, 16, 32, 64, 128, 256], "int:sum", 16),
+    ("int:max (W=16)", "m", [2, 4, 8, 16, 32, 64], "int:max", 16),
 ]
 
 
-def integer_sweeps(progress=None) -> list[Sweep]:
-    """Run the default integer-gadget sweeps (``INTEGER_PLAN``)."""
-    return [run_sweep(name, param, values, build, progress) for name, param, values, build in INTEGER_PLAN]
+def _gadget(name: str, bits: int | None, optimize: str) -> Callable[[int], Circuit]:
+    """The gadget built over its width W (``bits`` None) or its count m."""
+    if bits is None:
+        return lambda v: compile_gadget(name, bits=v, optimize=optimize)
+    return lambda v: compile_gadget(name, bits=bits, m=v, optimize=optimize)
 
 
-def markdown(sweeps: list[Sweep]) -> str:
+def integer_sweeps(progress=None, optimize: str = "size") -> list[Sweep]:
+    """Run the default integer-gadget sweeps (``INTEGER_PLAN``), built for ``optimize``."""
+    return [run_sweep(name, param, values, _gadget(gadget, bits, optimize), progress)
+            for name, param, values, gadget, bits in INTEGER_PLAN]
+
+
+def markdown(sweeps: list[Sweep], optimize: str = "size") -> str:
     """The sweeps as Markdown tables plus a one-line verdict."""
-    lines = ["## Integer gadgets: depth and size", ""]
+    lines = ["## Integer gadgets: depth and size" + (", built for depth" if optimize == "depth" else ""), ""]
     lines.append("| gadget | parameter | values | depth | depth constant from | size | size exp. | edges exp. |")
     lines.append("|---|---|---|---|---|---|---|---|")
     for s in sweeps:

@@ -51,8 +51,9 @@ def _verdict_cell(ok: bool | None) -> str:
 def markdown(report: dict) -> str:
     """The report as Markdown: verdict, lemma table, n sweeps, p sweep, breakdown."""
     plan = report["plan"]
+    built = ", built for depth" if plan.get("optimize") == "depth" else ""
     out = [f"# tc0 report: {plan['title']} (c = {plan['c']}, K = {plan['scales']}, "
-           f"a = {plan['factor']}, main p = {plan['main_p']})", ""]
+           f"a = {plan['factor']}, main p = {plan['main_p']}{built})", ""]
     out.append(verdict(report))
     methods = plan.get("method", {})
     out += ["", "## Gadget depths", "", "| p | method of exp, sqrt, div | d_std | d_⊕ (m >= 4) | d_exp | d_sqrt | d_div |",

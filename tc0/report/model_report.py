@@ -48,6 +48,7 @@ from tc0.models.registry import FAMILIES, FAST_VARIANT, get_module
 from tc0.models.run import run
 from tc0.models.streamed import group_scopes, split_at_gadget, stream_module
 from tc0.numerics import FloatFormat
+from tc0.numerics.format import OPTIMIZE
 from tc0.report.gadget_depths import GadgetDepths
 from tc0.report.lemma_rows import lemma_row
 from tc0.report.sweeps import Sweep, fitted_exponent
@@ -71,6 +72,7 @@ class ReportPlan:
     fast_n: tuple[int, ...] = (4, 8, 16, 32)  # n of the exact-vs-fast comparison (estimates, float64)
     method: str = "table"  # of div, sqrt and exp: "table", "series" or "auto" (per p, the smaller)
     diagonal: bool = False  # the i-th n with the i-th p (the regime p = poly(n)) instead of the two sweeps
+    optimize: str = "size"  # build every point for size or for depth (tc0.compiler.negations, docs/gadgets.md)
 
     #: the values of the fields left None, unless the family's ``report_defaults`` give others
     DEFAULTS: ClassVar[dict] = {"n_values": (1, 2, 4, 8), "scales": 2, "max_stream_gates": 1_000_000_000}
@@ -103,6 +105,9 @@ class ReportPlan:
         if self.method not in METHOD_CHOICES:
             raise ReportError(f"method must be one of {', '.join(METHOD_CHOICES)}, got {self.method!r}",
                               parameters=("method",))
+        if self.optimize not in OPTIMIZE:
+            raise ReportError(f"optimize must be one of {', '.join(OPTIMIZE)}, got {self.optimize!r}",
+                              parameters=("optimize",))
         for p in self.p_values:
             try:
                 float_format(p, None, modules=True)
@@ -117,8 +122,9 @@ class ReportPlan:
         return FAMILIES[self.family]
 
     def fmt(self, p: int) -> FloatFormat:
-        """The format of the points at p: e = p + 1, div/sqrt/exp by ``method`` (auto: resolved at p)."""
-        return module_format(p, None, self.method)
+        """The format of the points at p: e = p + 1, div/sqrt/exp by ``method`` (auto: resolved at p),
+        built for ``optimize``."""
+        return module_format(p, None, self.method, self.optimize)
 
     @property
     def main_p(self) -> int:
@@ -363,7 +369,8 @@ def run_report(plan: ReportPlan, progress=None, runner: Runner | None = None) ->
                  "main_p": plan.main_p, "c": plan.c, "scales": plan.scales, "factor": plan.factor,
                  "max_gates": plan.max_gates, "max_stream_gates": plan.max_stream_gates,
                  "piece_gates": plan.piece_gates, "workers": runner.workers, "seed": plan.seed,
-                 "method": {p: plan.fmt(p).method for p in plan.p_values}, "diagonal": plan.diagonal},
+                 "method": {p: plan.fmt(p).method for p in plan.p_values}, "diagonal": plan.diagonal,
+                 "optimize": plan.optimize},
         "gadget_depths": {p: {**{f"d_{k}": v for k, v in d.fixed.items()}, "d_sum(4)": d.sum(4)}
                           for p, d in depths.items()},
         "rows": rows,

@@ -269,6 +269,16 @@ def test_gadgets_text():
     assert "float:div" in out and "float:sqrt" in out
 
 
+def test_integer_report_built_for_depth():
+    """tc0 report --integers --optimize depth: the sweeps are the depth builds'."""
+    data = strict_json(ok("report", "--integers", "--optimize", "depth", "--format", "json").output)
+    assert data["optimize"] == "depth"
+    first = next(s for s in data["sweeps"] if s["name"] == "int:mul")["points"][0]
+    deep = compile_gadget("int:mul", bits=first["W"], optimize="depth")
+    assert (first["depth"], first["size"]) == (deep.depth, deep.size)
+    assert deep.depth < compile_gadget("int:mul", bits=first["W"]).depth
+
+
 def test_gadgets_depth_builds_are_the_compiled_ones_and_summed_up(gadgets_p4):
     """The depth* columns are what --optimize depth compiles, and the summary
     line states their largest d_std part and the d_sum and d_prod ranges."""

@@ -191,6 +191,27 @@ def test_report_refuses_p_past_128_and_unknown_methods():
         ReportPlan(modules=("matmul",), p_values=(8, 129))
     with pytest.raises(ReportError, match="method must be one of"):
         ReportPlan(modules=("matmul",), method="fast")
+    with pytest.raises(ReportError, match="optimize must be one of"):
+        ReportPlan(modules=("matmul",), optimize="speed")
+
+
+def test_report_built_for_depth_measures_depth_builds():
+    """--optimize depth: every point and gadget depth is the depth build's."""
+    from tc0.models.compile import build_circuit
+    from tc0.models.module import make_config, random_weights
+    from tc0.models.registry import get_module
+
+    plan = ReportPlan(modules=("matmul",), n_values=(1,), p_values=(4,), c=2, optimize="depth")
+    report = run_report(plan)
+    assert report["plan"]["optimize"] == "depth"
+    fmt = FloatFormat(4, 5, optimize="depth")
+    spec = get_module("matmul")
+    cfg = make_config(spec, n=1, c=2)
+    circuit = build_circuit(spec, cfg, fmt, random_weights(spec, cfg, seed=plan.seed))
+    (row,) = report["rows"]
+    assert (row["depth"], row["size"]) == (circuit.depth, circuit.size)
+    assert report["gadget_depths"][4]["d_std"] == compile_gadget("float:add", p=4, optimize="depth").depth
+    assert "built for depth" in model_report_markdown(report)
 
 
 def test_diagonal_pairs_each_n_with_one_p():
