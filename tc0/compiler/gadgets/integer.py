@@ -11,7 +11,9 @@ Depths (gate levels from the inputs; derivations in docs/gadgets.md):
 * ``mux`` 3, ``shift_left``/``shift_right`` 3, ``leading_one`` 2 (position 3);
 * ``weighted_count`` 3 (the binary value of a weighted sum of bits);
 * ``iterated_sum`` of m numbers: 4 (m = 2), 7 (m = 3), 10 (m >= 4);
-* ``multiply`` 11 (W >= 4); ``maximum`` of m >= 2 numbers 6.
+* ``multiply`` 11 (W >= 4), ``multiply_sum`` (x times a sum of rows) the
+  same; ``maximum`` of m >= 2 numbers 6; ``plus_small`` (x + d for every
+  small d) 7.
 """
 
 from __future__ import annotations
