@@ -657,7 +657,7 @@ def report(family, modules, n_values, p_values, c, scales, factor, max_gates, se
     if fmt == "html" and out is None:
         raise click.UsageError("--format html needs -o FILE")
     if integers:
-        total = sum(len(values) for _, _, values, _, _ in integer_report.INTEGER_PLAN)
+        total = sum(len(values) for _, _, values in integer_report.INTEGER_PLAN)
         with tqdm(total=total, desc="compiling", unit="circuit", disable=None, leave=False) as bar:
             sweeps = integer_report.integer_sweeps(progress=bar, optimize=optimize)
         text = (json.dumps({"optimize": optimize, "sweeps": [s.as_dict() for s in sweeps]}, indent=2)

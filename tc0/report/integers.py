@@ -10,13 +10,13 @@ from tc0.ir.circuit import Circuit
 from tc0.report.sweeps import Sweep, run_sweep
 
 
-#: (family, swept parameter, values, gadget, the fixed W or None when W is swept)
+#: (gadget, the fixed W or None when W is swept, values of the swept W or m)
 INTEGER_PLAN = [
-    ("int:add", "W", [8, 16, 32, 64, 128], "int:add", None),
-    ("int:cmp", "W", [8, 16, 32, 64, 128], "int:cmp", None),
-    ("int:mul", "W", [8, 16, 32, 64], "int:mul", None),
-    ("int:sum (W=16)", "m", [2, 4, 8, 16, 32, 64, 128, 256], "int:sum", 16),
-    ("int:max (W=16)", "m", [2, 4, 8, 16, 32, 64], "int:max", 16),
+    ("int:add", None, [8, 16, 32, 64, 128]),
+    ("int:cmp", None, [8, 16, 32, 64, 128]),
+    ("int:mul", None, [8, 16, 32, 64]),
+    ("int:sum", 16, [2, 4, 8, 16, 32, 64, 128, 256]),
+    ("int:max", 16, [2, 4, 8, 16, 32, 64]),
 ]
 
 
@@ -29,8 +29,9 @@ def _gadget(name: str, bits: int | None, optimize: str) -> Callable[[int], Circu
 
 def integer_sweeps(progress=None, optimize: str = "size") -> list[Sweep]:
     """Run the default integer-gadget sweeps (``INTEGER_PLAN``), built for ``optimize``."""
-    return [run_sweep(name, param, values, _gadget(gadget, bits, optimize), progress)
-            for name, param, values, gadget, bits in INTEGER_PLAN]
+    return [run_sweep(gadget if bits is None else f"{gadget} (W={bits})", "W" if bits is None else "m", values,
+                      _gadget(gadget, bits, optimize), progress)
+            for gadget, bits, values in INTEGER_PLAN]
 
 
 def markdown(sweeps: list[Sweep], optimize: str = "size") -> str:

@@ -35,11 +35,11 @@ def positions(order: np.ndarray, first: int, n_nodes: int) -> int:
 
 @_inlined
 def grown(a, n):
-    """``a`` with room for one more than ``n`` entries (a copy twice as long when full)."""
+    """``a`` with room for one more than ``n`` entries (a copy at least twice as long when full)."""
     if n < len(a):
         return a
-    b = np.empty(2 * len(a), dtype=a.dtype)
-    b[:n] = a[:n]
+    b = np.empty(max(2 * len(a), n + 1), dtype=a.dtype)
+    b[: len(a)] = a
     return b
 
 

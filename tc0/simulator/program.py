@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from tc0.simulator.graph import AND, MAJ, NOT, OR, SKIP, XOR0, XOR1
-from tc0.simulator.order import node_at
+from tc0.simulator.order import grown, node_at
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -64,78 +64,66 @@ def _same_variables(offsets, fanins, u, v):
 
 @_inlined
 def _encode_gate(op, offsets, fanins, row, v, prog, at, counted):
-    """Write node ``v``'s instruction at ``prog[at:]`` (nothing if ``prog`` is
-    too short: the first pass only counts). ``counted`` is the last node
-    encoded as ``AT_LEAST`` (-1: none); returns the instruction's length and
-    the new ``counted``."""
+    """Write node ``v``'s instruction at ``prog[at:]`` (room for 5 + its
+    fan-in entries). ``counted`` is the last node encoded as ``AT_LEAST``
+    (-1: none); returns the instruction's length and the new ``counted``."""
     code, start, end = op[v], offsets[v], offsets[v + 1]
-    write = len(prog) > 0
     if code == XOR0 or code == XOR1:
         o = offsets[fanins[start + code - XOR0]]
-        if write:
-            prog[at], prog[at + 1] = XOR2, row[v]
-            prog[at + 2], prog[at + 3] = row[fanins[o]], row[fanins[o + 1]]
+        prog[at], prog[at + 1] = XOR2, row[v]
+        prog[at + 2], prog[at + 3] = row[fanins[o]], row[fanins[o + 1]]
         return 4, counted
     if code == NOT:
-        if write:
-            prog[at], prog[at + 1], prog[at + 2] = NOT1, row[v], row[fanins[start]]
+        prog[at], prog[at + 1], prog[at + 2] = NOT1, row[v], row[fanins[start]]
         return 3, counted
     if code == MAJ and end - start == 3:
-        if write:
-            prog[at], prog[at + 1] = MAJ3, row[v]
-            for j in range(3):
-                prog[at + 2 + j] = row[fanins[start + j]]
+        prog[at], prog[at + 1] = MAJ3, row[v]
+        for j in range(3):
+            prog[at + 2 + j] = row[fanins[start + j]]
         return 5, counted
     if (code == AND or code == OR) and end - start == 2:
-        if write:
-            prog[at], prog[at + 1] = AND2 if code == AND else OR2, row[v]
-            prog[at + 2], prog[at + 3] = row[fanins[start]], row[fanins[start + 1]]
+        prog[at], prog[at + 1] = AND2 if code == AND else OR2, row[v]
+        prog[at + 2], prog[at + 3] = row[fanins[start]], row[fanins[start + 1]]
         return 4, counted
     if code != MAJ:
-        if write:
-            prog[at], prog[at + 1], prog[at + 2] = ALL if code == AND else ANY, row[v], end - start
-            for j in range(start, end):
-                prog[at + 3 + j - start] = row[fanins[j]]
+        prog[at], prog[at + 1], prog[at + 2] = ALL if code == AND else ANY, row[v], end - start
+        for j in range(start, end):
+            prog[at + 3 + j - start] = row[fanins[j]]
         return 3 + end - start, counted
     k, variables = _majority_form(offsets, fanins, v)
     if 1 < k < variables and counted >= 0 and _same_variables(offsets, fanins, counted, v):
-        if write:
-            prog[at], prog[at + 1], prog[at + 2] = COMPARE, row[v], k
+        prog[at], prog[at + 1], prog[at + 2] = COMPARE, row[v], k
         return 3, counted
     if k <= 0 or k > variables:  # a constant: copy row 1 or row 0
-        if write:
-            prog[at], prog[at + 1], prog[at + 2], prog[at + 3] = ANY, row[v], 1, 1 if k <= 0 else 0
+        prog[at], prog[at + 1], prog[at + 2], prog[at + 3] = ANY, row[v], 1, 1 if k <= 0 else 0
         return 4, counted
     length = 3 + variables + (k != 1 and k != variables)
-    if write:
-        prog[at + 1] = row[v]
-        prog[at + 2] = variables
-        at += 3
-        if k == 1 or k == variables:
-            prog[at - 3] = ANY if k == 1 else ALL
-        else:
-            prog[at - 3], prog[at] = AT_LEAST, k
+    prog[at + 1] = row[v]
+    prog[at + 2] = variables
+    at += 3
+    if k == 1 or k == variables:
+        prog[at - 3] = ANY if k == 1 else ALL
+    else:
+        prog[at - 3], prog[at] = AT_LEAST, k
+        at += 1
+    for j in range(start, end):
+        if fanins[j] > 1:
+            prog[at] = row[fanins[j]]
             at += 1
-        for j in range(start, end):
-            if fanins[j] > 1:
-                prog[at] = row[fanins[j]]
-                at += 1
     return length, v if 1 < k < variables else counted
 
 
 @_compiled
 def _encode(op, offsets, fanins, row, order, first, lo, hi):
-    prog = np.zeros(0, dtype=np.int32)
-    for write in range(2):  # count, then write
-        at, counted = 0, -1
-        for t in range(lo, hi):
-            v = node_at(order, first, t)
-            if op[v] != SKIP:
-                length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted)
-                at += length
-        if not write:
-            prog = np.empty(at, dtype=np.int32)
-    return prog
+    prog = np.empty(64, dtype=np.int32)
+    at, counted = 0, -1
+    for t in range(lo, hi):
+        v = node_at(order, first, t)
+        if op[v] != SKIP:
+            prog = grown(prog, at + 4 + offsets[v + 1] - offsets[v])  # an instruction takes at most 5 + fan-in
+            length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted)
+            at += length
+    return prog[:at].copy()
 
 
 def encode(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, row: np.ndarray, order: np.ndarray,

@@ -163,10 +163,11 @@ class Schedule:
                 n_blocks = -(-(hi - lo) // w)
                 blocks = np.empty((n_blocks, self.n_rows + SCRATCH_ROWS, w), dtype=np.uint64)
                 blocks[:, 0], blocks[:, 1] = 0, ~np.uint64(0)
-                padded = np.zeros((n_in, n_blocks * w), dtype=np.uint64)
-                padded[:, : hi - lo] = packed_inputs[:, lo:hi]
-                blocks[:, 2 : 2 + n_in] = padded.reshape(n_in, n_blocks, w).transpose(1, 0, 2)
                 m_last = hi - lo - (n_blocks - 1) * w  # words of the last block in use
+                full = (n_blocks - 1) * w
+                blocks[:-1, 2 : 2 + n_in] = packed_inputs[:, lo : lo + full].reshape(n_in, n_blocks - 1, w).transpose(1, 0, 2)
+                blocks[-1, 2 : 2 + n_in, :m_last] = packed_inputs[:, lo + full : hi]
+                blocks[-1, 2 : 2 + n_in, m_last:] = 0
                 shares = [(blocks[i:j], m_last if j == n_blocks else w, tree)
                           for (i, j), tree in zip(_split(n_blocks, threads), trees) if j > i]
                 for prog in self._programs():

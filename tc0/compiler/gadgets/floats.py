@@ -74,9 +74,8 @@ def round_pack_choices(b: Builder, fmt, choices, exp_terms, bias: int, words=())
     it folds the selects into its rounding terms, so a pick costs no level.
     """
     p, e = fmt.p, fmt.e
-    width = max(as_wires(mag).shape[-1] for _, _, mag in choices)
-    choices = [(tuple(as_wires(x) for x in selects), as_wires(sign), fit(mag, width)) for selects, sign, mag in choices]
-    k_bits = width
+    k_bits = max(as_wires(mag).shape[-1] for _, _, mag in choices)
+    choices = [(tuple(as_wires(x) for x in selects), as_wires(sign), fit(mag, k_bits)) for selects, sign, mag in choices]
     lead = np.broadcast_shapes(*(mag.shape[:-1] for _, _, mag in choices))
     with b.scope("round_pack"):
         shift = 2 ** (e - 1) - (bias + p - 1)
