@@ -219,8 +219,17 @@ class Builder:
         kind = Kind(kind)
         if kind not in (Kind.AND, Kind.OR):
             raise CircuitError(f"pattern gates are AND or OR, not {kind.name}")
+        widths = np.diff(np.asarray(bounds, dtype=np.int64))
+        # AND is the threshold "all of the row", OR "at least one"
+        return self.pattern_threshold(wires, index, bounds, widths if kind == Kind.AND else np.ones_like(widths))
+
+    def pattern_threshold(self, wires, index, bounds, k) -> np.ndarray:
+        """Threshold gates cut from every instance of a wire table by one row
+        pattern (as ``pattern_gate``): row ``r`` is 1 iff at least ``k[r]`` of its
+        entries are 1, an entry repeated t times weighing t. Returns ids (..., R)."""
         wires = as_wires(wires)
         index, bounds = np.asarray(index, dtype=np.int64), np.asarray(bounds, dtype=np.int64)
+        k = np.asarray(k, dtype=np.int64)
         if wires.ndim == 0 or index.ndim != 1 or bounds.ndim != 1 or len(bounds) < 2:
             raise CircuitError("a pattern gate needs wires (..., T), a flat index and at least one row")
         widths = np.diff(bounds)
@@ -228,12 +237,12 @@ class Builder:
             raise CircuitError("pattern rows need bounds rising strictly from 0 to the index length")
         if len(index) and (index.min() < 0 or index.max() >= wires.shape[-1]):
             raise CircuitError("a pattern index lies outside the wire table")
+        if k.shape != widths.shape:
+            raise CircuitError("a pattern threshold needs one k per row")
         lead = wires.shape[:-1]
         table = np.ascontiguousarray(wires.reshape(-1, wires.shape[-1]))
-        # AND is the threshold "all of the row", OR "at least one"
-        k = np.tile(widths, len(table)) if kind == Kind.AND else np.ones(len(table) * len(widths), dtype=np.int64)
-        out = self._run(kernels.threshold_rows, len(k), int(widths.max()),
-                        table, np.arange(len(table)), index, bounds, k)
+        out = self._run(kernels.threshold_rows, len(table) * len(widths), int(widths.max()),
+                        table, np.arange(len(table)), index, bounds, np.tile(k, len(table)))
         return out.reshape(lead + (len(widths),))
 
     def and_(self, *xs) -> np.ndarray:
