@@ -431,9 +431,10 @@ def _gate_progress(desc: str):
 
 #: most local Dask workers (4 per core this process may use)
 MAX_WORKERS = 4 * default_workers()
-_BITS_HELP = "Gadgets: bit width W of each integer operand, 1..256 (int:mul 1..64, int:prod 1..32) [default: 16]."
-_M_HELP = ("Gadgets: number of operands M, 1..256 (int:max 1..128; int:prod, float:prod 1..32) for sum, max, prod, "
-           "dot.")
+_BITS_HELP = ("Gadgets: bit width W of each integer operand, 1..256 (int:mul 1..64, int:prod, int:lt-delta 1..32, "
+              "int:lt-weights 1..24, int:add-delta 1..20, int:sum-delta 1..16, int:mul-delta 1..10) [default: 16].")
+_M_HELP = ("Gadgets: number of operands M, 1..256 (int:max 1..128; int:prod, float:prod 1..32; int:sum-delta 1..16) "
+           "for sum, max, prod, dot.")
 
 
 def _stream_options(fn):

@@ -26,7 +26,7 @@ from tc0.errors import GadgetError
 from tc0.numerics import FloatFormat
 from tc0.numerics.format import METHODS
 from tc0.compiler.gadgets import floats as fgadgets
-from tc0.compiler.gadgets import crt, integer
+from tc0.compiler.gadgets import crt, integer, weighted
 
 MAX_BITS = 256
 DEFAULT_BITS = 16
@@ -58,6 +58,13 @@ def _cmp(b: Builder, bits: int, m: int) -> None:
     b.output("eq", integer.equal(b, x, y)[None])
 
 
+def _lt(fn):
+    def build(b: Builder, bits: int, m: int) -> None:
+        b.output("lt", fn(b, b.input("a", bits), b.input("b", bits))[None])
+
+    return build
+
+
 def _over_m(fn):
     def build(b: Builder, bits: int, m: int) -> None:
         b.output("y", fn(b, b.input("x", bits * m).reshape(m, bits)))
@@ -79,6 +86,17 @@ GADGETS: dict[str, GadgetSpec] = {
                    _over_m(integer.maximum), max_m=128),
         GadgetSpec("int:prod", "product of M W-bit numbers, M*W bits (Chinese remaindering)", True,
                    _over_m(crt.iterated_product), max_bits=32, max_m=32),
+        # the depth records (docs/gadgets.md): small W only, their edges grow as W^6 and more
+        GadgetSpec("int:lt-delta", "lt = [a < b] in depth 3, weights polynomial in W: about W^6 edges "
+                   "(W = 32: 6.1e8 edges, 10 GB to build)", False, _lt(weighted.less_than_delta), max_bits=32),
+        GadgetSpec("int:lt-weights", "lt = [a < b] as one threshold gate, weights 2^j (depth 2, 2^(W+2) edges)", False,
+                   _lt(weighted.less_than_weights), max_bits=24),
+        GadgetSpec("int:add-delta", "a + b, W+1 bits, in depth 3, weights polynomial in W: about W^7 edges "
+                   "(W = 20: 3.2e8 edges, 3.7 GB to build)", False, _binary(weighted.add_delta), max_bits=20),
+        GadgetSpec("int:sum-delta", "sum of M W-bit numbers through int:add-delta (depth 5 built for depth)", True,
+                   _over_m(weighted.sum_delta), max_bits=16, max_m=16),
+        GadgetSpec("int:mul-delta", "a * b, 2W bits, through int:add-delta (depth 6 built for depth)", False,
+                   _binary(weighted.multiply_delta), max_bits=10),
     )
 }
 

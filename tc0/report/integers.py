@@ -17,6 +17,12 @@ INTEGER_PLAN = [
     ("int:mul", None, [8, 16, 32, 64]),
     ("int:sum", 16, [2, 4, 8, 16, 32, 64, 128, 256]),
     ("int:max", 16, [2, 4, 8, 16, 32, 64]),
+    # the depth records (weighted.py): their edges grow as W^6 and more, so over small W only
+    ("int:lt-weights", None, [4, 8, 12, 16, 20]),
+    ("int:lt-delta", None, [4, 8, 12, 16, 20]),
+    ("int:add-delta", None, [4, 8, 12, 16]),
+    ("int:mul-delta", None, [4, 6, 8]),
+    ("int:sum-delta", 8, [2, 4, 8, 16]),
 ]
 
 

@@ -277,6 +277,13 @@ def test_integer_report_built_for_depth():
     deep = compile_gadget("int:mul", bits=first["W"], optimize="depth")
     assert (first["depth"], first["size"]) == (deep.depth, deep.size)
     assert deep.depth < compile_gadget("int:mul", bits=first["W"]).depth
+    # the depth records: 3 levels for compare and add, 5 for sums of m >= 3, 6 for products
+    sweeps = {s["name"]: s for s in data["sweeps"]}
+    for name, depth in [("int:lt-delta", 3), ("int:add-delta", 3), ("int:mul-delta", 6), ("int:lt-weights", 2)]:
+        assert {p["depth"] for p in sweeps[name]["points"]} == {depth}, name
+        last = sweeps[name]["points"][-1]
+        assert last["edges"] == compile_gadget(name, bits=last["W"], optimize="depth").edges
+    assert {p["depth"] for p in sweeps["int:sum-delta (W=8)"]["points"] if p["m"] >= 4} == {5}
 
 
 def test_gadgets_depth_builds_are_the_compiled_ones_and_summed_up(gadgets_p4):

@@ -373,7 +373,7 @@ def _compress(b: Builder, rows: np.ndarray, block: int, width: int) -> np.ndarra
 
 def sum_rows(
     b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool = False, uniform: bool = False,
-    low: int = 0,
+    low: int = 0, adder=None,
 ) -> np.ndarray:
     """Bits low .. width-1 of the sum of the rows (..., h, C) of a bit matrix
     (no gate is built for a column at or above ``width``, nor for a final sum
@@ -387,6 +387,7 @@ def sum_rows(
     ``add``).
     ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
+    ``adder`` (``adder(b, x, y)`` -> the bits of x + y), if given, replaces ``add``.
     """
     rows = as_wires(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
     if uniform and 2 <= rows.shape[-2] < 4:
@@ -401,6 +402,8 @@ def sum_rows(
     top = min(width, rows.shape[-1] + (rows.shape[-2] > 1))  # the sum has no set bit at or above
     if rows.shape[-2] == 1 or low >= top:
         total = rows[..., 0, low:top]
+    elif adder is not None:
+        total = adder(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
     elif blocked_add:
         total = add_blocked(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
     else:
