@@ -38,7 +38,8 @@ TC0 = [str(Path(sys.executable).with_name("tc0"))]
 SHAPE = ["--c", "2", "--p", "8", "--e", "9", "--scales", "2"]
 
 WHOLE = """
-import json, resource, sys, time
+import json, sys, time
+from tc0.memory import peak_bytes
 from tc0.models.compile import build_circuit
 from tc0.models.module import make_config, random_weights
 from tc0.models.registry import get_module
@@ -49,7 +50,7 @@ start = time.perf_counter()
 circuit = build_circuit(spec, cfg, FloatFormat(8, 9), random_weights(spec, cfg), max_gates=2_000_000_000)
 seconds = time.perf_counter() - start
 print(json.dumps({"size": circuit.size, "depth": circuit.depth, "edges": circuit.edges, "seconds": seconds,
-                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "peak_rss_bytes": peak_bytes()}))
 """
 
 

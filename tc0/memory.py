@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 
 
 def available_bytes() -> int:
@@ -21,6 +22,17 @@ def available_bytes() -> int:
         size = _kib_field("/proc/self/status", "VmSize")
         available = min(available, max(0, limit - (size or 0) * 1024))
     return available
+
+
+def peak_bytes() -> int:
+    """This process's peak resident memory: its own high-water mark (``VmHWM``
+    in /proc/self/status) where readable. ``ru_maxrss`` is the fallback only:
+    on Linux a child starts it at its parent's size across fork and exec."""
+    hwm = _kib_field("/proc/self/status", "VmHWM")
+    if hwm is not None:
+        return hwm * 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def describe(nbytes: int) -> str:

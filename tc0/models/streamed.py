@@ -20,7 +20,8 @@ import numpy as np
 
 from tc0.cluster import Runner
 from tc0.compiler.gadgets.floats import SCOPES
-from tc0.models.backends.pieces import gather_wires, measures_of, peak_rss
+from tc0.memory import peak_bytes
+from tc0.models.backends.pieces import gather_wires, measures_of
 from tc0.models.backends.stream import DEFAULT_PIECE_GATES, StreamBackend
 from tc0.models.config import ModelConfig
 from tc0.models.estimate import estimate
@@ -117,7 +118,7 @@ def stream_module(
         mismatches=[(info.op, info.scope, r.mismatches) for info, r in zip(B.pieces, results) if r.mismatches],
         output_words=out.words,
         output_level=out.level,
-        peak_rss=peak_rss() + sum(worker_peak.values()),
+        peak_rss=peak_bytes() + sum(worker_peak.values()),
         workers=runner.workers,
         where=runner.where,
         seconds=time.perf_counter() - start,

@@ -15,13 +15,12 @@ this process or as a Dask task on any worker.
 from __future__ import annotations
 
 import os
-import resource
-import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tc0.compiler.builder import WIRE, Builder
+from tc0.memory import peak_bytes
 from tc0.ir.schema import FIRST_INPUT, ONE, ZERO
 from tc0.ir.sweeps import node_levels
 from tc0.models.backend import Backend
@@ -93,12 +92,6 @@ class PieceResult:
     mismatches: int
     peak_rss: int
     pid: int
-
-
-def peak_rss() -> int:
-    """Peak resident memory of this process so far, in bytes."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def wires_of(origin: Wires | PieceResult) -> Wires:
@@ -189,6 +182,6 @@ def run_piece(piece: Piece, *origins) -> PieceResult:
         edges=circuit.edges,
         scope_sizes={circuit.scopes[i]: int(s) for i, s in enumerate(scope_sizes) if s},
         mismatches=mismatches,
-        peak_rss=peak_rss(),
+        peak_rss=peak_bytes(),
         pid=os.getpid(),
     )
