@@ -45,9 +45,9 @@ class GadgetSpec:
     max_m: int = MAX_M
 
 
-def _binary(fn):
+def _binary(fn, port: str = "y"):
     def build(b: Builder, bits: int, m: int) -> None:
-        b.output("y", fn(b, b.input("a", bits), b.input("b", bits)))
+        b.output(port, np.reshape(fn(b, b.input("a", bits), b.input("b", bits)), -1))  # a one-bit result: 1 bit
 
     return build
 
@@ -56,13 +56,6 @@ def _cmp(b: Builder, bits: int, m: int) -> None:
     x, y = b.input("a", bits), b.input("b", bits)
     b.output("lt", integer.less_than(b, x, y)[None])
     b.output("eq", integer.equal(b, x, y)[None])
-
-
-def _lt(fn):
-    def build(b: Builder, bits: int, m: int) -> None:
-        b.output("lt", fn(b, b.input("a", bits), b.input("b", bits))[None])
-
-    return build
 
 
 def _over_m(fn):
@@ -88,9 +81,9 @@ GADGETS: dict[str, GadgetSpec] = {
                    _over_m(crt.iterated_product), max_bits=32, max_m=32),
         # the depth records (docs/gadgets.md): small W only, their edges grow as W^6 and more
         GadgetSpec("int:lt-delta", "lt = [a < b] in depth 3, weights polynomial in W: about W^6 edges "
-                   "(W = 32: 6.1e8 edges, 10 GB to build)", False, _lt(weighted.less_than_delta), max_bits=32),
+                   "(W = 32: 6.1e8 edges, 10 GB to build)", False, _binary(weighted.less_than_delta, "lt"), max_bits=32),
         GadgetSpec("int:lt-weights", "lt = [a < b] as one threshold gate, weights 2^j (depth 2, 2^(W+2) edges)", False,
-                   _lt(weighted.less_than_weights), max_bits=24),
+                   _binary(weighted.less_than_weights, "lt"), max_bits=24),
         GadgetSpec("int:add-delta", "a + b, W+1 bits, in depth 3, weights polynomial in W: about W^7 edges "
                    "(W = 20: 3.2e8 edges, 3.7 GB to build)", False, _binary(weighted.add_delta), max_bits=20),
         GadgetSpec("int:sum-delta", "sum of M W-bit numbers through int:add-delta (depth 5 built for depth)", True,

@@ -338,9 +338,10 @@ def _pair_choices(b: Builder, aligned, signs) -> list:
     sx, sy = signs[..., 0], signs[..., 1]
     width = x.shape[-1]
     differ = b.xor(sx, sy)
-    smaller = integer.less_than(b, x, y)
+    x_minus_y = integer.sub(b, x, y)  # W + 1 bits: the top one, the borrow, is [x < y]
+    smaller = x_minus_y[..., width]
     return [((b.not_(differ),), sx, integer.add(b, x, y)),
-            ((differ, b.not_(smaller)), sx, integer.sub(b, x, y, width=width)),
+            ((differ, b.not_(smaller)), sx, x_minus_y[..., :width]),
             ((differ, smaller), sy, integer.sub(b, y, x, width=width))]
 
 
@@ -591,15 +592,29 @@ def div(b: Builder, fmt, x, y) -> np.ndarray:
         by_zero = cat_bits(const_bits((1 << (p + e - 1)) - 1, p + e, lead), fx.sign[..., None])  # +-max
         by_zero = b.and_(by_zero, fx.nonzero[..., None])
         if by_depth:  # candidate k (approx - below + k) when the steps end at k; the rounding picks
-            quotients = [integer.add(b, approx, const_bits((k - below) % 2 ** (p + 4), p + 4, lead), width=p + 4)
-                         for k in range(window)]
-            last = [tuple(steps[k - 1 : k]) + ((b.not_(steps[k]),) if k < window - 1 else ()) for k in range(window)]
-            choices = [((fy.nonzero, *last[k]), sign, cat_bits(sticky, quotients[k])) for k in range(window)]
+            quotients = _plus_offsets(b, approx, range(-below, window - below), p + 4)
+            last = _run_ends(b, steps)
+            choices = [((fy.nonzero, *last[k]), sign, cat_bits(sticky, quotients[..., k, :])) for k in range(window)]
             return round_pack_choices(b, fmt, choices, terms, bias, words=[((b.not_(fy.nonzero),), by_zero)])
         step_rows = [cat_bits(s[..., None], const_bits(0, p + 3, lead)) for s in steps]
         quotient = integer.iterated_sum(b, np.stack([base, *step_rows], axis=-2), width=p + 4)
         normal = round_pack(b, fmt, sign, cat_bits(sticky, quotient), terms, bias)
         return integer.mux(b, fy.nonzero, normal, by_zero)
+
+
+def _plus_offsets(b: Builder, x, offsets, width: int) -> np.ndarray:
+    """(x + d) mod 2^width for each small signed d of ``offsets``, as (..., len(offsets), width):
+    one adder each, side by side (the candidates of ``div`` and ``sqrt`` built for depth)."""
+    lead = x.shape[:-1]
+    amounts = np.stack([const_bits(d % 2**width, width, lead) for d in offsets], axis=-2)
+    return integer.add(b, x[..., None, :], amounts, width=width)
+
+
+def _run_ends(b: Builder, steps) -> list[tuple]:
+    """For flags ``steps`` s_1 .. s_(n-1) that hold for a prefix (s_0 = 1 implied),
+    the selects of "the prefix ends at k" for k = 0 .. n-1: s_k (k > 0) and NOT s_(k+1) (k < n-1)."""
+    n = len(steps) + 1
+    return [tuple(steps[k - 1 : k]) + ((b.not_(steps[k]),) if k < n - 1 else ()) for k in range(n)]
 
 
 def _reciprocal_product(b: Builder, p: int, f: int, g: int, mx, r0, s) -> np.ndarray:
@@ -697,8 +712,7 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         if approx is None:
             approx = fit(integer.multiply(b, series, sq, low=low), width)
         if by_depth:  # approx + (i - 2) at once (approx > 2), not base = approx - 2 and then base + i
-            candidates = np.stack([integer.sub(b, approx, const_bits(2 - i, width, lead)) if i < 2
-                                   else integer.add(b, approx, const_bits(i - 2, width, lead)) for i in range(5)], axis=-2)
+            candidates = _plus_offsets(b, approx, range(-2, 3), width)
         else:
             base = integer.sub(b, approx, const_bits(2, width, lead), width=width)
             candidates = integer.add(b, base[..., None, :], np.stack([const_bits(i, width, lead) for i in range(5)], axis=-2))
@@ -713,7 +727,7 @@ def sqrt(b: Builder, fmt, x) -> np.ndarray:
         positive = b.and_(fx.nonzero, b.not_(fx.sign))  # negative and zero inputs give 0
         bias = 2 ** (e - 2) + k + 1
         if by_depth:  # candidate i is the root when fits ends at i; the rounding picks it, and 0 unless positive
-            last = [((fits[..., i],) if i else ()) + ((b.not_(fits[..., i + 1]),) if i < 4 else ()) for i in range(5)]
+            last = _run_ends(b, [fits[..., i] for i in range(1, 5)])  # fits[..., 0] always holds
             choices = [((positive, *last[i]), zero, cat_bits(sticky, candidates[..., i, :])) for i in range(5)]
             return round_pack_choices(b, fmt, choices, [fx.biased[..., 1:]], bias)
         steps = cat_bits(fits[..., 1:, None], const_bits(0, width - 1, lead + (4,)))  # (..., 4, width): 0 or 1
