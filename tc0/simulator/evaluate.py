@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.program import ALL, AND2, ANY, AT_LEAST, COMPARE, MAJ3, NOT1, OR2, XOR2
+from tc0.simulator.program import ALL, ANY, AT_LEAST, COMPARE, PADDING
+from tc0.simulator.tables import OP_BASE, TABLE_OPS, apply_table1, apply_table2, apply_table3
 
 #: no reference counting (``_nrt=False``): the loop allocates nothing (``run_program``'s caller
 #: passes the adder tree's bookkeeping), and the count updates numba otherwise makes on every
@@ -60,7 +61,7 @@ def _release(free, n_free, n_rows, r):
     return n_free
 
 
-@_inlined
+@_kernel
 def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
     """The number of ones among the rows ``prog[start:end]``, bit l into row
     ``n_rows + _TREE_ROWS + l``; returns the number of bits."""
@@ -130,7 +131,7 @@ def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
     return level
 
 
-@_inlined
+@_kernel
 def _compare(buf, m, o, n_rows, n_bits, k):
     """``o = [count >= k]`` for the count of the last ``_count`` (``n_bits`` bits),
     bit by bit from the least significant: [the low bits of count >= those of k]."""
@@ -153,7 +154,7 @@ def _compare(buf, m, o, n_rows, n_bits, k):
         level += 1
 
 
-@_inlined
+@_kernel
 def _fold(buf, m, o, prog, start, end, is_and):
     """``o = AND`` (or OR) of the rows ``prog[start:end]``."""
     out, x = buf[o], buf[prog[start]]
@@ -179,30 +180,16 @@ def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
         buf = blocks[b]
         m = w if b < n_blocks - 1 else m_last
         pc = n_bits = 0
-        while pc < len(prog):
+        while pc < len(prog) - PADDING:
             code = prog[pc]
-            out = buf[prog[pc + 1]]
-            if code == XOR2 or code == AND2 or code == OR2:
-                x, y = buf[prog[pc + 2]], buf[prog[pc + 3]]
-                if code == XOR2:
-                    for i in range(m):
-                        out[i] = x[i] ^ y[i]
-                elif code == AND2:
-                    for i in range(m):
-                        out[i] = x[i] & y[i]
-                else:
-                    for i in range(m):
-                        out[i] = x[i] | y[i]
-                pc += 4
-            elif code == NOT1:
-                x = buf[prog[pc + 2]]
-                for i in range(m):
-                    out[i] = ~x[i]
+            if code < OP_BASE[2]:
+                apply_table1(buf, code, prog[pc + 1], prog[pc + 2], 0, 0, m)
                 pc += 3
-            elif code == MAJ3:
-                x, y, z = buf[prog[pc + 2]], buf[prog[pc + 3]], buf[prog[pc + 4]]
-                for i in range(m):
-                    out[i] = (x[i] & y[i]) | (z[i] & (x[i] | y[i]))
+            elif code < OP_BASE[3]:
+                apply_table2(buf, code, prog[pc + 1], prog[pc + 2], prog[pc + 3], 0, m)
+                pc += 4
+            elif code < TABLE_OPS:
+                apply_table3(buf, code, prog[pc + 1], prog[pc + 2], prog[pc + 3], prog[pc + 4], m)
                 pc += 5
             elif code == ALL or code == ANY:
                 n = prog[pc + 2]

@@ -1,4 +1,4 @@
-"""Stage 2 of a simulation schedule: the evaluation order.
+"""Stage 3 of a simulation schedule: the evaluation order.
 
 Gates are evaluated in depth-first post-order from the outputs (each gate
 right after the last of its operands' sub-circuits), which keeps the live
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.graph import SKIP, operand_span
+from tc0.simulator.fusion import evaluated, operands
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -24,7 +24,7 @@ NODE_ORDER = np.zeros(0, dtype=np.int32)  # the empty order: node order
 
 @_inlined
 def node_at(order, first, t):
-    """The node evaluated at position ``t`` (in node order: ``first + t``, possibly ``SKIP``)."""
+    """The node evaluated at position ``t`` (in node order: ``first + t``, possibly not evaluated)."""
     return order[t] if len(order) else first + t
 
 
@@ -48,7 +48,10 @@ def _post_order(op, offsets, fanins, first, outputs):
     n = len(op)
     done = np.zeros(n, dtype=np.uint8)
     done[:first] = 1
-    order = np.empty(int(np.sum(op != SKIP)), dtype=np.int32)
+    count = 0
+    for v in range(first, n):
+        count += evaluated(op[v])
+    order = np.empty(count, dtype=np.int32)
     stack = np.empty(64, dtype=np.int32)  # nodes on the path, the next operand of each and its end
     at = np.empty(64, dtype=np.int64)
     end = np.empty(64, dtype=np.int64)
@@ -59,7 +62,7 @@ def _post_order(op, offsets, fanins, first, outputs):
         done[root] = 1
         depth = 1
         stack[0] = root
-        at[0], end[0] = operand_span(op[root], offsets, fanins, root)
+        at[0], end[0] = operands(op, offsets, fanins, root)
         while depth:
             top = depth - 1
             if at[top] < end[top]:
@@ -69,16 +72,17 @@ def _post_order(op, offsets, fanins, first, outputs):
                     done[u] = 1
                     stack, at, end = grown(stack, depth), grown(at, depth), grown(end, depth)
                     stack[depth] = u
-                    at[depth], end[depth] = operand_span(op[u], offsets, fanins, u)
+                    at[depth], end[depth] = operands(op, offsets, fanins, u)
                     depth += 1
             else:
-                order[k] = stack[top]
-                k += 1
+                if evaluated(op[stack[top]]):  # an inlined gate is evaluated by its reader
+                    order[k] = stack[top]
+                    k += 1
                 depth -= 1
     return order
 
 
 def post_order(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, first: int,
                outputs: np.ndarray) -> np.ndarray:
-    """Stage 2: the evaluated gates (int32) in depth-first post-order from the outputs."""
+    """Stage 3: the evaluated gates (int32) in depth-first post-order from the outputs."""
     return _post_order(op, offsets, fanins, first, outputs)

@@ -1,14 +1,14 @@
-"""Stage 4 of a simulation schedule: the program, one int32 instruction
+"""Stage 5 of a simulation schedule: the program, one int32 instruction
 stream per chunk of positions of the evaluation order, naming buffer rows only (no node ids left to look
 up while evaluating).
 
 Instructions (``code, out, ...``; every operand is a buffer row):
 
-* ``AND2 | OR2 | XOR2, out, a, b`` and ``NOT1, out, a``;
-* ``MAJ3, out, a, b, c``: a MAJ gate of three fan-ins (constants are rows
-  like any other);
-* ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n >= 1 operands (a copy when
-  n = 1: a gate folded to a constant copies row 0 or 1);
+* ``TABLE1 | TABLE2 | TABLE3, out, table, a [, b [, c]]``: a small gate and
+  the gates inlined into it (``tc0.simulator.fusion``) as one lookup table of
+  its distinct non-constant leaves (``tc0.simulator.tables``; constants are
+  folded into the table; a cone without leaves is a table of row 0);
+* ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n > 3 operands;
 * ``AT_LEAST, out, n, k, a_1 .. a_n``: at least k of n operands, 2 <= k < n:
   a MAJ gate of more than three fan-ins with its constant fan-ins folded into
   k. Its count stays in the scratch rows until the next ``AT_LEAST``;
@@ -23,13 +23,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.graph import AND, MAJ, NOT, OR, SKIP, XOR0, XOR1
+from tc0.simulator.fusion import CODE, MOST_GATES, MOST_LEAVES, cone, evaluated, is_small, operands
+from tc0.simulator.graph import AND, MAJ
 from tc0.simulator.order import grown, node_at
+from tc0.simulator.tables import ARITY_MASK, LEAVES, OP_BASE, TABLE_OPS, gate_table
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
-AND2, OR2, XOR2, NOT1, MAJ3, ALL, ANY, AT_LEAST, COMPARE = range(1, 10)
+ALL, ANY, AT_LEAST, COMPARE = range(TABLE_OPS, TABLE_OPS + 4)
+#: zeros after the last instruction: a table of one or two rows reads the entries of three
+PADDING = 2
+#: the most int32s an instruction takes beyond its gate's fan-in (a table of three leaves for a NOT)
+_MOST_EXTRA = 5
 
 
 @_inlined
@@ -63,28 +69,40 @@ def _same_variables(offsets, fanins, u, v):
 
 
 @_inlined
-def _encode_gate(op, offsets, fanins, row, v, prog, at, counted):
-    """Write node ``v``'s instruction at ``prog[at:]`` (room for 5 + its
-    fan-in entries). ``counted`` is the last node encoded as ``AT_LEAST``
-    (-1: none); returns the instruction's length and the new ``counted``."""
+def _table(op, offsets, fanins, leaves, n_leaves, nodes, n_nodes, tables):
+    """The table over ``leaves`` of the cone whose gates are ``nodes`` (parents
+    before operands; ``tables``: room for ``MOST_GATES + MOST_LEAVES``)."""
+    for i in range(n_nodes - 1, -1, -1):
+        start, end = operands(op, offsets, fanins, nodes[i])
+        for j in range(start, end):
+            u = fanins[j]
+            t = 0xFF * u if u <= 1 else -1
+            for k in range(n_leaves):
+                if leaves[k] == u:
+                    t = LEAVES[k]
+            for k in range(i + 1, n_nodes):  # an inlined operand, already evaluated
+                if nodes[k] == u:
+                    t = tables[k]
+            tables[MOST_GATES + j - start] = t
+        tables[i] = gate_table(op[nodes[i]] & CODE, tables[MOST_GATES:], end - start)
+    return tables[0]
+
+
+@_inlined
+def _encode_gate(op, offsets, fanins, row, v, prog, at, counted, leaves, nodes, tables):
+    """Write node ``v``'s instruction at ``prog[at:]`` (room for ``_MOST_EXTRA`` + its
+    fan-in entries). ``counted`` is the last node encoded as ``AT_LEAST`` (-1: none);
+    returns the instruction's length and the new ``counted``."""
     code, start, end = op[v], offsets[v], offsets[v + 1]
-    if code == XOR0 or code == XOR1:
-        o = offsets[fanins[start + code - XOR0]]
-        prog[at], prog[at + 1] = XOR2, row[v]
-        prog[at + 2], prog[at + 3] = row[fanins[o]], row[fanins[o + 1]]
-        return 4, counted
-    if code == NOT:
-        prog[at], prog[at + 1], prog[at + 2] = NOT1, row[v], row[fanins[start]]
-        return 3, counted
-    if code == MAJ and end - start == 3:
-        prog[at], prog[at + 1] = MAJ3, row[v]
-        for j in range(3):
-            prog[at + 2 + j] = row[fanins[start + j]]
-        return 5, counted
-    if (code == AND or code == OR) and end - start == 2:
-        prog[at], prog[at + 1] = AND2 if code == AND else OR2, row[v]
-        prog[at + 2], prog[at + 3] = row[fanins[start]], row[fanins[start + 1]]
-        return 4, counted
+    if is_small(op, offsets, fanins, v):
+        n, n_nodes = cone(op, offsets, fanins, v, leaves, nodes)
+        table = _table(op, offsets, fanins, leaves, n, nodes, n_nodes, tables)
+        if n == 0:  # a constant: a table of row 0
+            n, leaves[0] = 1, 0
+        prog[at], prog[at + 1] = OP_BASE[n] + (table & ARITY_MASK[n]), row[v]
+        for i in range(n):
+            prog[at + 2 + i] = row[leaves[i]]
+        return 2 + n, counted
     if code != MAJ:
         prog[at], prog[at + 1], prog[at + 2] = ALL if code == AND else ANY, row[v], end - start
         for j in range(start, end):
@@ -116,17 +134,22 @@ def _encode_gate(op, offsets, fanins, row, v, prog, at, counted):
 @_compiled
 def _encode(op, offsets, fanins, row, order, first, lo, hi):
     prog = np.empty(64, dtype=np.int32)
+    leaves = np.empty(MOST_LEAVES, dtype=np.int64)
+    nodes = np.empty(MOST_GATES, dtype=np.int64)
+    tables = np.empty(MOST_GATES + MOST_LEAVES, dtype=np.int64)
     at, counted = 0, -1
     for t in range(lo, hi):
         v = node_at(order, first, t)
-        if op[v] != SKIP:
-            prog = grown(prog, at + 4 + offsets[v + 1] - offsets[v])  # an instruction takes at most 5 + fan-in
-            length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted)
+        if evaluated(op[v]):
+            prog = grown(prog, at + _MOST_EXTRA + offsets[v + 1] - offsets[v])
+            length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted, leaves, nodes, tables)
             at += length
-    return prog[:at].copy()
+    prog = grown(prog, at + PADDING)
+    prog[at : at + PADDING] = 0
+    return prog[: at + PADDING].copy()
 
 
 def encode(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, row: np.ndarray, order: np.ndarray,
            first: int, lo: int, hi: int) -> np.ndarray:
-    """Stage 4: the instruction stream (int32) of positions ``lo .. hi - 1`` of ``order``."""
+    """Stage 5: the instruction stream (int32) of positions ``lo .. hi - 1`` of ``order``."""
     return _encode(op, offsets, fanins, row, order, first, lo, hi)

@@ -1,4 +1,4 @@
-"""Stage 3 of a simulation schedule: buffer rows. Each gate, in evaluation
+"""Stage 4 of a simulation schedule: buffer rows. Each gate, in evaluation
 order (``order``), gets a row of the value buffer, and a row is reused once
 its value has been read for the last time. The buffer then grows with the
 circuit's live width in that order, not with its size.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.graph import SKIP, operand_span
+from tc0.simulator.fusion import MOST_GATES, MOST_LEAVES, cone, evaluated, is_small, operands
 from tc0.simulator.order import grown, node_at
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
@@ -27,10 +27,17 @@ _KEEP = 2**31 - 1  # last use of an output value: never freed
 @_compiled
 def _last_uses(op, offsets, fanins, first, outputs, order, n_positions):
     last = np.full(len(op), _NEVER, dtype=np.int32)
+    leaves = np.empty(MOST_LEAVES, dtype=np.int64)
+    nodes = np.empty(MOST_GATES, dtype=np.int64)
     for t in range(n_positions):
         v = node_at(order, first, t)
-        if op[v] != SKIP:
-            start, end = operand_span(op[v], offsets, fanins, v)
+        if not evaluated(op[v]):
+            continue
+        if is_small(op, offsets, fanins, v):  # its cone's leaves are read at t
+            for i in range(cone(op, offsets, fanins, v, leaves, nodes)[0]):
+                last[leaves[i]] = t
+        else:
+            start, end = operands(op, offsets, fanins, v)
             for j in range(start, end):
                 last[fanins[j]] = t
     for v in outputs:
@@ -55,7 +62,7 @@ def _assign(op, first, row, order, n_positions):
     for t in range(-first, n_positions):  # the sources first, at positions before 0
         v = t + first if t < 0 else node_at(order, first, t)
         last = row[v]
-        if t >= 0 and op[v] == SKIP:
+        if t >= 0 and not evaluated(op[v]):
             continue
         while n_heap and death[0] < t:  # pop the root, sift the last entry down
             free = grown(free, n_free)
@@ -97,7 +104,7 @@ def _assign(op, first, row, order, n_positions):
 
 def assign_rows(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, first: int, outputs: np.ndarray,
                 order: np.ndarray, n_positions: int) -> tuple[np.ndarray, int]:
-    """Stage 3: ``(row, n_rows)``, each evaluated node's buffer row (int32;
+    """Stage 4: ``(row, n_rows)``, each evaluated node's buffer row (int32;
     meaningless for nodes not evaluated) and the rows the buffer needs, for
     evaluation in ``order`` (``n_positions`` positions)."""
     row = _last_uses(op, offsets, fanins, first, outputs, order, n_positions)

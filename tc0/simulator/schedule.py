@@ -14,10 +14,12 @@ from tc0.errors import CircuitError, SimulationInputError
 from tc0.ir.circuit import Circuit
 from tc0.memory import available_bytes, describe
 from tc0.simulator.evaluate import SCRATCH_ROWS, run_program, tree_state
+from tc0.simulator.fusion import fuse
 from tc0.simulator.graph import evaluation_ops
 from tc0.simulator.order import NODE_ORDER, positions, post_order
 from tc0.simulator.program import encode
 from tc0.simulator.rows import assign_rows
+from tc0.simulator.tables import VECTOR_WORDS
 
 #: default bound on the value buffer of one run
 DEFAULT_MAX_BYTES = 2 << 30
@@ -84,8 +86,8 @@ class Schedule:
         # no reference to the circuit: the cache below holds schedules only while their circuit lives
         self.first_gate = circuit.first_gate
         self._offsets, self._fanins = circuit.offsets, circuit.fanins
-        self._op = evaluation_ops(circuit)
         outputs = circuit.output_ids().astype(np.int64)
+        self._op = fuse(evaluation_ops(circuit), self._offsets, self._fanins, self.first_gate, outputs)
         circuit_bytes = sum(a.nbytes for a in (circuit.kind, circuit.offsets, circuit.fanins, circuit.scope))
         if 10 * circuit.n_nodes <= max(_ORDER_BYTES, _ORDER_SHARE * circuit_bytes):
             self._order = post_order(self._op, self._offsets, self._fanins, self.first_gate, outputs)
@@ -134,7 +136,11 @@ class Schedule:
         row_bytes = 8 * (self.n_rows + SCRATCH_ROWS)
         prefer = max(_MIN_WORDS, _CACHE_BYTES // row_bytes)
         most = max(1, min(words, prefer, max_bytes // row_bytes))
-        return -(-words // -(-words // most))
+        w = -(-words // -(-words // most))
+        if w > VECTOR_WORDS:  # whole vectors: rows start on a cache line, no word left to a scalar loop
+            w = -(-w // VECTOR_WORDS) * VECTOR_WORDS
+            w -= VECTOR_WORDS if w > most else 0
+        return w
 
     def _blocks_per_batch(self, words: int, w: int, max_bytes: int) -> int:
         """Blocks evaluated together (each chunk's stream runs over all of them): as many as
@@ -161,7 +167,7 @@ class Schedule:
             for lo in range(0, words, span):
                 hi = min(words, lo + span)
                 n_blocks = -(-(hi - lo) // w)
-                blocks = np.empty((n_blocks, self.n_rows + SCRATCH_ROWS, w), dtype=np.uint64)
+                blocks = _aligned_empty((n_blocks, self.n_rows + SCRATCH_ROWS, w))
                 blocks[:, 0], blocks[:, 1] = 0, ~np.uint64(0)
                 m_last = hi - lo - (n_blocks - 1) * w  # words of the last block in use
                 full = (n_blocks - 1) * w
@@ -179,6 +185,14 @@ class Schedule:
                                                                            *share[2]), shares))
                 result[:, lo:hi] = blocks[:, out_rows].transpose(1, 0, 2).reshape(len(out_rows), -1)[:, : hi - lo]
         return result
+
+
+def _aligned_empty(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised uint64 array starting on a 64-byte boundary (a cache line, a 512-bit vector)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + VECTOR_WORDS, dtype=np.uint64)
+    skip = (-raw.ctypes.data // 8) % VECTOR_WORDS
+    return raw[skip : skip + size].reshape(shape)
 
 
 def _split(n: int, parts: int) -> list[tuple[int, int]]:
