@@ -1,17 +1,18 @@
-"""Stage 5 of a simulation schedule: the compiled evaluation loop (numba).
+"""Stage 6 of a simulation schedule: the compiled evaluation loop (numba).
 
 Samples are evaluated a block at a time: a block is ``w`` words of samples
 (64 samples a word) in every buffer row, sized so that the buffer stays in
 the core's cache. One call runs a chunk's instruction stream (``program``)
-over every block in turn: per instruction one tight loop over the block's
-words, which the compiler turns into SIMD. The fixed cost per gate is the
-decoding of a few int32s, so depth costs nothing beyond size.
+over every block in turn: per instruction one row operation
+(``row_kernels``: a loop over the block's words in 512-bit vectors). The
+fixed cost per instruction is the decoding of a few int32s and a jump, so
+depth costs nothing beyond size.
 
 ``AT_LEAST`` counts its ones bit-sliced, without unpacking a sample: each
 operand joins a pending slot of a carry-save adder tree (a full adder
 whenever a weight holds three words), the final carries ripple into the
-count's bits, kept in scratch rows; then each count bit meets the
-threshold's bit from the least significant end (``[count >= k]`` so far).
+count's bits, kept in scratch rows; then the count's bits meet the
+threshold's from the least significant end (``row_kernels.at_least``).
 ``COMPARE`` does only the second half, on the count kept.
 """
 
@@ -21,15 +22,16 @@ import numpy as np
 from numba import njit
 
 from tc0.simulator.program import ALL, ANY, AT_LEAST, COMPARE, PADDING
-from tc0.simulator.tables import OP_BASE, TABLE_OPS, apply_table1, apply_table2, apply_table3
+from tc0.simulator.row_kernels import (add_rows2, add_rows3, apply_table1, apply_table2, apply_table3, at_least,
+                                       fold_all, fold_any)
+from tc0.simulator.tables import OP_BASE, TABLE_OPS, table_op
 
 #: no reference counting (``_nrt=False``): the loop allocates nothing (``run_program``'s caller
 #: passes the adder tree's bookkeeping), and the count updates numba otherwise makes on every
 #: row view it takes would cost more than a gate's work on small blocks
 _kernel = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 _inlined = njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-_ZERO = np.uint64(0)
+_COPY, _ZERO = table_op(1, 0b10), table_op(1, 0)
 #: carry-save levels: a count below 2^31 (fan-ins are int32) has at most 32 bits, plus the top carry
 LEVELS = 34
 #: scratch rows of the adder tree (two pending words per level, and the two a full adder
@@ -41,15 +43,6 @@ SCRATCH_ROWS = _TREE_ROWS + LEVELS
 def tree_state():
     """The adder tree's bookkeeping arrays for ``run_program``."""
     return np.empty((LEVELS, 2), dtype=np.int64), np.empty(LEVELS, dtype=np.int64), np.empty(SCRATCH_ROWS, dtype=np.int64)
-
-
-@_inlined
-def _full_adder(buf, m, a, b, c, s, carry):
-    x, y, z, sum_, cy = buf[a], buf[b], buf[c], buf[s], buf[carry]
-    for i in range(m):
-        t = x[i] ^ y[i]
-        cy[i] = (x[i] & y[i]) | (t & z[i])
-        sum_[i] = t ^ z[i]
 
 
 @_inlined
@@ -77,7 +70,7 @@ def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
             n_free -= 2
             s, carry = free[n_free + 1], free[n_free]
             a, b = pend[level, 0], pend[level, 1]
-            _full_adder(buf, m, a, b, word, s, carry)
+            add_rows3(buf, a, b, word, s, carry, m)
             n_free = _release(free, n_free, n_rows, a)
             n_free = _release(free, n_free, n_rows, b)
             n_free = _release(free, n_free, n_rows, word)
@@ -105,25 +98,19 @@ def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
             else:
                 w2 = carry
             n_words += 1
-        bit = buf[n_rows + _TREE_ROWS + level]
+        bit = n_rows + _TREE_ROWS + level
         carry = -1
         if n_words == 0:
-            for i in range(m):
-                bit[i] = _ZERO
+            apply_table1(buf, _ZERO, bit, 0, 0, 0, m)
         elif n_words == 1:
-            x = buf[w0]
-            for i in range(m):
-                bit[i] = x[i]
+            apply_table1(buf, _COPY, bit, w0, 0, 0, m)
         else:
             n_free -= 1
             carry = free[n_free]
             if n_words == 2:
-                x, y, c = buf[w0], buf[w1], buf[carry]
-                for i in range(m):
-                    bit[i] = x[i] ^ y[i]
-                    c[i] = x[i] & y[i]
+                add_rows2(buf, w0, w1, 0, bit, carry, m)
             else:
-                _full_adder(buf, m, w0, w1, w2, n_rows + _TREE_ROWS + level, carry)
+                add_rows3(buf, w0, w1, w2, bit, carry, m)
         n_free = _release(free, n_free, n_rows, w0)
         n_free = _release(free, n_free, n_rows, w1)
         n_free = _release(free, n_free, n_rows, w2)
@@ -131,43 +118,13 @@ def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
     return level
 
 
-@_kernel
+@_inlined
 def _compare(buf, m, o, n_rows, n_bits, k):
-    """``o = [count >= k]`` for the count of the last ``_count`` (``n_bits`` bits),
-    bit by bit from the least significant: [the low bits of count >= those of k]."""
-    out = buf[o]
-    for i in range(m):
-        out[i] = _ALL
-    level = 0
-    while level < n_bits or (k >> level) != 0:
-        if level >= n_bits:  # k has a bit the count has not
-            for i in range(m):
-                out[i] = _ZERO
-            break
-        bit = buf[n_rows + _TREE_ROWS + level]
-        if (k >> level) & 1:
-            for i in range(m):
-                out[i] &= bit[i]
-        else:
-            for i in range(m):
-                out[i] |= bit[i]
-        level += 1
-
-
-@_kernel
-def _fold(buf, m, o, prog, start, end, is_and):
-    """``o = AND`` (or OR) of the rows ``prog[start:end]``."""
-    out, x = buf[o], buf[prog[start]]
-    for i in range(m):
-        out[i] = x[i]
-    for j in range(start + 1, end):
-        y = buf[prog[j]]
-        if is_and:
-            for i in range(m):
-                out[i] &= y[i]
-        else:
-            for i in range(m):
-                out[i] |= y[i]
+    """``o = [count >= k]`` for the count of the last ``_count`` (``n_bits`` bits)."""
+    if k >> n_bits:  # k has a bit the count has not
+        apply_table1(buf, _ZERO, o, 0, 0, 0, m)
+    else:
+        at_least(buf, n_rows + _TREE_ROWS, n_bits, k, o, m)
 
 
 @_kernel
@@ -191,10 +148,12 @@ def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
             elif code < TABLE_OPS:
                 apply_table3(buf, code, prog[pc + 1], prog[pc + 2], prog[pc + 3], prog[pc + 4], m)
                 pc += 5
-            elif code == ALL or code == ANY:
-                n = prog[pc + 2]
-                _fold(buf, m, prog[pc + 1], prog, pc + 3, pc + 3 + n, code == ALL)
-                pc += 3 + n
+            elif code == ALL:
+                fold_all(buf, prog, pc + 3, pc + 3 + prog[pc + 2], prog[pc + 1], m)
+                pc += 3 + prog[pc + 2]
+            elif code == ANY:
+                fold_any(buf, prog, pc + 3, pc + 3 + prog[pc + 2], prog[pc + 1], m)
+                pc += 3 + prog[pc + 2]
             elif code == AT_LEAST:
                 n = prog[pc + 2]
                 n_bits = _count(buf, m, prog, pc + 4, pc + 4 + n, n_rows, pend, n_pend, free)

@@ -19,7 +19,7 @@ from tc0.simulator.graph import evaluation_ops
 from tc0.simulator.order import NODE_ORDER, positions, post_order
 from tc0.simulator.program import encode
 from tc0.simulator.rows import assign_rows
-from tc0.simulator.tables import VECTOR_WORDS
+from tc0.simulator.row_kernels import VECTOR_WORDS
 
 #: default bound on the value buffer of one run
 DEFAULT_MAX_BYTES = 2 << 30
