@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tc0.simulator.program import ALL, ANY, AT_LEAST, COMPARE, PADDING
+from tc0.simulator.program import ALL, ANY, AT_LEAST, COMPARE
 from tc0.simulator.row_kernels import (add_rows2, add_rows3, apply_table1, apply_table2, apply_table3, at_least,
                                        fold_all, fold_any)
 from tc0.simulator.tables import OP_BASE, TABLE_OPS, table_op
@@ -137,7 +137,7 @@ def run_program(prog, blocks, m_last, n_rows, pend, n_pend, free):
         buf = blocks[b]
         m = w if b < n_blocks - 1 else m_last
         pc = n_bits = 0
-        while pc < len(prog) - PADDING:
+        while pc < len(prog):
             code = prog[pc]
             if code < OP_BASE[2]:
                 apply_table1(buf, code, prog[pc + 1], prog[pc + 2], 0, 0, m)

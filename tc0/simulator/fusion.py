@@ -2,12 +2,14 @@
 only reader.
 
 A *small* gate has at most three operands (AND or OR of up to three, NOT,
-XOR, MAJ of three). A small gate read by one other small gate only, and not
+XOR, MAJ of three). A small gate read once by one other small gate, and not
 an output, is *inlined*: its reader becomes one lookup table of at most
 three leaves (``tc0.simulator.tables``), so the value is never stored (on
-sha256 2.8 gates an instruction, on aes_128 1.4). A reader inlines operands
-while the cone keeps three distinct non-constant leaves; an inlined gate
-inlines nothing itself, so a cone is two levels deep.
+sha256 2.8 gates an instruction, on aes_128 1.4). A reader tries its
+operands in turn, then theirs, keeping each that leaves the cone at most
+three distinct non-constant leaves and ``MOST_GATES`` gates; an operand that
+would pass that bound is not tried again, even if later ones would bring
+the leaves back down.
 
 The mark is a flag on the gate's operation code (``INLINE``): no memory
 beyond a transient byte per node for the reader counts.

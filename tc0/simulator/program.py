@@ -4,11 +4,13 @@ up while evaluating).
 
 Instructions (``code, out, ...``; every operand is a buffer row):
 
-* ``TABLE1 | TABLE2 | TABLE3, out, table, a [, b [, c]]``: a small gate and
-  the gates inlined into it (``tc0.simulator.fusion``) as one lookup table of
-  its distinct non-constant leaves (``tc0.simulator.tables``; constants are
-  folded into the table; a cone without leaves is a table of row 0);
-* ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n > 3 operands;
+* ``table op, out, a [, b [, c]]`` (an operation code below
+  ``tables.TABLE_OPS``, naming a table and its arity): a small gate and the
+  gates inlined into it (``tc0.simulator.fusion``) as one lookup table of its
+  distinct non-constant leaves; constants are folded into the table, and a
+  cone without leaves is a table of row 0;
+* ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n operands (gates of more
+  than three fan-ins, and MAJ gates that reduce to one);
 * ``AT_LEAST, out, n, k, a_1 .. a_n``: at least k of n operands, 2 <= k < n:
   a MAJ gate of more than three fan-ins with its constant fan-ins folded into
   k. Its count stays in the scratch rows until the next ``AT_LEAST``;
@@ -32,8 +34,6 @@ _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 ALL, ANY, AT_LEAST, COMPARE = range(TABLE_OPS, TABLE_OPS + 4)
-#: zeros after the last instruction: a table of one or two rows reads the entries of three
-PADDING = 2
 #: the most int32s an instruction takes beyond its gate's fan-in (a table of three leaves for a NOT)
 _MOST_EXTRA = 5
 
@@ -144,9 +144,7 @@ def _encode(op, offsets, fanins, row, order, first, lo, hi):
             prog = grown(prog, at + _MOST_EXTRA + offsets[v + 1] - offsets[v])
             length, counted = _encode_gate(op, offsets, fanins, row, v, prog, at, counted, leaves, nodes, tables)
             at += length
-    prog = grown(prog, at + PADDING)
-    prog[at : at + PADDING] = 0
-    return prog[: at + PADDING].copy()
+    return prog[:at].copy()
 
 
 def encode(op: np.ndarray, offsets: np.ndarray, fanins: np.ndarray, row: np.ndarray, order: np.ndarray,

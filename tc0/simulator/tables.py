@@ -28,24 +28,21 @@ TABLE_OPS = 276
 @_inlined
 def gate_table(code, tables, n):
     """The table of a gate with operation code ``code`` (of the evaluation
-    graph: AND, OR, XOR, NOT, MAJ) over its ``n`` operands' ``tables``."""
-    out = 0
-    for i in range(8):
-        ones = 0
-        for j in range(n):
-            ones += (tables[j] >> i) & 1
-        if code == AND:
-            bit = ones == n
-        elif code == OR:
-            bit = ones > 0
-        elif code == XOR0 or code == XOR1:
-            bit = ones == 1
-        elif code == NOT:
-            bit = ones == 0
-        else:  # MAJ
-            bit = 2 * ones > n
-        out |= bit << i
-    return out
+    graph: AND, OR, XOR, NOT, MAJ) over its ``n`` (at most 3) operands' ``tables``."""
+    x = tables[0]
+    y = tables[1] if n > 1 else x
+    z = tables[2] if n > 2 else y
+    if code == AND:
+        return x & y & z
+    if code == OR:
+        return x | y | z
+    if code == XOR0 or code == XOR1:
+        return x ^ y
+    if code == NOT:
+        return ~x & 0xFF
+    if n == 3:  # MAJ: the majority of three; of one or two (strictly more than half), their AND
+        return (x & y) | (z & (x | y))
+    return x & y
 
 
 def table_op(k: int, table: int) -> int:
