@@ -131,15 +131,19 @@ class Schedule:
 
     def words_per_pass(self, words: int, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
         """Words of samples per block: the buffer fits in cache if it can (at
-        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); and the
-        blocks are equal so the last one computes no padding."""
+        least ``_MIN_WORDS``), in ``max_bytes`` always (down to one word); the
+        blocks are as equal as whole vectors allow (a row starts on a cache
+        line, and no word of a full block is left to a scalar loop)."""
         row_bytes = 8 * (self.n_rows + SCRATCH_ROWS)
-        prefer = max(_MIN_WORDS, _CACHE_BYTES // row_bytes)
-        most = max(1, min(words, prefer, max_bytes // row_bytes))
-        w = -(-words // -(-words // most))
-        if w > VECTOR_WORDS:  # whole vectors: rows start on a cache line, no word left to a scalar loop
-            w = -(-w // VECTOR_WORDS) * VECTOR_WORDS
-            w -= VECTOR_WORDS if w > most else 0
+        cap = max(1, min(max(_MIN_WORDS, _CACHE_BYTES // row_bytes), max_bytes // row_bytes))
+        n_blocks = -(-words // cap)
+        w = -(-words // n_blocks)
+        while w > VECTOR_WORDS and w % VECTOR_WORDS:
+            whole = -(-w // VECTOR_WORDS) * VECTOR_WORDS
+            if whole <= cap:
+                return whole
+            n_blocks += 1
+            w = -(-words // n_blocks)
         return w
 
     def _blocks_per_batch(self, words: int, w: int, max_bytes: int) -> int:
