@@ -57,7 +57,8 @@ def _release(free, n_free, n_rows, r):
 @_kernel
 def _count(buf, m, prog, start, end, n_rows, pend, n_pend, free):
     """The number of ones among the rows ``prog[start:end]``, bit l into row
-    ``n_rows + _TREE_ROWS + l``; returns the number of bits."""
+    ``n_rows + _TREE_ROWS + l``; returns the number of bits. Called, not
+    inlined, so that ``run_program``'s loop over tables stays small."""
     n_pend[:] = 0
     n_free = 0
     for r in range(n_rows + _TREE_ROWS - 1, n_rows - 1, -1):

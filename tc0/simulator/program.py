@@ -5,10 +5,11 @@ up while evaluating).
 Instructions (``code, out, ...``; every operand is a buffer row):
 
 * ``table op, out, a [, b [, c]]`` (an operation code below
-  ``tables.TABLE_OPS``, naming a table and its arity): a small gate and the
-  gates inlined into it (``tc0.simulator.fusion``) as one lookup table of its
-  distinct non-constant leaves; constants are folded into the table, and a
-  cone without leaves is a table of row 0;
+  ``tables.TABLE_OPS``, naming a canonical table and its arity): a small gate
+  and the gates inlined into it (``tc0.simulator.fusion``) as one lookup
+  table of its distinct non-constant leaves, in the order that makes the
+  table canonical; constants are folded into the table, and a cone without
+  leaves is a table of row 0;
 * ``ALL | ANY, out, n, a_1 .. a_n``: AND / OR of n operands (gates of more
   than three fan-ins, and MAJ gates that reduce to one);
 * ``AT_LEAST, out, n, k, a_1 .. a_n``: at least k of n operands, 2 <= k < n:
@@ -28,7 +29,7 @@ from numba import njit
 from tc0.simulator.fusion import CODE, MOST_GATES, MOST_LEAVES, cone, evaluated, is_small, operands
 from tc0.simulator.graph import AND, MAJ
 from tc0.simulator.order import grown, node_at
-from tc0.simulator.tables import ARITY_MASK, LEAVES, OP_BASE, TABLE_OPS, gate_table
+from tc0.simulator.tables import ARITY_MASK, CANONICAL, LEAF_ORDER, LEAVES, OP_BASE, TABLE_OPS, gate_table
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -99,9 +100,10 @@ def _encode_gate(op, offsets, fanins, row, v, prog, at, counted, leaves, nodes, 
         table = _table(op, offsets, fanins, leaves, n, nodes, n_nodes, tables)
         if n == 0:  # a constant: a table of row 0
             n, leaves[0] = 1, 0
-        prog[at], prog[at + 1] = OP_BASE[n] + (table & ARITY_MASK[n]), row[v]
+        table &= ARITY_MASK[n]
+        prog[at], prog[at + 1] = OP_BASE[n] + CANONICAL[n, table], row[v]
         for i in range(n):
-            prog[at + 2 + i] = row[leaves[i]]
+            prog[at + 2 + i] = row[leaves[LEAF_ORDER[n, table, i]]]
         return 2 + n, counted
     if code != MAJ:
         prog[at], prog[at + 1], prog[at + 2] = ALL if code == AND else ANY, row[v], end - start

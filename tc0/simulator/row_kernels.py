@@ -11,8 +11,9 @@ stay in registers across its operands. Every row argument is a row index
 into ``buf``, a C-contiguous 2-D uint64 array (rows x words).
 
 * ``apply_table1 | 2 | 3(buf, op, out, a, b, c, m)``: ``out`` = the lookup
-  table of ``op`` (``tables.table_op``) over rows (a), (a, b) or (a, b, c): an
-  LLVM ``switch`` on the table, one loop per table;
+  table of ``op`` (``tables.table_op``, a canonical table) over rows (a),
+  (a, b) or (a, b, c): an LLVM ``switch`` on the table, one loop per
+  canonical table (a table that is not canonical leaves ``out`` as it was);
 * ``fold_all | fold_any(buf, prog, start, end, out, m)``: ``out`` = AND / OR
   of the rows listed in ``prog[start:end]`` (at least one);
 * ``add_rows2 | 3(buf, a, b, c, total, carry, m)``: a half (full) adder of
@@ -28,7 +29,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from tc0.simulator.tables import ARITY_MASK, OP_BASE
+from tc0.simulator.tables import ARITY_MASK, CANONICAL, OP_BASE
 
 #: the widest operation: 8 words of 64 samples
 VECTOR_WORDS = 8
@@ -116,7 +117,7 @@ def _table_intrinsic(k: int):
             out_offset, *offsets = (rows.offset(r) for r in row_values[: k + 1])
             done = builder.append_basic_block("table.done")
             switch = builder.switch(op_value, done)
-            for table in range(ARITY_MASK[k] + 1):
+            for table in sorted(set(CANONICAL[k, : ARITY_MASK[k] + 1].tolist())):
                 case = builder.append_basic_block(f"table.{table}")
                 switch.add_case(ir.Constant(rows.intp, OP_BASE[k] + table), case)
                 builder.position_at_end(case)

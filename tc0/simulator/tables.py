@@ -6,10 +6,19 @@ value of bit j of i. ``LEAVES`` are the leaves' own tables over three
 leaves; a function of fewer leaves is the same 8-bit table taken on its low
 2^k bits (``table & ARITY_MASK[k]``). The program names a table of arity k
 by the operation code ``OP_BASE[k] + table``: codes below ``TABLE_OPS``.
+
+Tables are kept canonical under a reordering of their leaves: of the
+orderings of a cone's leaves, the program uses the one whose table is least
+(``CANONICAL``, ``LEAF_ORDER``), so 80 tables of three leaves (of 256), 12
+of two and 4 of one cover every cone, and the compiled kernel has a loop
+for each of those only.
 """
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 from numba import njit
 
 from tc0.simulator.graph import AND, NOT, OR, XOR0, XOR1
@@ -23,6 +32,31 @@ ARITY_MASK = (0x1, 0x3, 0xF, 0xFF)
 #: the operation codes of the tables of arity 1, 2, 3 start at ``OP_BASE[k]``; ``TABLE_OPS`` codes in all
 OP_BASE = (0, 0, 4, 20)
 TABLE_OPS = 276
+
+
+def _canonical_forms() -> tuple[np.ndarray, np.ndarray]:
+    """For each arity k and table: the least table over a reordering of the
+    leaves, and that reordering (new leaf j is old leaf ``order[j]``)."""
+    canonical = np.zeros((4, 256), dtype=np.int64)
+    leaf_order = np.zeros((4, 256, 3), dtype=np.int64)
+    for k in (1, 2, 3):
+        for table in range(ARITY_MASK[k] + 1):
+            best = None
+            for order in itertools.permutations(range(k)):
+                moved = 0
+                for i in range(1 << k):  # assignment i of the new leaves is assignment old of the old ones
+                    old = sum(((i >> j) & 1) << order[j] for j in range(k))
+                    moved |= ((table >> old) & 1) << i
+                if best is None or moved < best[0]:
+                    best = moved, order
+            canonical[k, table] = best[0]
+            leaf_order[k, table, :k] = best[1]
+    return canonical, leaf_order
+
+
+#: ``CANONICAL[k, table]``: the least table of arity k equal to ``table`` over reordered leaves,
+#: ``LEAF_ORDER[k, table, j]``: the old leaf that becomes leaf j
+CANONICAL, LEAF_ORDER = _canonical_forms()
 
 
 @_inlined

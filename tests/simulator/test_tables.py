@@ -1,7 +1,13 @@
-"""The truth table of a small gate (``tc0.simulator.tables.gate_table``)
-against a per-assignment Python evaluation of the gate (AND = all, OR = any,
-XOR = odd parity of two, NOT = not, MAJ = more than half), over constant,
-leaf and random operand tables.
+"""The simulator's truth tables (``tc0.simulator.tables``) against plain Python:
+
+* ``gate_table``: the table of a small gate against a per-assignment
+  evaluation of the gate (AND = all, OR = any, XOR = odd parity of two, NOT
+  = not, MAJ = more than half), over constant, leaf and random operand tables;
+* ``CANONICAL`` / ``LEAF_ORDER``: for every table of every arity, the
+  canonical table over the reordered leaves computes the table over the
+  leaves, on every assignment; it is the least such table; and there are 4,
+  12 and 80 canonical tables of one, two and three leaves (the classes of
+  Boolean functions under permutation of their inputs).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import numpy as np
 import pytest
 
 from tc0.simulator.graph import AND, MAJ, NOT, OR, XOR0, XOR1
-from tc0.simulator.tables import gate_table
+from tc0.simulator.tables import CANONICAL, LEAF_ORDER, gate_table
 
 
 def expected_gate(code: int, tables: tuple[int, ...]) -> int:
@@ -52,3 +58,36 @@ def test_gate_table(code, n):
     for tables in cases:
         got = gate_table(code, np.array(tables, dtype=np.int64), n)
         assert got == expected_gate(code, tables), (code, n, [hex(t) for t in tables])
+
+
+def value(table: int, bits: tuple[int, ...]) -> int:
+    """The table's output when leaf j has value ``bits[j]``."""
+    return (table >> sum(b << j for j, b in enumerate(bits))) & 1
+
+
+def reordered(table: int, k: int, order: tuple[int, ...]) -> int:
+    """The table over the leaves reordered so that new leaf j is old leaf ``order[j]``."""
+    out = 0
+    for i in range(1 << k):
+        new = [(i >> j) & 1 for j in range(k)]
+        old = [0] * k
+        for j in range(k):
+            old[order[j]] = new[j]
+        out |= value(table, tuple(old)) << i
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_canonical_tables(k):
+    """The canonical table over the reordered leaves is the table; no reordering gives a lesser one."""
+    for table in range(1 << (1 << k)):
+        canonical, order = int(CANONICAL[k, table]), tuple(int(j) for j in LEAF_ORDER[k, table, :k])
+        assert sorted(order) == list(range(k)), table
+        for bits in itertools.product((0, 1), repeat=k):  # old leaf values
+            assert value(canonical, tuple(bits[order[j]] for j in range(k))) == value(table, bits), (table, bits)
+        assert canonical == min(reordered(table, k, p) for p in itertools.permutations(range(k))), table
+
+
+@pytest.mark.parametrize("k, count", [(1, 4), (2, 12), (3, 80)])
+def test_canonical_table_count(k, count):
+    assert len(set(CANONICAL[k, : 1 << (1 << k)].tolist())) == count
