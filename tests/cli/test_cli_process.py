@@ -39,8 +39,11 @@ def small(tmp_path_factory) -> Path:
 
 def tc0_process(*args, patch: str = "", env=None, **popen):
     """Start ``tc0 ARGS`` as its own process, after running the Python
-    ``patch`` (which may replace parts of tc0.cli) in it."""
-    code = f"import sys\nimport tc0.cli\n{textwrap.dedent(patch)}\ntc0.cli.main(sys.argv[1:], prog_name='tc0')\n"
+    ``patch`` (which may replace parts of tc0.cli) in it. Ctrl-C reaches it
+    as from an interactive shell even when this test run was started as a
+    background job, whose children inherit SIGINT ignored."""
+    code = (f"import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\nimport tc0.cli\n"
+            f"{textwrap.dedent(patch)}\ntc0.cli.main(sys.argv[1:], prog_name='tc0')\n")
     return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env={**os.environ, **(env or {})},
                             **popen)
 
