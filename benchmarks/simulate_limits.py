@@ -36,14 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def status_bytes(field: str) -> int:
-    """A ``/proc/self/status`` memory field (``VmRSS``, ``VmHWM``) in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def reset_peak() -> None:
     """Start ``VmHWM`` over from the current resident size (Linux ``clear_refs``)."""
     Path("/proc/self/clear_refs").write_text("5")
@@ -128,19 +120,20 @@ def child_memory(gates: int) -> dict:
     import gc
 
     import tc0
+    from tc0.memory import peak_bytes, resident_bytes
 
-    baseline = status_bytes("VmRSS")  # interpreter, numpy, numba, tc0
+    baseline = resident_bytes()  # interpreter, numpy, numba, tc0
     circuit = random_circuit(gates)
     gc.collect()
     circuit_bytes = sum(a.nbytes for a in (circuit.kind, circuit.offsets, circuit.fanins, circuit.scope,
                                            *circuit.outputs.values()))
-    before = status_bytes("VmRSS")
+    before = resident_bytes()
     reset_peak()
     inputs = {"x": np.random.default_rng(1).integers(0, 2, (64, 64), dtype=np.uint8)}
     start = time.perf_counter()
     out = tc0.simulate(circuit, inputs)["y"]
     seconds = time.perf_counter() - start
-    peak = status_bytes("VmHWM")
+    peak = peak_bytes()
     return {"gates": gates, "circuit_bytes": circuit_bytes, "baseline_rss": baseline, "rss_before": before,
             "peak_rss": peak, "seconds": seconds, "ones": int(out.sum())}
 

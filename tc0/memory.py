@@ -35,6 +35,11 @@ def peak_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def resident_bytes() -> int:
+    """This process's resident memory now (``VmRSS``; 0 where /proc is not readable)."""
+    return (_kib_field("/proc/self/status", "VmRSS") or 0) * 1024
+
+
 def describe(nbytes: int) -> str:
     """``nbytes`` for a message: "3.9 GiB", "120.0 MiB"."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):

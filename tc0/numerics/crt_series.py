@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from tc0.errors import GadgetError
 
 
-def _primes_from(start: int):
+def primes_from(start: int):
+    """The primes from ``start`` on, in order (trial division: small primes only)."""
     n = start
     while True:
         if n > 1 and all(n % d for d in range(2, math.isqrt(n) + 1)):
@@ -47,7 +48,7 @@ def _primes_from(start: int):
 def prime_plan(product_bits: int) -> tuple[int, ...]:
     """Odd primes 3, 5, 7, ... until their product exceeds 2^(product_bits + 1)."""
     primes, product = [], 1
-    for q in _primes_from(3):
+    for q in primes_from(3):
         primes.append(q)
         product *= q
         if product > 2 ** (product_bits + 1):

@@ -29,7 +29,7 @@ from numba import njit
 from tc0.simulator.fusion import CODE, MOST_GATES, MOST_LEAVES, cone, evaluated, is_small, operands
 from tc0.simulator.graph import AND, MAJ
 from tc0.simulator.order import grown, node_at
-from tc0.simulator.tables import ARITY_MASK, CANONICAL, LEAF_ORDER, LEAVES, OP_BASE, TABLE_OPS, gate_table
+from tc0.simulator.tables import ARITY_MASK, LEAF_ORDER, LEAVES, TABLE_OPS, gate_table, table_op
 
 _compiled = njit(cache=True, nogil=True, error_model="numpy")
 _inlined = njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -101,7 +101,7 @@ def _encode_gate(op, offsets, fanins, row, v, prog, at, counted, leaves, nodes, 
         if n == 0:  # a constant: a table of row 0
             n, leaves[0] = 1, 0
         table &= ARITY_MASK[n]
-        prog[at], prog[at + 1] = OP_BASE[n] + CANONICAL[n, table], row[v]
+        prog[at], prog[at + 1] = table_op(n, table), row[v]
         for i in range(n):
             prog[at + 2 + i] = row[leaves[LEAF_ORDER[n, table, i]]]
         return 2 + n, counted

@@ -11,7 +11,7 @@ stay in registers across its operands. Every row argument is a row index
 into ``buf``, a C-contiguous 2-D uint64 array (rows x words).
 
 * ``apply_table1 | 2 | 3(buf, op, out, a, b, c, m)``: ``out`` = the lookup
-  table of ``op`` (``tables.table_op``, a canonical table) over rows (a),
+  table of ``op`` (``tables.table_op``: a canonical table) over rows (a),
   (a, b) or (a, b, c): an LLVM ``switch`` on the table, one loop per
   canonical table (a table that is not canonical leaves ``out`` as it was);
 * ``fold_all | fold_any(buf, prog, start, end, out, m)``: ``out`` = AND / OR

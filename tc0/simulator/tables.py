@@ -79,6 +79,8 @@ def gate_table(code, tables, n):
     return x & y
 
 
-def table_op(k: int, table: int) -> int:
-    """The operation code of ``table`` of arity ``k`` (``row_kernels.apply_tableK``)."""
-    return OP_BASE[k] + table
+@_inlined
+def table_op(k, table):
+    """The operation code of ``table`` of arity ``k``: its canonical table's
+    (``row_kernels.apply_tableK``), over the leaves in ``LEAF_ORDER[k, table]``."""
+    return OP_BASE[k] + CANONICAL[k, table]

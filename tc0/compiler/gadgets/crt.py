@@ -90,9 +90,9 @@ def _reconstruct(b: Builder, exponents: dict[int, np.ndarray], zeros: dict[int, 
             term = integer.lookup(b, exponents[q], table, frac_bits)
             terms.append(b.and_(term, b.not_(zeros[q])[..., None]))
     with b.scope("reconstruct"):
-        frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, blocked_add=True)
+        frac = integer.sum_rows(b, np.stack(terms, axis=-2), frac_bits, adder=integer.add_blocked)
         # P = floor(frac * Q): blocked adds, wide for every size, so one depth
-        return integer.times_constant(b, frac, modulus, width=frac_bits + total_bits, low=frac_bits, blocked_add=True)
+        return integer.times_constant(b, frac, modulus, width=frac_bits + total_bits, low=frac_bits, adder=integer.add_blocked)
 
 
 def iterated_product(b: Builder, xs) -> np.ndarray:
@@ -124,7 +124,7 @@ def iterated_product_choices(b: Builder, xs) -> list[tuple[tuple, np.ndarray]]:
         with b.scope("reconstruct"):
             lead = rows[0].shape[:-1]
             sums = [integer.sum_rows(b, np.stack(rows + [integer.const_bits(-t * modulus % (1 << width), width, lead)],
-                                                 axis=-2), width, blocked_add=True)
+                                                 axis=-2), width, adder=integer.add_blocked)
                     for t in range(len(primes))]
             negative = [s[..., width - 1] for s in sums]
             return [((b.not_(negative[t]), *negative[t + 1 : t + 2]), sums[t][..., :total_bits])
@@ -164,7 +164,7 @@ def series(b: Builder, x, plan: CrtSeries) -> np.ndarray:
             with b.scope(f"mod{q}"):
                 rows.append(integer.lookup(b, _residue_onehot(b, chunks, q), table, f_bits))
         with b.scope("reconstruct"):
-            frac = integer.sum_rows(b, np.stack(rows, axis=-2), f_bits, blocked_add=True, uniform=True)
+            frac = integer.sum_rows(b, np.stack(rows, axis=-2), f_bits, adder=integer.add_blocked, uniform=True)
             low = f_bits + plan.drop - plan.cut
             return integer.times_constant(b, frac, plan.modulus, width=low + plan.out_bits, low=low, cut=plan.cut,
-                                          blocked_add=True, uniform=True)
+                                          adder=integer.add_blocked, uniform=True)

@@ -372,8 +372,7 @@ def _compress(b: Builder, rows: np.ndarray, block: int, width: int) -> np.ndarra
 
 
 def sum_rows(
-    b: Builder, rows, width: int, column_first: bool = True, blocked_add: bool = False, uniform: bool = False,
-    low: int = 0, adder=None,
+    b: Builder, rows, width: int, column_first: bool = True, uniform: bool = False, low: int = 0, adder=None,
 ) -> np.ndarray:
     """Bits low .. width-1 of the sum of the rows (..., h, C) of a bit matrix
     (no gate is built for a column at or above ``width``, nor for a final sum
@@ -381,13 +380,13 @@ def sum_rows(
 
     Rounds of ``_compress``: first count each column (block 1), which takes h
     rows to bit_length(h); then one round with blocks of bit_length(h) columns,
-    which leaves two rows; then ``add`` (``add_blocked`` with
-    ``blocked_add``: depth 14 instead of 10, far fewer edges for wide rows). ``uniform`` pads two
+    which leaves two rows; then ``add``, or ``adder(b, x, y)`` (the bits of
+    x + y) if given (``add_blocked``: depth 14 instead of 10, far fewer edges
+    for wide rows). ``uniform`` pads two
     or three rows to four so that every h >= 2 takes the same depth (10 with
     ``add``).
     ``column_first=False`` skips the
     column round (cheaper only for very small h; see benchmarks/gadgets.py).
-    ``adder`` (``adder(b, x, y)`` -> the bits of x + y), if given, replaces ``add``.
     """
     rows = as_wires(rows)[..., :width]  # columns at or above ``width`` cannot affect the result
     if uniform and 2 <= rows.shape[-2] < 4:
@@ -404,8 +403,6 @@ def sum_rows(
         total = rows[..., 0, low:top]
     elif adder is not None:
         total = adder(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
-    elif blocked_add:
-        total = add_blocked(b, rows[..., 0, :], rows[..., 1, :])[..., low:top]
     else:
         total = add(b, rows[..., 0, :], rows[..., 1, :], width=top, low=low)
     return cat_bits(total, const_bits(0, width - max(top, low), total.shape[:-1]))

@@ -44,6 +44,7 @@ import numpy as np
 from tc0.compiler.builder import Builder, as_wires
 from tc0.compiler.gadgets import integer
 from tc0.ir.schema import ONE, ZERO
+from tc0.numerics.crt_series import primes_from
 
 #: a first-level gate: at least ``k`` of the literal-table columns ``entries`` (repeats weigh)
 Row = tuple[np.ndarray, int]
@@ -111,10 +112,7 @@ def multiply_delta(b: Builder, x, y) -> np.ndarray:
 def delta_prime(w: int) -> int:
     """The least prime q above (W - 1)(W - 2) / 2 (at least 2): the number of
     Reed-Solomon forms per position in ``less_than_delta``."""
-    q = max(2, (w - 1) * (w - 2) // 2 + 1)
-    while any(q % f == 0 for f in range(2, int(q**0.5) + 1)):
-        q += 1
-    return q
+    return next(primes_from((w - 1) * (w - 2) // 2 + 1))
 
 
 def _greater_terms(n: int, w: int) -> tuple[list[tuple[Row, int]], int]:
